@@ -1,0 +1,27 @@
+"""The `provisioner` command line: a thin layer that parses arguments, calls the library
+and hands results to a reporter. No domain logic lives here.
+"""
+
+from __future__ import annotations
+
+import click
+
+from .. import __version__
+from .validate_cmd import validate_command
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="provisioner")
+def main() -> None:
+    """Access as code for health systems and clinics.
+
+    Describe offices, staff, providers, groups and licences in YAML under orgs/, then
+    validate, plan and apply them.
+
+    \b
+    Example:
+      provisioner validate orgs/riverside-health
+    """
+
+
+main.add_command(validate_command)

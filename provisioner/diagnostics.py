@@ -1,0 +1,123 @@
+"""Problems as values: a diagnostic is a small frozen record with a severity, a rule code,
+a message, the subject it is about and where it is.
+
+Code that detects a problem records an `Origin` (document + path inside it); turning
+that into file:line:column happens in one place, `provisioner.locate`. Nothing here
+prints or formats: see `provisioner.reporters`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+from typing import Iterable
+
+
+class Severity(enum.IntEnum):
+    """Ordered so that `max()` of a list gives the worst."""
+
+    INFO = 0
+    WARNING = 1
+    ERROR = 2
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> "Severity":
+        return cls[text.upper()]
+
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, order=True)
+class Origin:
+    """Where a value came from before it is located: a file, the index of the YAML
+    document inside it, and the path of keys/indexes to the value."""
+
+    file: str
+    document: int = 0
+    path: Path = ()
+
+    def at(self, *more: str | int) -> "Origin":
+        return Origin(self.file, self.document, self.path + tuple(more))
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """One finding. Sort order is file, line, column, then code, so output is stable."""
+
+    file: str | None
+    line: int | None
+    column: int | None
+    code: str
+    severity: Severity = field(compare=False)
+    message: str = field(compare=False)
+    subject: str | None = field(default=None, compare=False)
+    origin: Origin | None = field(default=None, compare=False, repr=False)
+    waived_by: str | None = field(default=None, compare=False)
+    key: bool = field(default=False, compare=False, repr=False)
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR and self.waived_by is None
+
+    def with_severity(self, severity: Severity) -> "Diagnostic":
+        return replace(self, severity=severity)
+
+
+def finding(
+    code: str,
+    severity: Severity,
+    message: str,
+    *,
+    origin: Origin | None = None,
+    subject: str | None = None,
+    key: bool = False,
+) -> Diagnostic:
+    """Build an unlocated diagnostic; `key=True` points at the mapping key, not its value."""
+    file = origin.file if origin else None
+    return Diagnostic(file, None, None, code, severity, message, subject, origin, key=key)
+
+
+def error(code: str, message: str, **kw) -> Diagnostic:
+    return finding(code, Severity.ERROR, message, **kw)
+
+
+def warning(code: str, message: str, **kw) -> Diagnostic:
+    return finding(code, Severity.WARNING, message, **kw)
+
+
+def info(code: str, message: str, **kw) -> Diagnostic:
+    return finding(code, Severity.INFO, message, **kw)
+
+
+@dataclass(frozen=True)
+class Summary:
+    errors: int
+    warnings: int
+    infos: int
+    waived: int
+
+    @property
+    def valid(self) -> bool:
+        return self.errors == 0
+
+
+def summarize(diagnostics: Iterable[Diagnostic]) -> Summary:
+    errors = warnings = infos = waived = 0
+    for d in diagnostics:
+        if d.waived_by is not None:
+            waived += 1
+        elif d.severity is Severity.ERROR:
+            errors += 1
+        elif d.severity is Severity.WARNING:
+            warnings += 1
+        else:
+            infos += 1
+    return Summary(errors, warnings, infos, waived)
+
+
+def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
+    return any(d.is_error for d in diagnostics)

@@ -1,0 +1,196 @@
+"""Check every document against the JSON Schema of its kind and turn schema errors into
+findings at the offending value, with the allowed values or a "did you mean".
+
+Knows the `kind:` dispatch and how to explain jsonschema's errors; not the domain rules.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError, best_match
+
+from .diagnostics import Diagnostic, Origin, error
+from .locate import Locator
+from .vocabulary import KINDS
+from .yamlsource import Document
+
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+SCHEMA_FILES = {
+    "Organization": "organization.schema.json",
+    "Office": "office.schema.json",
+    "Person": "person.schema.json",
+    "Group": "group.schema.json",
+    "InsurancePlan": "insurance-plan.schema.json",
+    "Waiver": "waiver.schema.json",
+}
+
+
+@lru_cache(maxsize=None)
+def schema_of(kind: str) -> dict:
+    return json.loads((SCHEMA_DIR / SCHEMA_FILES[kind]).read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=None)
+def validator_of(kind: str) -> Draft202012Validator:
+    return Draft202012Validator(schema_of(kind), format_checker=FormatChecker())
+
+
+def did_you_mean(word: object, choices: Iterable[object]) -> str:
+    if not isinstance(word, str):
+        return ""
+    options = [c for c in choices if isinstance(c, str)]
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    if not close:
+        close = [c for c in options if c.lower() == word.lower()]
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def subject_of(data: dict) -> str | None:
+    kind, ident = data.get("kind"), data.get("id")
+    if isinstance(ident, str):
+        return ident
+    if kind == "Waiver" and isinstance(data.get("rule"), str):
+        return f"waiver {data.get('rule')} {data.get('subject')}"
+    return None
+
+
+def check_documents(documents: list[Document], locator: Locator) -> tuple[list[Document], list[Diagnostic]]:
+    """Return the documents that passed (safe to model) and the findings of those that did not."""
+    passed: list[Document] = []
+    problems: list[Diagnostic] = []
+    for doc in documents:
+        found = list(_check(doc, locator))
+        problems.extend(found)
+        if not found:
+            passed.append(doc)
+    return passed, problems
+
+
+def _check(doc: Document, locator: Locator):
+    origin = Origin(doc.file, doc.index, ())
+    data = doc.data
+    if not isinstance(data, dict):
+        yield error("DOC001", "a document must be a mapping that starts with `kind:`", origin=origin)
+        return
+    kind = data.get("kind")
+    if kind is None:
+        yield error("DOC001", f"document has no `kind:`; one of: {', '.join(KINDS)}", origin=origin)
+        return
+    if kind not in SCHEMA_FILES:
+        yield error("DOC002", f"unknown kind {kind!r}{did_you_mean(kind, KINDS)}; one of: {', '.join(KINDS)}",
+                    origin=origin.at("kind"))
+        return
+    subject = subject_of(data)
+    errors = sorted(validator_of(kind).iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    for err in errors:
+        yield from _explain(err, doc, kind, subject, origin, locator)
+
+
+def _explain(err: ValidationError, doc: Document, kind: str, subject, origin: Origin, locator: Locator):
+    path = tuple(err.absolute_path)
+    at = origin.at(*path)
+    where = _field_name(path)
+    v = err.validator
+    if v == "additionalProperties" and isinstance(err.instance, dict):
+        allowed = list(err.schema.get("properties", {}))
+        for extra in err.instance:
+            if extra not in allowed:
+                yield error("SCHEMA001",
+                            f"unknown field {extra!r} in {where or kind}{did_you_mean(extra, allowed)}; "
+                            f"allowed: {', '.join(allowed)}",
+                            origin=at.at(extra), subject=subject, key=True)
+        return
+    if v in ("oneOf", "anyOf") and err.context:
+        if kind == "Person" and not path and v == "anyOf":
+            yield error("SCHEMA001", "a Person needs `account_type` or a role `template`",
+                        origin=at, subject=subject)
+            return
+        choices = _consts(err.schema)
+        if isinstance(err.instance, str) and choices:
+            subs = err.schema.get("oneOf", []) + err.schema.get("anyOf", [])
+            kinds = [_JSON_TYPES[sub["type"]] for sub in subs if isinstance(sub.get("type"), str)]
+            allowed = " or ".join(kinds + [repr(c) for c in choices])
+            yield error("SCHEMA001", f"{err.instance!r} is not allowed for {where}"
+                        f"{did_you_mean(err.instance, choices)}; expected {allowed}",
+                        origin=at, subject=subject)
+            return
+        yield from _explain(best_match(err.context), doc, kind, subject, origin, locator)
+        return
+    yield error("SCHEMA001", _message(err, where or kind, doc, locator), origin=at, subject=subject)
+
+
+def _field_name(path: tuple) -> str:
+    return ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path).replace(".[", "[")
+
+
+def _consts(schema: dict) -> list:
+    out = []
+    for sub in schema.get("oneOf", []) + schema.get("anyOf", []):
+        if "const" in sub:
+            out.append(sub["const"])
+        out.extend(sub.get("enum", []))
+    return out
+
+
+_JSON_TYPES = {"string": "text", "integer": "a whole number", "number": "a number",
+               "boolean": "true or false", "array": "a list", "object": "a mapping", "null": "null"}
+
+
+def _describe_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return repr(value)
+
+
+def _message(err: ValidationError, where: str, doc: Document, locator: Locator) -> str:
+    v, value = err.validator, err.instance
+    name = where or "document"
+    if v == "required":
+        missing = err.message.split("'")[1] if "'" in err.message else err.message
+        return f"missing required field {missing!r} in {name}"
+    if v == "enum":
+        allowed = err.validator_value
+        shown = ", ".join("null" if a is None else str(a) for a in allowed)
+        return f"{_describe_value(value)} is not allowed for {name}{did_you_mean(value, allowed)}; allowed: {shown}"
+    if v == "const":
+        return f"{name} must be {err.validator_value!r}, not {_describe_value(value)}"
+    if v == "type":
+        expected = err.validator_value
+        expected = expected if isinstance(expected, str) else expected[0]
+        raw, plain = locator.raw(doc.file, doc.index, err.absolute_path)
+        text = f"{name} must be {_JSON_TYPES.get(expected, expected)}, not {_describe_value(value)}"
+        if expected == "string" and plain and raw is not None:
+            text += f": YAML read the unquoted `{raw}` as {_describe_value(value)}; quote it: \"{raw}\""
+        return text
+    if v == "format":
+        fmt = err.validator_value
+        hint = {"date": "a calendar date written YYYY-MM-DD", "email": "an e-mail address"}.get(fmt, fmt)
+        return f"{value!r} is not {hint} ({name})"
+    if v == "pattern":
+        if name.endswith("npi"):
+            return f"{value!r} is not an NPI: 10 digits, written in quotes (GOV001)"
+        if name.endswith("date") or name.endswith("_on") or name in ("go_live", "expires"):
+            return f"{value!r} is not a date written YYYY-MM-DD ({name})"
+        if name.endswith("email") or name.endswith("approved_by"):
+            return f"{value!r} is not an e-mail address ({name})"
+        return f"{value!r} is not a valid {name}: lower-case letters, digits and hyphens" \
+            if err.validator_value.startswith("^[a-z0-9]") else f"{value!r} does not have the form of {name}"
+    if v == "uniqueItems":
+        return f"{name} lists the same value twice"
+    if v == "minItems":
+        return f"{name} needs at least {err.validator_value} item(s)"
+    return f"{name}: {err.message}"
