@@ -44,20 +44,23 @@ class Origin:
         return Origin(self.file, self.document, self.path + tuple(more))
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Diagnostic:
-    """One finding. Sort order is file, line, column, then code, so output is stable."""
+    """One finding. `sort_key` orders by file, line, column, then code, so output is stable."""
 
     file: str | None
     line: int | None
     column: int | None
     code: str
-    severity: Severity = field(compare=False)
-    message: str = field(compare=False)
-    subject: str | None = field(default=None, compare=False)
+    severity: Severity
+    message: str
+    subject: str | None = None
     origin: Origin | None = field(default=None, compare=False, repr=False)
-    waived_by: str | None = field(default=None, compare=False)
+    waived_by: str | None = None
     key: bool = field(default=False, compare=False, repr=False)
+
+    def sort_key(self) -> tuple:
+        return (self.file or "", self.line or 0, self.column or 0, self.code, self.subject or "", self.message)
 
     @property
     def is_error(self) -> bool:

@@ -31,7 +31,7 @@ class Locator:
         return replace(diagnostic, file=origin.file, line=mark.line, column=mark.column)
 
     def locate_all(self, diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
-        return sorted(self.locate(d) for d in diagnostics)
+        return sorted((self.locate(d) for d in diagnostics), key=Diagnostic.sort_key)
 
     def raw(self, file: str, document: int, path) -> tuple[str | None, bool]:
         """The scalar as written at `path` and whether it was unquoted."""

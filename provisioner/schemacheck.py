@@ -120,7 +120,10 @@ def _explain(err: ValidationError, doc: Document, kind: str, subject, origin: Or
                         f"{did_you_mean(err.instance, choices)}; expected {allowed}",
                         origin=at, subject=subject)
             return
-        yield from _explain(best_match(err.context), doc, kind, subject, origin, locator)
+        deepest = max(err.context, key=lambda e: len(e.absolute_path))
+        if len(deepest.absolute_path) <= len(err.absolute_path):
+            deepest = best_match(err.context)
+        yield from _explain(deepest, doc, kind, subject, origin, locator)
         return
     yield error("SCHEMA001", _message(err, where or kind, doc, locator), origin=at, subject=subject)
 

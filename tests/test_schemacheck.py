@@ -1,0 +1,150 @@
+"""Schema findings are located at the offending value, with allowed values or a suggestion."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from conftest import TODAY, write
+from provisioner import vocabulary as V
+from provisioner.pipeline import validate
+from provisioner.schemacheck import SCHEMA_DIR, SCHEMA_FILES
+
+PERSON = """
+    kind: Person
+    id: cara-diaz
+    name: Cara Diaz
+    email: cara.diaz@lakeside.example
+    account_type: office_staff
+    offices: [north]
+"""
+
+
+def only(org_dir, name, text):
+    write(org_dir, name, text)
+    result = validate(org_dir, today=TODAY)
+    assert len(result.diagnostics) == 1, result.diagnostics
+    return result.diagnostics[0]
+
+
+def test_unknown_field_points_at_key_and_suggests(org_dir):
+    d = only(org_dir, "p.yaml", PERSON + "    emial: x@y.example\n")
+    assert (d.code, d.line, d.column, d.subject) == ("SCHEMA001", 7, 1, "cara-diaz")
+    assert "unknown field 'emial'" in d.message and "did you mean 'email'" in d.message
+
+
+def test_enum_misspelling_suggests(org_dir):
+    d = only(org_dir, "p.yaml", PERSON.replace("office_staff", "ofice_staff"))
+    assert (d.line, d.column) == (5, 15)
+    assert "did you mean 'office_staff'" in d.message and "allowed: office_staff, master_group_staff" in d.message
+
+
+def test_nested_enum_in_profile_is_located(org_dir):
+    d = only(org_dir, "p.yaml", PERSON + """\
+    profiles:
+      - id: cara-slp
+        user_type: Clercal
+        email: cara.slp@lakeside.example
+        clinics: [north]
+        default_clinic: north
+    """)
+    assert (d.line, d.column) == (9, 16)
+    assert "profiles[0].user_type" in d.message and "did you mean 'Clerical'" in d.message
+
+
+def test_missing_required_field_points_at_document(org_dir):
+    d = only(org_dir, "p.yaml", PERSON.replace("    email: cara.diaz@lakeside.example\n", ""))
+    assert (d.line, d.column) == (1, 1)
+    assert "missing required field 'email' in Person" in d.message
+
+
+def test_person_needs_account_type_or_template(org_dir):
+    d = only(org_dir, "p.yaml", PERSON.replace("    account_type: office_staff\n", ""))
+    assert "account_type` or a role `template`" in d.message
+
+
+def test_bad_date_is_explained(org_dir):
+    d = only(org_dir, "o.yaml", """
+        kind: Office
+        id: south
+        name: South
+        go_live: 2026-02-30
+    """)
+    assert (d.line, d.column) == (4, 10)
+    assert "'2026-02-30' is not a calendar date" in d.message
+
+
+def test_licence_pool_misspelling(org_dir):
+    d = only(org_dir, "o.yaml", """
+        kind: Office
+        id: south
+        name: South
+        licenses: unlimted
+    """)
+    assert (d.line, d.column) == (4, 11)
+    assert "did you mean 'unlimited'" in d.message
+
+
+def test_licence_count_must_be_whole_number(org_dir):
+    d = only(org_dir, "o.yaml", """
+        kind: Office
+        id: south
+        name: South
+        licenses: {therapist: -1}
+    """)
+    assert (d.line, d.column) == (4, 23)
+
+
+def test_yaml_boolean_where_text_expected(org_dir):
+    d = only(org_dir, "p.yaml", PERSON.replace("name: Cara Diaz", "name: true"))
+    assert (d.line, d.column) == (3, 7)
+    assert "name must be text, not the boolean true" in d.message
+
+
+def test_all_errors_of_a_file_are_reported(org_dir):
+    write(org_dir, "p.yaml", PERSON.replace("office_staff", "nurse") + "    colour: red\n")
+    result = validate(org_dir, today=TODAY)
+    assert [(d.line, d.code) for d in result.diagnostics] == [(5, "SCHEMA001"), (7, "SCHEMA001")]
+
+
+@pytest.mark.parametrize("kind", sorted(SCHEMA_FILES))
+def test_schemas_are_strict_described_and_identified(kind):
+    schema = json.loads((SCHEMA_DIR / SCHEMA_FILES[kind]).read_text())
+    Draft202012Validator.check_schema(schema)
+    assert schema["$id"].endswith(SCHEMA_FILES[kind])
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+    def walk(node, where):
+        if isinstance(node, dict):
+            if node.get("type") == "object" and "properties" in node:
+                assert node.get("additionalProperties") is False, where
+                for name, prop in node["properties"].items():
+                    assert prop.get("description"), f"{where}.{name} has no description"
+            for key, value in node.items():
+                walk(value, f"{where}.{key}")
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, f"{where}[{i}]")
+
+    walk(schema, kind)
+
+
+def enum_of(kind, *path):
+    node = json.loads((SCHEMA_DIR / SCHEMA_FILES[kind]).read_text())
+    for step in path:
+        node = node[step]
+    return node["enum"]
+
+
+def test_schema_enums_speak_the_vocabulary():
+    assert enum_of("Person", "properties", "account_type") == list(V.ACCOUNT_TYPES)
+    assert enum_of("Person", "properties", "admin", "items") == list(V.ADMIN_ROLES)
+    assert enum_of("Person", "properties", "template") == list(V.ROLE_TEMPLATES)
+    profile = ("properties", "profiles", "items", "properties")
+    assert enum_of("Person", *profile, "user_type") == list(V.USER_TYPES)
+    assert enum_of("Person", *profile, "permissions", "items") == list(V.PERMISSIONS)
+    assert enum_of("Office", "properties", "mips") == list(V.MIPS_MODES)
+    assert enum_of("Group", "properties", "role") == list(V.GROUP_ROLES)
