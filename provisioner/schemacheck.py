@@ -45,6 +45,8 @@ def did_you_mean(word: object, choices: Iterable[object]) -> str:
     if not isinstance(word, str):
         return ""
     options = [c for c in choices if isinstance(c, str)]
+    if len(options) > 1000:  # keep suggestions cheap on large orgs: compare like with like
+        options = [c for c in options if c[:2].lower() == word[:2].lower() and abs(len(c) - len(word)) <= 3]
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     if not close:
         close = [c for c in options if c.lower() == word.lower()]
