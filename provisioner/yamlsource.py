@@ -54,13 +54,26 @@ CoreResolver.add_implicit_resolver(
 CoreResolver.add_implicit_resolver(NULL, re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
 
 
-class _Composer(Reader, Scanner, Parser, Composer, CoreResolver):
+class _PyComposer(Reader, Scanner, Parser, Composer, CoreResolver):
     def __init__(self, text: str) -> None:
         Reader.__init__(self, text)
         Scanner.__init__(self)
         Parser.__init__(self)
         Composer.__init__(self)
         CoreResolver.__init__(self)
+
+
+try:  # libyaml's parser, when PyYAML was built with it: same nodes and marks, several times faster
+    from yaml._yaml import CParser
+
+    class _CComposer(CParser, CoreResolver):
+        def __init__(self, text: str) -> None:
+            CParser.__init__(self, text)
+            CoreResolver.__init__(self)
+
+    _Composer = _CComposer
+except ImportError:  # pragma: no cover - pure-Python PyYAML
+    _Composer = _PyComposer
 
 
 @dataclass(frozen=True)
@@ -145,7 +158,7 @@ class _Builder:
     def _mark(self, node: Node, key_node: Node | None) -> Mark:
         sm = node.start_mark
         raw = node.value if isinstance(node, ScalarNode) else None
-        plain = isinstance(node, ScalarNode) and node.style is None
+        plain = isinstance(node, ScalarNode) and not node.style  # None (Python) or '' (libyaml)
         if key_node is not None:
             km = key_node.start_mark
             return Mark(sm.line + 1, sm.column + 1, km.line + 1, km.column + 1, raw, plain)
@@ -206,14 +219,9 @@ def parse(text: str, file: str) -> tuple[list[Document], list[Diagnostic]]:
     """Parse every document of `text`. On the first structural problem the whole file is
     refused (returns no documents) with one located diagnostic."""
     docs: list[Document] = []
+    composer = None
     try:
         composer = _Composer(text)
-    except yaml.reader.ReaderError as exc:
-        line = text.count("\n", 0, exc.position) + 1
-        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
-        return [], [Diagnostic(file, line, column, "YAML001", Severity.ERROR,
-                               f"character #x{exc.character:04x} is not allowed in YAML", None)]
-    try:
         index = 0
         while composer.check_node():
             node = composer.get_node()
@@ -230,9 +238,15 @@ def parse(text: str, file: str) -> tuple[list[Document], list[Diagnostic]]:
         if exc.context:
             problem = f"{problem} ({exc.context})"
         return [], [_located("YAML001", f"YAML syntax error: {problem}", file, mark)]
-    except yaml.YAMLError as exc:  # reader errors: control characters and the like
+    except yaml.reader.ReaderError as exc:  # control characters and the like
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        return [], [Diagnostic(file, line, column, "YAML001", Severity.ERROR,
+                               f"character #x{exc.character:04x} is not allowed in YAML", None)]
+    except yaml.YAMLError as exc:
         mark = getattr(exc, "mark", None) or None
         return [], [_located("YAML001", f"YAML error: {exc}", file, mark)]
     finally:
-        composer.dispose()
+        if composer is not None and hasattr(composer, "dispose"):
+            composer.dispose()
     return docs, []

@@ -143,3 +143,23 @@ def test_empty_folder(tmp_path, monkeypatch):
     (tmp_path / "empty").mkdir()
     source = load_folder("empty")
     assert [d.code for d in source.diagnostics] == ["LOAD001"]
+
+
+def test_control_character_is_located():
+    docs, [d] = parse("a: 1\nb: \x07\n", "ctl.yaml")
+    assert docs == [] and (d.code, d.line, d.column) == ("YAML001", 2, 4)
+
+
+def test_pure_python_and_libyaml_parsers_agree():
+    from provisioner import yamlsource
+
+    text = 'a: no\nb: "010"\nc: [1, {d: 0x1f}]\ne: |\n  text\n'
+    fast = yamlsource.parse(text, "x.yaml")[0][0]
+    composer = yamlsource._Composer
+    try:
+        yamlsource._Composer = yamlsource._PyComposer
+        slow = yamlsource.parse(text, "x.yaml")[0][0]
+    finally:
+        yamlsource._Composer = composer
+    assert fast.data == slow.data
+    assert fast.marks == slow.marks
