@@ -42,7 +42,7 @@ def test_TYPE001_fires_when_user_type_unknown(org_dir):
     assert located_check(path, "TYPE001", mutate) == [("case.yaml", 9, "case/case-p")]
 
 
-def test_TYPE001_schema_refuses_unknown_type_and_known_types_pass(org_dir):
+def test_TYPE001_quiet_for_known_types_and_schema_refuses_unknown(org_dir):
     assert found(org_dir(case=clinician(user_type="DPT")), "SCHEMA001") == [("case.yaml", 9, "case")]
     assert found(org_dir(case=clinician(user_type="COTA")), "TYPE001") == []
 
