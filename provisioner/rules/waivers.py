@@ -33,7 +33,7 @@ describe("WAIVE002", "Waivers that match no finding", Severity.WARNING, stage="c
          source="DOMAIN.md (waivers)",
          explanation="An unexpired waiver whose rule and subject match no finding is stale (the problem "
          "was fixed, or the subject renamed). Delete it so that it cannot silently hide a future "
-         "finding.",
+         "finding. Waivers of plan-stage rules are left to the plan, which sees their findings.",
          example_fix="Delete the Waiver document.")
 
 
@@ -80,8 +80,9 @@ def apply_waivers(org: Org, found: list[Diagnostic], today: dt.date) -> list[Dia
         out.append(d)
     for waivers in live.values():
         for w in waivers:
-            if id(w) not in used:
-                known = "" if get(w.rule) else f" ({w.rule} is not a known rule)"
+            rule = get(w.rule)
+            if id(w) not in used and not (rule and rule.stage == "plan"):  # the plan judges those
+                known = "" if rule else f" ({w.rule} is not a known rule)"
                 notes.append(warning("WAIVE002", f"waiver of {w.rule} for {w.subject!r} matches no finding"
                                      f"{known}; delete it", origin=w.origin.at("rule"), subject=w.subject))
     return out + notes

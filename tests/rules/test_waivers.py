@@ -62,8 +62,18 @@ def test_WAIVE002_waiver_matching_no_finding(org_dir):
     assert found(path, "WAIVE002") == [("waivers.yaml", 2, "olive")]
 
 
+def test_WAIVE002_names_an_unknown_rule(org_dir):
+    path = org_dir(case=BILLER, waivers=waiver("GOV066", "case"))
+    (d,) = [d for d in run(path).diagnostics if d.code == "WAIVE002"]
+    assert "GOV066 is not a known rule" in d.message
+
+
 def test_WAIVE002_quiet_when_waiver_is_used(org_dir):
     assert found(org_dir(case=BILLER, waivers=waiver()), "WAIVE002") == []
+
+
+def test_WAIVE002_quiet_for_plan_stage_rules(org_dir):
+    assert found(org_dir(waivers=waiver("LIFE004", "east")), "WAIVE002") == []
 
 
 ORG = "kind: Organization\nid: testorg\nname: Test Org\nmaster_group: testorg\npolicy:\n  severity:\n    {entry}\n"
