@@ -159,9 +159,9 @@ def group_has_staff(ctx):
     persons = ctx.org.persons
     for g in ctx.org.groups.values():
         if not any(s in persons and persons[s].active for s in g.staff):
-            path = ("staff",) if g.staff else ("id",)
-            yield warning("GRP002", "group has no active staff to act for it", origin=g.origin.at(*path),
-                          subject=g.id, key=bool(g.staff))
+            # the `staff:` key when written, else the start of the group's document
+            yield warning("GRP002", "group has no active staff to act for it", origin=g.origin.at("staff"),
+                          subject=g.id, key=True)
 
 
 @rule("GRP003", "Consider a group for shared specialties", Severity.INFO, source=SEED001,

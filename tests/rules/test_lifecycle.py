@@ -110,6 +110,12 @@ def test_GRP002_fires_when_group_staff_are_inactive(org_dir):
     assert found(path, "GRP002") == [("group.yaml", 9, "ortho")]
 
 
+def test_GRP002_fires_at_group_start_when_staff_missing(org_dir):
+    path = org_dir(group=GROUP.format(member="case", staff="olive").replace("staff: [olive]\n", ""),
+                   case=person(body=PROVIDER))
+    assert found(path, "GRP002") == [("group.yaml", 1, "ortho")]
+
+
 def test_GRP002_quiet_with_active_staff(org_dir):
     path = org_dir(group=GROUP.format(member="case", staff="olive"), case=person(body=PROVIDER))
     assert found(path, "GRP002") == []
