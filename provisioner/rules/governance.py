@@ -161,7 +161,7 @@ def access_reviewed(ctx):
       "(`policy.separation_of_duties`; default: edit_users with billing_report_admin, take_payments "
       "with enter_refunds, take_payments with enter_adjustments). Permissions are the person's "
       "effective ones: Front Office sub-role (a biller takes payments, refunds and adjustments) and "
-      "active EMR profiles.",
+      "active EMR profiles. One finding per person lists every conflicting pair.",
       example_fix="front_office: scheduler   # or a Waiver naming GOV006 and the person")
 def separation_of_duties(ctx):
     pairs = ctx.org.policy.separation_of_duties
@@ -171,7 +171,8 @@ def separation_of_duties(ctx):
         held: dict[str, object] = {}
         for perm in pa.all_permissions():
             held.setdefault(perm.name, perm)
-        for a, b in pairs:
-            if a in held and b in held:
-                yield warning("GOV006", f"holds both {a} ({held[a].source}) and {b} ({held[b].source})",
-                              origin=held[b].origin, subject=pa.person_id)
+        clashes = [(a, b) for a, b in pairs if a in held and b in held]
+        if clashes:  # one finding per person, so that one waiver covers the person's role
+            text = "; ".join(f"{a} ({held[a].source}) with {b} ({held[b].source})" for a, b in clashes)
+            yield warning("GOV006", f"holds conflicting permissions: {text}", origin=held[clashes[0][1]].origin,
+                          subject=pa.person_id)

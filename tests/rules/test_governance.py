@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from provisioner.rules.governance import npi_valid
-from tests.conftest import TODAY, found
+from tests.conftest import TODAY, found, run
 from tests.rules.test_accounts import person
 from tests.rules.test_emr import clinician
 
@@ -110,7 +110,11 @@ def test_GOV006_fires_for_edit_users_with_billing_report_admin(org_dir):
 
 def test_GOV006_fires_for_a_biller_taking_payments_and_refunds(org_dir):
     body = "account_type: office_staff\noffices: [east]\nfront_office: biller"
-    assert found(org_dir(case=person(body=body)), "GOV006") == [("case.yaml", 7, "case")] * 2
+    path = org_dir(case=person(body=body))
+    assert found(path, "GOV006") == [("case.yaml", 7, "case")]
+    (d,) = [d for d in run(path).diagnostics if d.code == "GOV006"]
+    assert "take_payments (front_office biller) with enter_refunds" in d.message
+    assert "take_payments (front_office biller) with enter_adjustments" in d.message
 
 
 def test_GOV006_quiet_for_scheduler_and_policy_pairs(org_dir):
