@@ -60,7 +60,7 @@ def test_client_admin_gets_referrals_only_with_work_queue_chat(org_dir):
                     wq=person("wq", "account_type: office_staff\noffices: [east]\nadmin: [client_admin_full]\n"
                               "work_queue_chat: true"))
     assert not acc["case"].referral.whole_master_group
-    assert acc["wq"].referral.whole_master_group
+    assert acc["wq"].referral.whole_master_group and acc["wq"].referral.grants[-1].kind == MASTER_GROUP
     assert acc["wq"].referral.grants[-1].source == "admin client_admin_full + work_queue_chat true"
     assert acc["case"].data_management.whole_master_group and acc["case"].reporting.whole_master_group
 

@@ -6,7 +6,7 @@ in licences.py.
 from __future__ import annotations
 
 from ..diagnostics import Severity, error, warning
-from ..vocabulary import DISCIPLINE_OF_USER_TYPE, LICENSE_OF_USER_TYPE, LIMITED_ADMIN_PERMISSIONS, USER_TYPES
+from ..vocabulary import DISCIPLINE_OF_USER_TYPE, LIMITED_ADMIN_PERMISSIONS, USER_TYPES
 from .catalog import describe, rule
 
 SEED003 = "seed 003 (WebPT managing users and permissions)"
