@@ -21,5 +21,9 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+docs: $(STAMP)
+	mkdir -p docs
+	$(BIN)/provisioner rules --format markdown > docs/rules.md
+
 clean:
 	rm -rf $(VENV) .provisioner build *.egg-info

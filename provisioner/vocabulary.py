@@ -71,3 +71,44 @@ ROLE_TEMPLATES: dict[str, dict] = {
     },
     "provider": {"account_type": "physician", "admin": []},
 }
+
+# Seed 002: Front Office permissions, each with a snake_case id (GOV006 pairs name them).
+# The scheduler set is the minimum of any Front Office role; a biller adds the billing set.
+SCHEDULER_PERMISSIONS: dict[str, str] = {
+    "edit_client_profile": "View/edit profile (all clients)",
+    "add_saved_credit_cards": "Add saved credit cards, without processing them",
+    "manage_client_portal": "Enable/disable client portal and send password resets",
+    "view_appointments": "View (only) appointments",
+    "view_patient_accounting": "View (only) the patient accounting screen, without details",
+    "manage_client_insurance": "View/add/edit/delete client insurance information",
+    "assign_client_documents": "Assign and view standard client documents",
+    "upload_documents_on_file": "Upload files to 'Documents on File'",
+    "manage_practice_contacts": "View/add/edit all practice contacts",
+    "send_messages": "Send/receive messages to/from any staff and any clients",
+    "view_master_schedule": "View the Master Schedule",
+    "edit_appointments": "Edit (reschedule, cancel, no-show) appointments in all provider calendars",
+    "create_appointments": "Create appointments/meetings in all provider calendars",
+    "view_new_clients": "View the new clients list on the Dashboard",
+}
+BILLER_PERMISSIONS: dict[str, str] = {
+    "take_payments": "Enter/take payments for all clients",
+    "view_billing_details": "View details of billing info: charges, payments, adjustments",
+    "create_statements": "Create statements for all clients",
+    "enter_eobs": "Enter EOBs and view ERA files",
+    "enter_refunds": "Enter refunds for all clients",
+    "enter_adjustments": "Enter billing adjustments for all clients",
+    "manage_claims": "Create, view, edit, print, submit, close claims for all clients",
+    "start_billing": "Start billing (create charges) for all clients",
+    "view_open_balances": "View largest open balances for all clients",
+    "view_claim_updates": "View all latest claim updates",
+    "view_credits_due": "View clients with the largest credits due",
+    "search_claims": "View/search all claims and those needing attention",
+    "search_insurance_payments": "View/search all insurance payments",
+}
+FRONT_OFFICE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "scheduler": tuple(SCHEDULER_PERMISSIONS),
+    "biller": tuple(SCHEDULER_PERMISSIONS) + tuple(BILLER_PERMISSIONS),
+}
+# Seed 002: "chart notes and uploaded documents designated for clinician eyes only" (FO002).
+CLINICIAN_ONLY_PERMISSIONS = NOTE_PERMISSIONS
+CLINICIAN_LICENSE_TYPES = ("therapist", "assistant", "student")

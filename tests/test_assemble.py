@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from conftest import TODAY, write
+from tests.conftest import TODAY, write
 from provisioner.pipeline import validate
 
 
@@ -15,7 +15,8 @@ def test_model_is_typed_and_resolved(org_dir):
     assert ana.insurance.reviewed_on == dt.date(2026, 1, 10)
     assert ana.profiles[0].default_clinic == "north" and ana.profiles[0].person_id == "ana-ruiz"
     assert org.offices["access-center"].seats("therapist") is None  # unlimited
-    assert org.offices["north"].seats("student") == 1
+    assert org.offices["north"].seats("therapist") == 1
+    assert org.offices["north"].seats("student") == 0
     assert org.offices["north"].seats("clerical") == 0
 
 

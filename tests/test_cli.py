@@ -9,7 +9,7 @@ import sys
 import click
 from click.testing import CliRunner
 
-from conftest import write
+from tests.conftest import write
 from provisioner import __version__
 from provisioner.cli import main
 

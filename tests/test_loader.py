@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import TODAY, write
+from tests.conftest import TODAY, write
 from provisioner.loader import load_folder
 from provisioner.pipeline import validate
 from provisioner.yamlsource import ALIAS_EXPANSION_LIMIT, parse

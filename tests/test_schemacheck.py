@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from conftest import TODAY, write
+from tests.conftest import TODAY, write
 from provisioner import vocabulary as V
 from provisioner.pipeline import validate
 from provisioner.schemacheck import SCHEMA_DIR, SCHEMA_FILES

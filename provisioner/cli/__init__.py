@@ -7,6 +7,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from .rules_cmd import rules_command
 from .validate_cmd import validate_command
 
 
@@ -25,3 +26,4 @@ def main() -> None:
 
 
 main.add_command(validate_command)
+main.add_command(rules_command)

@@ -1,12 +1,33 @@
-"""The rule catalog: every rule of DOMAIN.md that can be judged from configuration alone."""
+"""The rules of DOMAIN.md that can be judged from configuration alone, run over one org.
+
+Each rule is a small function registered in `catalog` with its id; `run_rules` derives
+effective access and licence pools once, runs every check, then applies the org's policy
+(severity raises) and waivers. Pure: model and date in, unlocated diagnostics out.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from ..access import effective_access
 from ..diagnostics import Diagnostic
+from ..licence_pools import licence_pools
 from ..model import Org
+from . import accounts, emr, front_office, governance, licences, lifecycle, structural  # noqa: F401  (register)
+from .catalog import Context, Rule, all_rules, get
+from .waivers import apply_severity, apply_waivers
+
+__all__ = ["Context", "Rule", "all_rules", "get", "run_rules", "context"]
+
+
+def context(org: Org, today: dt.date) -> Context:
+    return Context(org, today, effective_access(org), licence_pools(org))
 
 
 def run_rules(org: Org, today: dt.date) -> list[Diagnostic]:
-    return []
+    ctx = context(org, today)
+    found: list[Diagnostic] = []
+    for rule in all_rules():
+        if rule.check is not None:
+            found.extend(rule.check(ctx))
+    return apply_waivers(org, apply_severity(org, found), today)

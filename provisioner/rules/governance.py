@@ -1,0 +1,178 @@
+"""Governance (HIPAA Security Rule practice, not in the seeds): GOV rules on NPIs, approvals,
+end dates, supervision, access reviews and separation of duties. Judges the model and the
+effective access; knows nothing of the current state.
+"""
+
+from __future__ import annotations
+
+from ..diagnostics import Severity, error, warning
+from ..vocabulary import LICENSE_OF_USER_TYPE, LIMITED_ADMIN_PERMISSIONS
+from .catalog import rule
+
+NPI_PREFIX = "80840"  # card issuer prefix for US health applications (45 CFR 162.406)
+
+
+def npi_valid(npi: str) -> bool:
+    """10 digits, starting 1 or 2, Luhn-valid over `80840` + the digits."""
+    if len(npi) != 10 or not npi.isdigit() or npi[0] not in "12":
+        return False
+    total = 0
+    for i, ch in enumerate(reversed(NPI_PREFIX + npi)):
+        d = int(ch)
+        if i % 2 == 1:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _admin_permission(pa):
+    """The first limited admin permission an active profile of the person holds, or None."""
+    return next((perm for prof in pa.profiles if prof.active for perm in prof.permissions
+                 if perm.name in LIMITED_ADMIN_PERMISSIONS), None)
+
+
+@rule("GOV001", "Provider NPIs are valid", Severity.ERROR, source="45 CFR 162.406 (NPI standard)",
+      explanation="A National Provider Identifier is 10 digits, starts with 1 or 2, and its last "
+      "digit is a Luhn check digit computed over the prefix 80840 followed by the first nine digits "
+      "(45 CFR 162.406). Active providers need a valid NPI so referrals and claims reach the right "
+      "clinician; a mistyped NPI fails the check.",
+      example_fix='npi: "1234567893"   # quoted, so YAML keeps it a string')
+def provider_npi_valid(ctx):
+    for p in ctx.org.persons.values():
+        if not (p.active and p.is_provider):
+            continue
+        if p.npi is None:
+            yield error("GOV001", "provider has no `npi`", origin=p.origin.at("account_type"), subject=p.id)
+        elif not npi_valid(p.npi):
+            yield error("GOV001", f"NPI {p.npi!r} is not valid (10 digits, starting 1 or 2, Luhn check "
+                        "over 80840 + digits)", origin=p.origin.at("npi"), subject=p.id)
+
+
+@rule("GOV002", "Admin rights are justified and approved", Severity.WARNING,
+      source="45 CFR 164.308(a)(4)(ii)(B)-(C) (access authorization and establishment)",
+      explanation="The Security Rule asks for documented authorization of access. Every admin "
+      "authorization (office or client admin) and every limited EMR admin permission (calendar, "
+      "clinic, company, billing-report, insurance admin, also through the profile `admin` flag) "
+      "carries `grants.justification` and `grants.approved_by`.",
+      example_fix="grants: {approved_by: cmo@riverside.example, justification: \"office manager\"}")
+def admin_rights_approved(ctx):
+    for p in ctx.org.persons.values():
+        if not p.active:
+            continue
+        perm = _admin_permission(ctx.access[p.id])
+        if not p.admin and perm is None:
+            continue
+        missing = [f for f in ("justification", "approved_by") if not p.grants or not getattr(p.grants, f)]
+        if not missing:
+            continue
+        what = p.admin[0] if p.admin else perm.name
+        if p.grants:
+            origin, key = p.origin.at("grants"), True
+        elif p.admin:
+            origin, key = p.origin.at("template" if "admin" in p.from_template else "admin"), True
+        else:
+            origin, key = perm.origin, False
+        yield warning("GOV002", f"{what} needs grants.{' and grants.'.join(missing)}", origin=origin,
+                      subject=p.id, key=key)
+
+
+@rule("GOV003", "People past their end date are inactive", Severity.ERROR,
+      source="45 CFR 164.308(a)(3)(ii)(C) (termination procedures)",
+      explanation="Access must end when employment ends. A person, or an EMR profile, whose "
+      "`end_date` is before today is still `active`: set it inactive so the plan deactivates it.",
+      example_fix="status: inactive")
+def ended_people_inactive(ctx):
+    for p in ctx.org.persons.values():
+        if p.active and p.end_date and p.end_date < ctx.today:
+            yield error("GOV003", f"end date {p.end_date} has passed but the person is active",
+                        origin=p.origin.at("end_date"), subject=p.id)
+            continue
+        for prof in p.profiles:
+            if prof.active and prof.end_date and prof.end_date < ctx.today:
+                yield error("GOV003", f"end date {prof.end_date} has passed but the profile is active",
+                            origin=prof.origin.at("end_date"), subject=f"{p.id}/{prof.id}")
+
+
+def _supervision_problem(prof, persons) -> str | None:
+    if prof.supervisor is None:
+        return "has no `supervisor`"
+    sup = persons.get(prof.supervisor)
+    if sup is None or not sup.active:
+        return f"supervisor {prof.supervisor!r} is not active"
+    if not any(sp.active and LICENSE_OF_USER_TYPE.get(sp.user_type) == "therapist"
+               and prof.default_clinic in sp.clinics for sp in sup.profiles):
+        return f"supervisor {prof.supervisor!r} has no active therapist profile at {prof.default_clinic!r}"
+    return None
+
+
+@rule("GOV004", "Assistants and students are supervised; students have an end date", Severity.WARNING,
+      source="seed 003 (assistant and student user types); 45 CFR 164.308(a)(3)(ii)(A) (supervision)",
+      explanation="Assistants (PTA, COTA, SLPA) and students (SPT, SOT, SSLP) work under a therapist: "
+      "each active assistant or student profile names a `supervisor` who is active and has an active "
+      "therapist profile at the same (default) clinic. A student placement ends, so student "
+      "profiles carry an `end_date` (on the profile or the person).",
+      example_fix="supervisor: maria-lopez\nend_date: 2027-05-31")
+def supervised(ctx):
+    persons = ctx.org.persons
+    for p in persons.values():
+        for prof in p.profiles:
+            kind = LICENSE_OF_USER_TYPE.get(prof.user_type)
+            if not prof.active or kind not in ("assistant", "student"):
+                continue
+            subject = f"{p.id}/{prof.id}"
+            problem = _supervision_problem(prof, persons)
+            if problem:
+                path = ("supervisor",) if prof.supervisor else ("user_type",)
+                yield warning("GOV004", f"{prof.user_type} {problem}", origin=prof.origin.at(*path),
+                              subject=subject)
+            if kind == "student" and prof.end_date is None and p.end_date is None:
+                yield warning("GOV004", f"{prof.user_type} profile has no `end_date`",
+                              origin=prof.origin.at("user_type"), subject=subject)
+
+
+@rule("GOV005", "Access is reviewed periodically", Severity.WARNING,
+      source="45 CFR 164.308(a)(4)(ii)(C) (access establishment and modification); 164.308(a)(1)(ii)(D)",
+      explanation="Access grants are reviewed regularly: a person's `grants.reviewed_on` may be at "
+      "most `policy.review_period_days` old (default 365), and at most "
+      "`policy.admin_review_period_days` (default 90) for people with admin authorizations or "
+      "limited admin permissions. Admins never reviewed are reported too.",
+      example_fix="grants: {reviewed_on: 2026-10-01, approved_by: cmo@riverside.example, justification: ...}")
+def access_reviewed(ctx):
+    policy = ctx.org.policy
+    for p in ctx.org.persons.values():
+        if not p.active:
+            continue
+        is_admin = bool(p.admin) or _admin_permission(ctx.access[p.id]) is not None
+        period = policy.admin_review_period_days if is_admin else policy.review_period_days
+        reviewed = p.grants.reviewed_on if p.grants else None
+        if reviewed is None:
+            if is_admin:
+                origin = p.origin.at("grants") if p.grants else p.origin.at("id")
+                yield warning("GOV005", "admin access has never been reviewed (grants.reviewed_on)",
+                              origin=origin, subject=p.id, key=p.grants is not None)
+        elif (ctx.today - reviewed).days > period:
+            yield warning("GOV005", f"access last reviewed {reviewed}, more than {period} days ago",
+                          origin=p.origin.at("grants", "reviewed_on"), subject=p.id)
+
+
+@rule("GOV006", "Separation of duties", Severity.WARNING,
+      source="45 CFR 164.308(a)(3)-(4) (workforce security, access management); seed 002, seed 003",
+      explanation="One person should not hold both halves of a conflicting pair of permissions "
+      "(`policy.separation_of_duties`; default: edit_users with billing_report_admin, take_payments "
+      "with enter_refunds, take_payments with enter_adjustments). Permissions are the person's "
+      "effective ones: Front Office sub-role (a biller takes payments, refunds and adjustments) and "
+      "active EMR profiles. One finding per person lists every conflicting pair.",
+      example_fix="front_office: scheduler   # or a Waiver naming GOV006 and the person")
+def separation_of_duties(ctx):
+    pairs = ctx.org.policy.separation_of_duties
+    for pa in ctx.access.values():
+        if not pa.active:
+            continue
+        held: dict[str, object] = {}
+        for perm in pa.all_permissions():
+            held.setdefault(perm.name, perm)
+        clashes = [(a, b) for a, b in pairs if a in held and b in held]
+        if clashes:  # one finding per person, so that one waiver covers the person's role
+            text = "; ".join(f"{a} ({held[a].source}) with {b} ({held[b].source})" for a, b in clashes)
+            yield warning("GOV006", f"holds conflicting permissions: {text}", origin=held[clashes[0][1]].origin,
+                          subject=pa.person_id)
