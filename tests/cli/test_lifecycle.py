@@ -1,0 +1,154 @@
+"""Lifecycle findings at plan time, through the CLI: LIFE002, LIFE004, LIFE006, LIFE007
+(invitations and their expiry) and the mass-change guard."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from clihelp import actions, plan, plan_and_apply, run, snapshot
+from orgbuilder import edit, write_org
+
+from provisioner.pipeline import validate
+from provisioner.plan import plan_changes
+
+
+def test_provider_deactivation_without_disposition_is_refused_LIFE002(org_dir, org_docs, state_url, tmp_path):
+    plan_and_apply(org_dir, state_url, tmp_path / "p1.json")
+    docs = edit(org_docs)
+    docs["person/bob"]["status"] = "inactive"
+    write_org(org_dir, docs)
+    r = plan(org_dir, state_url, "--detailed-exitcode")
+    assert r.exit_code == 1
+    assert "error LIFE002" in r.output and "referral_disposition" in r.output
+    assert "person-bob.yaml:" in r.output  # located at the person's status
+    assert "Traceback" not in r.output
+
+
+def test_provider_deactivation_with_disposition_removes_memberships_first(org_dir, org_docs, state_url, tmp_path):
+    plan_and_apply(org_dir, state_url, tmp_path / "p1.json")
+    docs = edit(org_docs)
+    docs["person/dan"]["status"] = "inactive"
+    docs["person/dan"]["referral_disposition"] = {"action": "reassign", "to": "ann"}
+    write_org(org_dir, docs)
+    doc = plan_and_apply(org_dir, state_url, tmp_path / "p2.json")
+    order = [c["address"] for c in doc["changes"]]
+    assert actions(doc)["membership.dan@east"] == "delete"
+    assert actions(doc)["group_member.east-ortho/dan"] == "delete"
+    assert order.index("membership.dan@east") < order.index("person.dan")
+    assert order.index("profile.dan-ot") < order.index("person.dan")
+    state = snapshot(state_url).resources
+    assert state["person.dan"].status == "inactive"
+    assert state["person.dan"].attributes["referral_disposition"] == {"action": "reassign", "to": "ann"}
+
+
+def test_provider_removed_from_config_is_an_error_LIFE002(org_dir, org_docs, state_url, tmp_path):
+    plan_and_apply(org_dir, state_url, tmp_path / "p1.json")
+    docs = edit(org_docs)
+    del docs["person/cat"]
+    write_org(org_dir, docs)
+    r = plan(org_dir, state_url)
+    assert r.exit_code == 1
+    assert "LIFE002" in r.output and "status: inactive" in r.output and "'cat'" in r.output
+
+
+def test_office_removal_stranding_a_provider_LIFE006(org_dir, org_docs, state_url, tmp_path):
+    plan_and_apply(org_dir, state_url, tmp_path / "p1.json")
+    docs = edit(org_docs)
+    del docs["office/north"]
+    docs["person/cat"]["offices"] = []
+    docs["person/cat"]["profiles"][0].update(clinics=["east"], default_clinic="east")
+    docs["person/gus"]["offices"] = ["east"]
+    docs["person/gus"]["profiles"][0].update(clinics=["east"], default_clinic="east")
+    write_org(org_dir, docs)
+    # Judged without the rule catalog so that only the plan stage speaks.
+    validation = validate(org_dir, today=dt.date(2026, 3, 1), rules=False)
+    assert validation.ok, validation.diagnostics
+    changes, _, findings = plan_changes(validation, snapshot(state_url), dt.date(2026, 3, 1))
+    life006 = [d for d in findings if d.code == "LIFE006"]
+    assert len(life006) == 1
+    assert life006[0].subject == "cat" and "north" in life006[0].message
+    assert life006[0].file.endswith("person-cat.yaml") and life006[0].line is not None
+    assert {c.address: str(c.action) for c in changes}["office.north"] == "deactivate"
+    # With another office for cat, nothing is stranded.
+    docs["person/cat"]["offices"] = ["east"]
+    write_org(org_dir, docs)
+    validation = validate(org_dir, rules=False)
+    _, _, findings = plan_changes(validation, snapshot(state_url), dt.date(2026, 3, 1))
+    assert not [d for d in findings if d.code == "LIFE006"]
+
+
+def test_office_going_live_within_a_week_warns_LIFE004(org_dir, org_docs, state_url, tmp_path):
+    plan_and_apply(org_dir, state_url, tmp_path / "p1.json")
+    docs = edit(org_docs)
+    docs["office/south"] = {"kind": "Office", "id": "south", "name": "South", "go_live": "2026-03-04",
+                            "licenses": {"therapist": 2}}
+    docs["office/far"] = {"kind": "Office", "id": "far", "name": "Far", "go_live": "2026-03-20",
+                          "licenses": {"therapist": 2}}
+    docs["person/hal"]["offices"] = ["east", "west", "south", "far"]
+    write_org(org_dir, docs)
+    r = plan(org_dir, state_url, "--detailed-exitcode")
+    assert r.exit_code == 2, r.output
+    assert "warning LIFE004" in r.output and "'south'" in r.output and "office-south.yaml:" in r.output
+    assert "'far'" not in r.output
+    later = plan(org_dir, state_url, today="2026-02-01")
+    assert "LIFE004" not in later.output
+
+
+def test_mass_change_guard(org_dir, org_docs, state_url, tmp_path):
+    plan_and_apply(org_dir, state_url, tmp_path / "p1.json")
+    docs = edit(org_docs)
+    for pid in ("eve", "fay", "gus"):
+        docs[f"person/{pid}"]["status"] = "inactive"  # 6 of 16 accounts (persons + profiles)
+    write_org(org_dir, docs)
+    r = plan(org_dir, state_url)
+    assert r.exit_code == 1
+    assert "MASS001" in r.output and "--allow-mass-change" in r.output and "6 of 16" in r.output
+    allowed = plan(org_dir, state_url, "--allow-mass-change", "--detailed-exitcode")
+    assert allowed.exit_code == 2, allowed.output
+    assert "warning MASS001" in allowed.output
+    docs["org"]["policy"] = {"mass_change_limit": 0.5}  # the org's own limit
+    write_org(org_dir, docs)
+    assert plan(org_dir, state_url).exit_code == 0
+
+
+def test_small_change_passes_mass_guard(org_dir, org_docs, state_url, tmp_path):
+    plan_and_apply(org_dir, state_url, tmp_path / "p1.json")
+    docs = edit(org_docs)
+    docs["person/eve"]["status"] = "inactive"  # 2 of 16
+    write_org(org_dir, docs)
+    assert plan(org_dir, state_url).exit_code == 0
+
+
+def test_invitations_expire_two_days_after_apply_and_can_be_resent_LIFE007(org_dir, state_url, tmp_path):
+    plan_and_apply(org_dir, state_url, tmp_path / "p1.json", today="2026-03-01")
+    pending = run("invitations", "testorg", "--state", state_url, "--today", "2026-03-03", "--format", "json")
+    assert pending.exit_code == 0
+    rows = json.loads(pending.output)
+    assert len(rows) == 16  # 8 persons + 8 profiles
+    assert {r["status"] for r in rows} == {"pending"}
+    assert {r["expires_on"] for r in rows} == {"2026-03-03"}
+    expired = run("invitations", "testorg", "--state", state_url, "--today", "2026-03-04")
+    assert "0 pending, 16 expired" in expired.output
+
+    without = plan(org_dir, state_url, "--detailed-exitcode", today="2026-03-04")
+    assert without.exit_code == 0  # expired invitations are not re-sent unless asked
+    doc = plan_and_apply(org_dir, state_url, tmp_path / "p2.json", "--resend-expired", today="2026-03-04")
+    assert set(actions(doc).values()) == {"update"}
+    assert len(doc["changes"]) == 16
+    assert "expired on 2026-03-03" in doc["changes"][0]["reason"]
+    rows = json.loads(run("invitations", "testorg", "--state", state_url, "--today", "2026-03-05",
+                          "--format", "json").output)
+    assert {r["status"] for r in rows} == {"pending"}
+    assert {r["expires_on"] for r in rows} == {"2026-03-06"}
+
+
+def test_new_account_gets_invitation_in_plan(org_dir, org_docs, state_url, tmp_path):
+    plan_and_apply(org_dir, state_url, tmp_path / "p1.json")
+    docs = edit(org_docs)
+    docs["person/ivy"] = {"kind": "Person", "id": "ivy", "name": "Ivy", "email": "ivy@test.example",
+                          "account_type": "office_staff", "offices": ["east"]}
+    write_org(org_dir, docs)
+    r = plan(org_dir, state_url)
+    assert "+ invitation.person.ivy" in r.output and "LIFE007" in r.output
+    assert "(known after apply)" in r.output
