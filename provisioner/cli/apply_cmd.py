@@ -51,7 +51,8 @@ def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, o
       provisioner apply orgs/riverside-health --auto-approve   # in CI
     """
     if Path(target).is_dir():
-        result, backend = plan_or_fail(target, state_url, today, allow_mass_change, resend_expired)
+        result, backend = plan_or_fail(target, state_url, today, allow_mass_change, resend_expired,
+                                       create_state=True)
         document, folder = result.document, target
         click.echo(render_plan(document, "text"), nl=False)
         if not document["changes"]:

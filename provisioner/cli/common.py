@@ -70,17 +70,20 @@ def org_id_of(target: str | None) -> str | None:
     return target
 
 
-def open_backend(org_id: str | None, url: str | None, create: bool = True):
-    """Open the state, turning state problems into CLI errors."""
+def open_backend(org_id: str | None, url: str | None, create: bool = True, missing_ok: bool = False):
+    """Open the state, turning state problems into CLI errors. With `missing_ok`, a state
+    database that does not exist yet gives None instead of being created."""
     from pathlib import Path
 
-    from ..state import STATE_DIR, StateError, open_state
+    from ..state import STATE_DIR, StateError, open_state, sqlite_path, state_url
 
     if org_id is None and url is None and not os.environ.get("PROVISIONER_STATE"):
         found = sorted(Path(STATE_DIR).glob("*.db"))
         if len(found) == 1:
             url = f"sqlite:///{found[0]}"
     try:
+        if missing_ok and not sqlite_path(state_url(org_id, url)).exists():
+            return None
         return open_state(org_id, url, create=create)
     except StateError as exc:
         fail(str(exc))

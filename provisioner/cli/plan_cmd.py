@@ -10,7 +10,7 @@ from ..plan import make_plan, read_plan, write_plan
 from ..plan.planfile import PlanFileError
 from ..plan.render import RENDERERS
 from ..reporters import render_text as render_diagnostics
-from ..state import StateError
+from ..state import Snapshot, StateError
 from .common import fail, format_option, open_backend, state_option, today_option, use_colour
 
 
@@ -20,16 +20,19 @@ def render_plan(document: dict, fmt: str) -> str:
     return RENDERERS[fmt](document)
 
 
-def plan_or_fail(org_dir: str, state_url, today, allow_mass_change: bool, resend_expired: bool):
-    """Plan `org_dir`; on findings that block it, print them and exit 1 (no traceback)."""
+def plan_or_fail(org_dir: str, state_url, today, allow_mass_change: bool, resend_expired: bool,
+                 create_state: bool = False):
+    """Plan `org_dir`; on findings that block it, print them and exit 1 (no traceback).
+    Planning never creates a state database; `create_state` opens one for an apply."""
     validation = validate(org_dir, today=today)
     if not validation.ok:
         click.echo(render_diagnostics(validation.diagnostics, lines=validation.source.lines, colour=use_colour()),
                    nl=False)
         fail("the configuration has errors; nothing was planned")
-    backend = open_backend(validation.org.id, state_url)
+    backend = open_backend(validation.org.id, state_url, missing_ok=not create_state)
     try:
-        result = make_plan(org_dir, backend, today=today, validation=validation,
+        snapshot = backend.read() if backend is not None else Snapshot(None, 0, {})
+        result = make_plan(org_dir, snapshot=snapshot, today=today, validation=validation,
                            allow_mass_change=allow_mass_change, resend_expired=resend_expired)
     except StateError as exc:
         fail(str(exc))
@@ -63,7 +66,8 @@ def plan_command(org_dir, out, fmt, state_url, today, detailed_exitcode, allow_m
       provisioner plan orgs/riverside-health --format markdown   # PR comment
     """
     result, backend = plan_or_fail(org_dir, state_url, today, allow_mass_change, resend_expired)
-    backend.close()
+    if backend is not None:
+        backend.close()
     document = result.document
     if out:
         write_plan(document, out)

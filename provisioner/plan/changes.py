@@ -89,7 +89,7 @@ def field_diff(before: Resource | None, after: Resource | None) -> list[FieldCha
     """Field-level differences of one resource (status included), via DeepDiff."""
     a = {"status": before.status, **before.attributes} if before else {}
     b = {"status": after.status, **after.attributes} if after else {}
-    if not before or not after:
+    if not before or not after or a == b:
         return []
     tree = DeepDiff(a, b, view="tree", ignore_order=True, verbose_level=2)
     found: list[FieldChange] = []

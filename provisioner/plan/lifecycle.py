@@ -23,7 +23,6 @@ MASS_CHANGE_CODE = "MASS001"
 def lifecycle_findings(changes: list[Change], desired: Mapping[str, Resource], current: Mapping[str, Resource],
                        origins: Mapping[str, Origin], today: dt.date) -> list[Diagnostic]:
     found: list[Diagnostic] = []
-    by_address = {c.address: c for c in changes}
     for c in changes:
         if c.kind == "person" and c.action is Action.DEACTIVATE and (is_provider(c.before) or is_provider(c.after)):
             who = name_of(c.address)
@@ -46,25 +45,31 @@ def lifecycle_findings(changes: list[Change], desired: Mapping[str, Resource], c
                         "LIFE004", f"office {name_of(c.address)!r} goes live on {go_live}, {days} day(s) after "
                         f"the plan date {today}; create an office at least {GO_LIVE_NOTICE_DAYS} days before it "
                         "goes live", origin=origins[c.address].at("go_live"), subject=name_of(c.address)))
-    found.extend(_stranded(changes, by_address, desired, current, origins))
+    found.extend(_stranded(changes, desired, current, origins))
     return found
 
 
-def _stranded(changes, by_address, desired, current, origins) -> list[Diagnostic]:
+def _stranded(changes, desired, current, origins) -> list[Diagnostic]:
     """LIFE006: removing an office leaves an active provider with no office."""
     removed = {name_of(c.address) for c in changes if c.kind == "office" and c.action.removes}
     if not removed:
         return []
+    def offices_of(resources) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for a in resources:
+            if kind_of(a) == "membership":
+                person, office = name_of(a).split("@", 1)
+                out.setdefault(person, set()).add(office)
+        return out
+
+    kept, had = offices_of(desired), offices_of(current)
     found = []
     for address, person in desired.items():
         if kind_of(address) != "person" or not person.active or not is_provider(person):
             continue
         pid = name_of(address)
-        kept = [a for a in desired if kind_of(a) == "membership" and a.startswith(f"membership.{pid}@")]
-        lost = sorted(a.split("@", 1)[1] for a in current
-                      if kind_of(a) == "membership" and a.startswith(f"membership.{pid}@")
-                      and a.split("@", 1)[1] in removed)
-        if lost and not kept:
+        lost = sorted(had.get(pid, set()) & removed)
+        if lost and not kept.get(pid):
             found.append(error(
                 "LIFE006", f"removing office {', '.join(map(repr, lost))} would leave active provider {pid!r} "
                 "with no office: give them another office first, or deactivate them with a "

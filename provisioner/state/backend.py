@@ -38,8 +38,8 @@ class Snapshot:
 
 @dataclass(frozen=True)
 class Write:
-    """One resource write: `resource=None` removes `address`. `audit` is the change record
-    (action, before, after, reason) appended to the audit log with it."""
+    """One resource write: `resource=None` removes `address`. `action`, `before` and
+    `after` are what the audit log records for it."""
 
     address: str
     resource: Resource | None

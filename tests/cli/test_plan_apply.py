@@ -215,3 +215,23 @@ def test_every_command_has_help_text():
         assert cmd.help and len(cmd.help) > 20, name
         r = run(*name.split()[1:], "--help")
         assert r.exit_code == 0, name
+
+
+def test_plan_never_creates_a_state_database(org_dir, tmp_path):
+    r = run("plan", org_dir, "--today", "2026-03-01", "--detailed-exitcode")
+    assert r.exit_code == 2
+    assert not (tmp_path / ".provisioner").exists()
+
+
+def test_apply_reports_progress_per_change(org_dir, state_url, tmp_path):
+    from provisioner.plan import apply_document, read_plan
+    from provisioner.state import open_state
+
+    out = tmp_path / "p.json"
+    assert plan(org_dir, state_url, out=out).exit_code == 0
+    document = read_plan(out)
+    seen: list[int] = []
+    backend = open_state(None, state_url)
+    apply_document(document, backend, actor="t", progress=seen.append)
+    backend.close()
+    assert seen == list(range(1, len(document["changes"]) + 1))
