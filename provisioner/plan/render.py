@@ -80,8 +80,11 @@ def render_markdown(document: dict, limit: int = MARKDOWN_LIMIT) -> str:
     while True:  # summarised: addresses only, as many as fit
         text = template.render(**_context(document, details=False, shown=shown,
                                           hidden=len(document["changes"]) - len(shown)))
-        if len(text) <= limit or not shown:
+        if len(text) <= limit:
             return text
+        if not shown:  # even the summary is too long (thousands of findings): cut it
+            note = "\n\n… truncated to fit one comment; run `provisioner show PLAN` for everything.\n"
+            return text[: limit - len(note)] + note
         shown = shown[: max(0, len(shown) * 3 // 4 - 1)]
 
 

@@ -85,3 +85,10 @@ def test_markdown_summary_lists_all_when_addresses_fit():
 
 def test_json_round_trips():
     assert json.loads(render_json(SAMPLE)) == SAMPLE
+
+
+def test_markdown_with_huge_findings_is_cut_to_the_limit():
+    findings = [{"severity": "warning", "code": "LIC003", "message": "m" * 300, "file": "f.yaml", "line": i,
+                 "column": 1, "subject": None, "waived": False, "waiver": None} for i in range(1000)]
+    md = render_markdown(document([change("office.a", "create", after={"name": "A"})], findings))
+    assert len(md) <= MARKDOWN_LIMIT and "truncated" in md

@@ -141,3 +141,26 @@ def test_audit_rows_record_actor_digest_before_and_after(org_dir, org_docs, stat
     assert last.plan_digest == doc2["checksum"]
     assert last.before["attributes"]["name"] == "West Clinic" and last.after["attributes"]["name"] == "Renamed"
     assert json.dumps(last.after)
+
+
+def test_two_apply_processes_never_both_run(org_dir, state_url, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    out = tmp_path / "p.json"
+    assert plan(org_dir, state_url, out=out).exit_code == 0
+    exe = Path(sys.executable).parent / "provisioner"
+    env = {**os.environ, "NO_COLOR": "1"}
+    procs = [subprocess.Popen([str(exe), "apply", str(out), "--state", state_url, "--actor", f"p{i}"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+             for i in range(2)]
+    results = [(p.wait(timeout=60), p.stdout.read() + p.stderr.read()) for p in procs]
+    codes = sorted(code for code, _ in results)
+    assert codes == [0, 1], results
+    loser = next(text for code, text in results if code == 1)
+    assert "stale plan" in loser or "locked by" in loser
+    assert "Traceback" not in loser
+    assert snapshot(state_url).serial == 1
+    assert _audit_count(state_url) == len(read_plan(out)["changes"])
