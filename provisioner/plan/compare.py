@@ -99,7 +99,11 @@ def compare(desired: Mapping[str, Resource], current: Mapping[str, Resource]) ->
 
     for address, have in gone.items():
         if kind_of(address) in HISTORYLESS:
-            changes.append(Change(address, Action.DELETE, "no longer in the config", before=have))
+            person = desired.get(f"person.{have.attributes.get('person')}")
+            reason = (f"person.{have.attributes.get('person')} is being deactivated: their memberships are "
+                      "removed first (LIFE002)" if person is not None and not person.active
+                      else "no longer in the config")
+            changes.append(Change(address, Action.DELETE, reason, before=have))
         elif address in replaced_by:
             after = retired(have)
             changes.append(Change(address, Action.DEACTIVATE,

@@ -47,6 +47,8 @@ def _lines(change: dict) -> list[tuple[str, str]]:
         attrs = {"status": change["after"]["status"], **change["after"]["attributes"]}
         return [("+", f"{k} = {value(v) if v is not None else '(known after apply)' if change['kind'] == 'invitation' else 'null'}")
                 for k, v in attrs.items()]
+    if change["before"] and change["action"] == "delete":
+        return [("-", f"{k} = {value(v)}") for k, v in change["before"]["attributes"].items()]
     return []
 
 

@@ -106,3 +106,12 @@ def test_mass_change_counts_only_active_accounts():
     assert err.code == "MASS001" and err.is_error and "2 of 4" in err.message
     (warn,) = mass_change(gone, current, 0.25, True)
     assert not warn.is_error
+
+
+def test_membership_of_a_deactivated_person_says_why_it_goes():
+    changes, _ = compare({"person.p": R("person.p", "inactive", name="P")},
+                         {"person.p": R("person.p", name="P"),
+                          "membership.p@o": R("membership.p@o", person="p", office="o")})
+    c = by_address(changes)
+    assert c["membership.p@o"].action is Action.DELETE
+    assert "person.p is being deactivated" in c["membership.p@o"].reason and "LIFE002" in c["membership.p@o"].reason

@@ -92,3 +92,8 @@ def test_markdown_with_huge_findings_is_cut_to_the_limit():
                  "column": 1, "subject": None, "waived": False, "waiver": None} for i in range(1000)]
     md = render_markdown(document([change("office.a", "create", after={"name": "A"})], findings))
     assert len(md) <= MARKDOWN_LIMIT and "truncated" in md
+
+
+def test_delete_lists_the_attributes_that_go():
+    text = render_text(SAMPLE)
+    assert '      - person = "q"' in text
