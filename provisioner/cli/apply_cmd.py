@@ -18,6 +18,10 @@ from .plan_cmd import plan_or_fail, render_plan
 PROGRESS_THRESHOLD = 20
 
 
+def stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
 def _progress(total: int):
     """A progress bar on stderr for long applies, on a terminal only."""
     if total < PROGRESS_THRESHOLD or not sys.stderr.isatty():
@@ -58,7 +62,7 @@ def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, o
         if not document["changes"]:
             raise SystemExit(0)
         if not auto_approve:
-            if not sys.stdin.isatty():
+            if not stdin_is_terminal():
                 fail("refusing to apply without confirmation: stdin is not a terminal; pass --auto-approve")
             if not click.confirm("Apply these changes?", default=False):
                 fail("apply cancelled; nothing was changed")

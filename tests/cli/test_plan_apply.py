@@ -235,3 +235,28 @@ def test_apply_reports_progress_per_change(org_dir, state_url, tmp_path):
     apply_document(document, backend, actor="t", progress=seen.append)
     backend.close()
     assert seen == list(range(1, len(document["changes"]) + 1))
+
+
+def test_apply_org_dir_asks_for_confirmation_on_a_terminal(org_dir, state_url, monkeypatch):
+    import provisioner.cli.apply_cmd as apply_cmd
+
+    monkeypatch.setattr(apply_cmd, "stdin_is_terminal", lambda: True)
+    no = run("apply", org_dir, "--state", state_url, "--today", "2026-03-01", input="n\n")
+    assert no.exit_code == 1 and "Apply these changes?" in no.output and "cancelled" in no.output
+    assert snapshot(state_url).serial == 0
+    yes = run("apply", org_dir, "--state", state_url, "--today", "2026-03-01", input="y\n")
+    assert yes.exit_code == 0, yes.output
+    assert snapshot(state_url).serial == 1
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch):
+    from provisioner.cli.common import use_colour
+
+    class Tty:
+        def isatty(self):
+            return True
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert use_colour(Tty()) is True
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert use_colour(Tty()) is False
