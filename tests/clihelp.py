@@ -17,15 +17,15 @@ def run(*args: str, input: str | None = None):
     return CliRunner().invoke(main, [str(a) for a in args], input=input)
 
 
-def plan(org_dir, state_url, *extra, out: Path | None = None, today: str = TODAY):
-    args = ["plan", org_dir, "--state", state_url, "--today", today, *extra]
+def plan(org_folder, state_url, *extra, out: Path | None = None, today: str = TODAY):
+    args = ["plan", org_folder, "--state", state_url, "--today", today, *extra]
     if out is not None:
         args += ["--out", out]
     return run(*args)
 
 
-def plan_and_apply(org_dir, state_url, out: Path, *extra, today: str = TODAY):
-    r = plan(org_dir, state_url, *extra, out=out, today=today)
+def plan_and_apply(org_folder, state_url, out: Path, *extra, today: str = TODAY):
+    r = plan(org_folder, state_url, *extra, out=out, today=today)
     assert r.exit_code == 0, r.output
     a = run("apply", out, "--state", state_url, "--today", today)
     assert a.exit_code == 0, a.output

@@ -11,7 +11,14 @@ from pathlib import Path
 
 import yaml
 
-NPIS = ["1234567893", "1245319599", "1679576722", "1003000126"]
+NPIS = ["1234567893", "1245319599", "1679576722", "1003000126", "1555555006"]
+
+
+def new_provider(pid: str, offices: list[str], npi: str = NPIS[4]) -> dict:
+    """A provider document (no EMR profile) to add to an org in a test."""
+    return {"kind": "Person", "id": pid, "name": pid.title(), "email": f"{pid}@test.example",
+            "account_type": "physician", "offices": offices, "npi": npi, "specialty": "pediatrics",
+            "profile_approved": True, "insurance": {"plans": ["medicare"], "reviewed_on": "2026-01-10"}}
 
 
 def small_org(org_id: str = "testorg") -> dict[str, dict]:

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .. import __version__
-from ..diagnostics import Diagnostic, has_errors
+from ..diagnostics import Diagnostic, Severity, has_errors
 from ..loader import display_path
 from ..locate import Locator
 from ..pipeline import Validation, validate
@@ -45,6 +45,27 @@ def summary(changes: list[Change], noops: int) -> dict[str, int]:
     return out
 
 
+def sort_key(d: Diagnostic):
+    """Diagnostics without a file (org-wide plan findings) sort first, then by position."""
+    return (d.file or "", d.line or 0, d.column or 0, d.code, d.subject or "")
+
+
+def judge(org, findings: list[Diagnostic], today: dt.date) -> list[Diagnostic]:
+    """Plan-stage findings under the org's own policy: severities the org raises
+    (`policy.severity`) and unexpired waivers naming the rule and subject."""
+    out = []
+    for d in findings:
+        raised = org.policy.severity.get(d.code)
+        if raised and Severity.parse(raised) > d.severity:
+            d = d.with_severity(Severity.parse(raised))
+        live = [w for w in org.waivers if w.rule == d.code and w.subject == (d.subject or "") and w.expires >= today]
+        if live:
+            w = max(live, key=lambda w: w.expires)
+            d = replace(d, waived_by=f"{w.approved_by} until {w.expires}: {w.justification}")
+        out.append(d)
+    return out
+
+
 def plan_changes(validation: Validation, snapshot: Snapshot, today: dt.date, *, allow_mass_change: bool = False,
                  resend_expired: bool = False) -> tuple[list[Change], int, list[Diagnostic]]:
     """The pure core: desired org + snapshot → ordered changes, no-op count, findings."""
@@ -55,7 +76,9 @@ def plan_changes(validation: Validation, snapshot: Snapshot, today: dt.date, *, 
     findings = lifecycle_findings(changes, desired, current, origins, today)
     findings += mass_change(changes, current, org.policy.mass_change_limit, allow_mass_change)
     changes += invitation_changes(changes, current, desired, today, resend_expired)
-    return order(changes), noops, Locator(validation.source.documents).locate_all(findings)
+    locator = Locator(validation.source.documents)
+    located = [locator.locate(d) for d in judge(org, findings, today)]
+    return order(changes), noops, sorted(located, key=sort_key)
 
 
 def make_plan(org_dir: str | Path, backend: StateBackend | None = None, *, today: dt.date | None = None,
@@ -73,7 +96,7 @@ def make_plan(org_dir: str | Path, backend: StateBackend | None = None, *, today
         snapshot = backend.read()
     changes, noops, findings = plan_changes(validation, snapshot, today, allow_mass_change=allow_mass_change,
                                             resend_expired=resend_expired)
-    result.diagnostics = sorted(result.diagnostics + findings)
+    result.diagnostics = sorted(result.diagnostics + findings, key=sort_key)
     if has_errors(result.diagnostics):
         return result
     now = now or dt.datetime.now(dt.timezone.utc)

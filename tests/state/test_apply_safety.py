@@ -9,8 +9,8 @@ import threading
 
 import pytest
 
-from clihelp import plan, plan_and_apply, run, snapshot
-from orgbuilder import edit, write_org
+from tests.clihelp import plan, plan_and_apply, run, snapshot
+from tests.orgbuilder import edit, write_org
 
 from provisioner.plan import apply_document, read_plan
 from provisioner.state import LockTimeout, StaleState, open_state
@@ -25,17 +25,17 @@ def _audit_count(url):
         b.close()
 
 
-def test_exception_mid_apply_leaves_state_exactly_as_before(org_dir, org_docs, state_url, tmp_path, monkeypatch):
-    plan_and_apply(org_dir, state_url, tmp_path / "p1.json")
+def test_exception_mid_apply_leaves_state_exactly_as_before(org_folder, org_docs, state_url, tmp_path, monkeypatch):
+    plan_and_apply(org_folder, state_url, tmp_path / "p1.json")
     before = snapshot(state_url)
     audit_before = _audit_count(state_url)
     docs = edit(org_docs)
     docs["office/west"]["name"] = "Renamed"
     docs["person/eve"]["status"] = "inactive"
     docs["person/hal"]["name"] = "Hal Renamed"
-    write_org(org_dir, docs)
+    write_org(org_folder, docs)
     out = tmp_path / "p2.json"
-    assert plan(org_dir, state_url, out=out).exit_code == 0
+    assert plan(org_folder, state_url, out=out).exit_code == 0
     assert len(read_plan(out)["changes"]) >= 4
 
     real = SQLiteBackend._write_resource
@@ -61,9 +61,9 @@ def test_exception_mid_apply_leaves_state_exactly_as_before(org_dir, org_docs, s
     assert snapshot(state_url).resources["office.west"].attributes["name"] == "Renamed"
 
 
-def test_two_concurrent_applies_never_both_run(org_dir, state_url, tmp_path):
+def test_two_concurrent_applies_never_both_run(org_folder, state_url, tmp_path):
     out = tmp_path / "p.json"
-    assert plan(org_dir, state_url, out=out).exit_code == 0
+    assert plan(org_folder, state_url, out=out).exit_code == 0
     document = read_plan(out)
     barrier = threading.Barrier(2)
     results: list[object] = []
@@ -92,9 +92,9 @@ def test_two_concurrent_applies_never_both_run(org_dir, state_url, tmp_path):
     assert _audit_count(state_url) == len(document["changes"])
 
 
-def test_lock_timeout_names_the_holder(org_dir, state_url, tmp_path):
+def test_lock_timeout_names_the_holder(org_folder, state_url, tmp_path):
     out = tmp_path / "p.json"
-    assert plan(org_dir, state_url, out=out).exit_code == 0
+    assert plan(org_folder, state_url, out=out).exit_code == 0
     holder = open_state(None, state_url)
     try:
         with holder.lock("alice@ops.example", timeout=1):
@@ -125,12 +125,12 @@ def test_stale_write_is_refused_inside_the_transaction(tmp_path):
     b.close()
 
 
-def test_audit_rows_record_actor_digest_before_and_after(org_dir, org_docs, state_url, tmp_path):
-    doc = plan_and_apply(org_dir, state_url, tmp_path / "p1.json")
+def test_audit_rows_record_actor_digest_before_and_after(org_folder, org_docs, state_url, tmp_path):
+    doc = plan_and_apply(org_folder, state_url, tmp_path / "p1.json")
     docs = edit(org_docs)
     docs["office/west"]["name"] = "Renamed"
-    write_org(org_dir, docs)
-    doc2 = plan_and_apply(org_dir, state_url, tmp_path / "p2.json")
+    write_org(org_folder, docs)
+    doc2 = plan_and_apply(org_folder, state_url, tmp_path / "p2.json")
     b = open_state(None, state_url)
     rows = b.audit()
     b.close()
@@ -143,14 +143,14 @@ def test_audit_rows_record_actor_digest_before_and_after(org_dir, org_docs, stat
     assert json.dumps(last.after)
 
 
-def test_two_apply_processes_never_both_run(org_dir, state_url, tmp_path):
+def test_two_apply_processes_never_both_run(org_folder, state_url, tmp_path):
     import os
     import subprocess
     import sys
     from pathlib import Path
 
     out = tmp_path / "p.json"
-    assert plan(org_dir, state_url, out=out).exit_code == 0
+    assert plan(org_folder, state_url, out=out).exit_code == 0
     exe = Path(sys.executable).parent / "provisioner"
     env = {**os.environ, "NO_COLOR": "1"}
     procs = [subprocess.Popen([str(exe), "apply", str(out), "--state", state_url, "--actor", f"p{i}"],

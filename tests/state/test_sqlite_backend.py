@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from clihelp import plan_and_apply, run
+from tests.clihelp import plan_and_apply, run
 from provisioner.state import Resource, Write, sqlite_path, state_url
 from provisioner.state.actor import resolve_actor
 from provisioner.state.migrations import LATEST, MIGRATIONS
@@ -51,13 +51,13 @@ def test_actor_resolution_order(monkeypatch):
     assert resolve_actor(None, environ={}) != ""
 
 
-def test_state_list_and_show(org_dir, state_url, tmp_path):
-    plan_and_apply(org_dir, state_url, tmp_path / "p.json")
+def test_state_list_and_show(org_folder, state_url, tmp_path):
+    plan_and_apply(org_folder, state_url, tmp_path / "p.json")
     listed = run("state", "list", "testorg", "--state", state_url, "--kind", "person")
     assert listed.exit_code == 0
     lines = [l for l in listed.stdout.splitlines() if l]
     assert lines[0] == "person.ann\tactive" and len(lines) == 8
-    by_dir = run("state", "list", org_dir, "--state", state_url)
+    by_dir = run("state", "list", org_folder, "--state", state_url)
     assert "membership.hal@west\tactive" in by_dir.stdout
     shown = run("state", "show", "person.ann", "--state", state_url)
     assert shown.exit_code == 0
@@ -67,14 +67,14 @@ def test_state_list_and_show(org_dir, state_url, tmp_path):
     assert missing.exit_code == 1 and "no resource" in missing.output
 
 
-def test_state_commands_use_the_default_location(org_dir, tmp_path):
-    assert run("apply", org_dir, "--today", "2026-03-01", "--auto-approve").exit_code == 0
-    r = run("state", "list", org_dir)
+def test_state_commands_use_the_default_location(org_folder, tmp_path):
+    assert run("apply", org_folder, "--today", "2026-03-01", "--auto-approve").exit_code == 0
+    r = run("state", "list", org_folder)
     assert r.exit_code == 0 and "office.east\tactive" in r.stdout
     assert run("state", "verify", "testorg").exit_code == 0
     assert run("state", "show", "office.east").exit_code == 0  # the only database in .provisioner/
 
 
-def test_state_commands_without_a_database_fail_cleanly(tmp_path):
+def test_state_commands_without_a_database_fail_cleanly(isolated):
     r = run("state", "list", "nosuchorg")
     assert r.exit_code == 1 and "no state database" in r.output and "Traceback" not in r.output
