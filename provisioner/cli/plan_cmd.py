@@ -9,6 +9,7 @@ from ..pipeline import validate
 from ..plan import make_plan, read_plan, write_plan
 from ..plan.planfile import PlanFileError
 from ..plan.render import RENDERERS
+from ..reporters import render_json as render_json_diagnostics
 from ..reporters import render_text as render_diagnostics
 from ..state import Snapshot, StateError
 from .common import fail, format_option, open_backend, state_option, today_option, use_colour
@@ -20,14 +21,20 @@ def render_plan(document: dict, fmt: str) -> str:
     return RENDERERS[fmt](document)
 
 
+def _show_findings(diagnostics, lines, fmt: str) -> None:
+    if fmt == "json":
+        click.echo(render_json_diagnostics(diagnostics), nl=False)
+    else:
+        click.echo(render_diagnostics(diagnostics, lines=lines, colour=use_colour()), nl=False)
+
+
 def plan_or_fail(org_dir: str, state_url, today, allow_mass_change: bool, resend_expired: bool,
-                 create_state: bool = False):
+                 create_state: bool = False, fmt: str = "text"):
     """Plan `org_dir`; on findings that block it, print them and exit 1 (no traceback).
     Planning never creates a state database; `create_state` opens one for an apply."""
     validation = validate(org_dir, today=today)
     if not validation.ok:
-        click.echo(render_diagnostics(validation.diagnostics, lines=validation.source.lines, colour=use_colour()),
-                   nl=False)
+        _show_findings(validation.diagnostics, validation.source.lines, fmt)
         fail("the configuration has errors; nothing was planned")
     backend = open_backend(validation.org.id, state_url, missing_ok=not create_state)
     try:
@@ -37,8 +44,7 @@ def plan_or_fail(org_dir: str, state_url, today, allow_mass_change: bool, resend
     except StateError as exc:
         fail(str(exc))
     if not result.ok:
-        click.echo(render_diagnostics(result.diagnostics, lines=validation.source.lines, colour=use_colour()),
-                   nl=False)
+        _show_findings(result.diagnostics, validation.source.lines, fmt)
         fail("the plan is refused; fix the errors above and plan again")
     return result, backend
 
@@ -65,7 +71,7 @@ def plan_command(org_dir, out, fmt, state_url, today, detailed_exitcode, allow_m
       provisioner plan orgs/riverside-health --out plans/today.json --today 2026-03-01
       provisioner plan orgs/riverside-health --format markdown   # PR comment
     """
-    result, backend = plan_or_fail(org_dir, state_url, today, allow_mass_change, resend_expired)
+    result, backend = plan_or_fail(org_dir, state_url, today, allow_mass_change, resend_expired, fmt=fmt)
     if backend is not None:
         backend.close()
     document = result.document

@@ -87,7 +87,8 @@ def state_verify(org, state_url) -> None:
 @today_option
 @format_option("text", "json")
 def invitations_command(org, state_url, today, fmt) -> None:
-    """List the invitations of ORG (id or folder): pending and expired (LIFE007).
+    """List the invitations of ORG (id or folder): pending, expired, or revoked because the
+    account was deactivated (LIFE007).
 
     Expired ones can be re-sent with `provisioner plan ORG_DIR --resend-expired`.
     """
@@ -97,12 +98,13 @@ def invitations_command(org, state_url, today, fmt) -> None:
     backend.close()
     rows = [{"address": r.address, "account": r.attributes.get("account"), "email": r.attributes.get("email"),
              "sent_on": r.attributes.get("sent_on"), "expires_on": r.attributes.get("expires_on"),
-             "status": invitation_status(r, today)}
+             "status": invitation_status(r, today, snap.resources.get(r.attributes.get("account")))}
             for a, r in snap.resources.items() if kind_of(a) == "invitation"]
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))
         return
     for row in rows:
         click.echo(f"{row['status']:8} {row['account']:40} {row['email']:40} expires {row['expires_on']}")
-    expired = sum(r["status"] == "expired" for r in rows)
-    click.echo(f"{len(rows) - expired} pending, {expired} expired")
+    counts = {s: sum(r["status"] == s for r in rows) for s in ("pending", "expired", "revoked")}
+    click.echo(f"{counts['pending']} pending, {counts['expired']} expired"
+               + (f", {counts['revoked']} revoked (account inactive)" if counts["revoked"] else ""))

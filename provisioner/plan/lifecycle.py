@@ -121,7 +121,10 @@ def invitation_changes(changes: list[Change], current: Mapping[str, Resource], d
     return out
 
 
-def invitation_status(inv: Resource, today: dt.date) -> str:
+def invitation_status(inv: Resource, today: dt.date, account: Resource | None = None) -> str:
+    """pending, expired, or revoked (its account is no longer active)."""
+    if account is not None and not account.active:
+        return "revoked"
     expires = inv.attributes.get("expires_on")
     return "expired" if expires and dt.date.fromisoformat(expires) < today else "pending"
 

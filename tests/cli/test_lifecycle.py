@@ -197,3 +197,32 @@ def test_org_can_raise_a_plan_stage_warning_to_an_error(org_folder, org_docs, st
     r = plan(org_folder, state_url)
     assert r.exit_code == 1
     assert "error LIFE004" in r.output and "refused" in r.output
+
+
+def test_invitation_of_a_deactivated_account_is_revoked(org_folder, org_docs, state_url, tmp_path):
+    plan_and_apply(org_folder, state_url, tmp_path / "p1.json")
+    docs = edit(org_docs)
+    docs["person/eve"]["status"] = "inactive"
+    write_org(org_folder, docs)
+    plan_and_apply(org_folder, state_url, tmp_path / "p2.json")
+    rows = json.loads(run("invitations", "testorg", "--state", state_url, "--today", "2026-03-02",
+                          "--format", "json").output)
+    status = {r["account"]: r["status"] for r in rows}
+    assert status["person.eve"] == "revoked" and status["profile.eve-clerical"] == "revoked"
+    assert status["person.ann"] == "pending"
+    text = run("invitations", "testorg", "--state", state_url, "--today", "2026-03-02").output
+    assert "14 pending, 0 expired, 2 revoked" in text
+    resend = plan(org_folder, state_url, "--resend-expired", today="2026-03-10", out=tmp_path / "p3.json")
+    doc = json.loads((tmp_path / "p3.json").read_text())
+    assert resend.exit_code == 0 and "invitation.person.eve" not in actions(doc)
+    assert len(doc["changes"]) == 14
+
+
+def test_plan_errors_in_json_format_are_json(org_folder, org_docs, state_url):
+    docs = edit(org_docs)
+    docs["person/eve"]["offices"] = ["nowhere"]
+    write_org(org_folder, docs)
+    r = plan(org_folder, state_url, "--format", "json")
+    assert r.exit_code == 1
+    doc = json.loads(r.stdout)
+    assert doc["valid"] is False and doc["diagnostics"][0]["code"] == "REF001"
