@@ -5,6 +5,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 ORG    ?= orgs/riverside-health
+TODAY  ?=
+TODAY_FLAG := $(if $(TODAY),--today $(TODAY))
 
 .PHONY: install run test docs bench clean
 
@@ -15,8 +17,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Validate, plan and apply the example org into the embedded state (.provisioner/<org>.db),
+# printing the plan; a second `make run` shows "No changes".
 run: $(STAMP)
-	$(BIN)/provisioner validate $(ORG)
+	$(BIN)/provisioner validate $(ORG) $(TODAY_FLAG)
+	$(BIN)/provisioner apply $(ORG) --auto-approve $(TODAY_FLAG)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -7,7 +7,10 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from .apply_cmd import apply_command
+from .plan_cmd import plan_command, show_command
 from .rules_cmd import rules_command
+from .state_cmd import invitations_command, state_group
 from .validate_cmd import validate_command
 
 
@@ -22,8 +25,15 @@ def main() -> None:
     \b
     Example:
       provisioner validate orgs/riverside-health
+      provisioner plan orgs/riverside-health --out plans/next.json
+      provisioner apply plans/next.json
     """
 
 
 main.add_command(validate_command)
 main.add_command(rules_command)
+main.add_command(plan_command)
+main.add_command(show_command)
+main.add_command(apply_command)
+main.add_command(state_group)
+main.add_command(invitations_command)

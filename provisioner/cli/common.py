@@ -46,3 +46,44 @@ def fail(message: str, code: int = 1) -> None:
     """Print `error: message` on stderr and exit; used at the edge for library errors."""
     click.echo(f"error: {message}", err=True)
     raise SystemExit(code)
+
+
+state_option = click.option(
+    "--state", "state_url", metavar="URL", default=None,
+    help="State database URL (sqlite:///PATH); default $PROVISIONER_STATE, else .provisioner/<org-id>.db.",
+)
+
+
+def org_id_of(target: str | None) -> str | None:
+    """An org id from an org folder (its Organization document) or as given."""
+    from pathlib import Path
+
+    from ..pipeline import validate
+
+    if target is None:
+        return None
+    if Path(target).is_dir():
+        result = validate(target, rules=False)
+        if result.org is None:
+            fail(f"{target} has no valid Organization document; run `provisioner validate {target}`")
+        return result.org.id
+    return target
+
+
+def open_backend(org_id: str | None, url: str | None, create: bool = True, missing_ok: bool = False):
+    """Open the state, turning state problems into CLI errors. With `missing_ok`, a state
+    database that does not exist yet gives None instead of being created."""
+    from pathlib import Path
+
+    from ..state import STATE_DIR, StateError, open_state, sqlite_path, state_url
+
+    if org_id is None and url is None and not os.environ.get("PROVISIONER_STATE"):
+        found = sorted(Path(STATE_DIR).glob("*.db"))
+        if len(found) == 1:
+            url = f"sqlite:///{found[0]}"
+    try:
+        if missing_ok and not sqlite_path(state_url(org_id, url)).exists():
+            return None
+        return open_state(org_id, url, create=create)
+    except StateError as exc:
+        fail(str(exc))

@@ -34,7 +34,14 @@ describe("LIFE007", "Invitations expire after 2 days", None, stage="plan", sourc
          explanation="'Temporary passwords expire in 2 days, and can only be reset by par8o support "
          "staff' (seed 001). A new account starts as an invitation; the plan and state record when it "
          "was sent, report invitations that expired unconfirmed, and can re-send them.",
-         example_fix="provisioner apply --resend-invitations")
+         example_fix="provisioner plan orgs/riverside-health --resend-expired --out plans/resend.json")
+describe("MASS001", "Mass-change guard", Severity.ERROR, stage="plan",
+         source="DOMAIN.md plan semantics; 45 CFR 164.308(a)(1)(ii)(B) (risk management)",
+         explanation="A plan that deactivates or removes more than `policy.mass_change_limit` of the "
+         "active accounts (default 25%) is refused: a deleted folder or a bad merge must not lock a "
+         "health system out of its referrals. A deliberate large change is applied with "
+         "`--allow-mass-change`.",
+         example_fix="provisioner plan orgs/riverside-health --allow-mass-change --out plans/reorg.json")
 
 
 @rule("LIFE002", "Departing providers dispose of their open referrals", Severity.ERROR, stage="plan",

@@ -1,0 +1,93 @@
+"""`provisioner apply`: apply a saved plan file, or plan an org folder, show the plan,
+confirm and apply it."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import nullcontext
+from pathlib import Path
+
+import click
+
+from ..plan import DEFAULT_LOCK_TIMEOUT, apply_document, read_plan
+from ..state import StateError
+from ..state.actor import resolve_actor
+from .common import fail, open_backend, state_option, today_option
+from .plan_cmd import plan_or_fail, render_plan
+
+PROGRESS_THRESHOLD = 20
+
+
+def stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
+def _progress(total: int):
+    """A progress bar on stderr for long applies, on a terminal only."""
+    if total < PROGRESS_THRESHOLD or not sys.stderr.isatty():
+        return nullcontext(None)
+    return click.progressbar(length=total, label="Applying", file=sys.stderr)
+
+
+@click.command("apply")
+@click.argument("target", type=click.Path(exists=True))
+@click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI).")
+@state_option
+@today_option
+@click.option("--actor", default=None, help="Who applies, for the audit log (default: CI identity, git e-mail, OS user).")
+@click.option("--lock-timeout", type=float, default=DEFAULT_LOCK_TIMEOUT, show_default=True,
+              help="Seconds to wait for another apply to finish.")
+@click.option("--org-dir", type=click.Path(file_okay=False), default=None,
+              help="With a plan file: the org folder it was made from, if it has moved.")
+@click.option("--allow-mass-change", is_flag=True, help="With an org folder: allow a mass deactivation.")
+@click.option("--resend-expired", is_flag=True, help="With an org folder: re-send expired invitations.")
+def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, org_dir, allow_mass_change,
+                  resend_expired) -> None:
+    """Apply TARGET: a plan file saved by `plan --out` (exactly that plan), or an org folder
+    (plan, show, ask, apply).
+
+    A plan file is refused when it was altered, when the org folder changed, or when the
+    state moved on since it was made (stale): plan again. Exits 0 on success, 1 otherwise.
+
+    \b
+    Examples:
+      provisioner apply plans/today.json
+      provisioner apply orgs/riverside-health --auto-approve   # in CI
+    """
+    if Path(target).is_dir():
+        result, backend = plan_or_fail(target, state_url, today, allow_mass_change, resend_expired,
+                                       create_state=True)
+        document, folder = result.document, target
+        click.echo(render_plan(document, "text"), nl=False)
+        if not document["changes"]:
+            raise SystemExit(0)
+        if not auto_approve:
+            if not stdin_is_terminal():
+                fail("refusing to apply without confirmation: stdin is not a terminal; pass --auto-approve")
+            if not click.confirm("Apply these changes?", default=False):
+                fail("apply cancelled; nothing was changed")
+    else:
+        try:
+            document = read_plan(target)
+        except StateError as exc:
+            fail(str(exc))
+        folder = org_dir
+        backend = open_backend(document["org"], state_url)
+        if not document["changes"]:
+            click.echo("No changes in this plan; nothing to apply.")
+            raise SystemExit(0)
+    who = resolve_actor(actor)
+    total = len(document["changes"])
+    try:
+        with _progress(total) as bar:
+            step = (lambda i: bar.update(1)) if bar is not None else None
+            snapshot = apply_document(document, backend, actor=who, org_dir=folder, today=today,
+                                      lock_timeout=lock_timeout, progress=step)
+    except StateError as exc:
+        fail(str(exc))
+    finally:
+        backend.close()
+    s = document["summary"]
+    click.echo(f"Apply complete! {s['create']} created, {s['update']} updated, {s['replace']} replaced, "
+               f"{s['deactivate']} deactivated, {s['reactivate']} reactivated, {s['delete']} deleted. "
+               f"State serial {snapshot.serial}.")

@@ -1,0 +1,100 @@
+"""`provisioner plan` and `provisioner show`: compute a plan against the state, save it,
+render it."""
+
+from __future__ import annotations
+
+import click
+
+from ..pipeline import validate
+from ..plan import make_plan, read_plan, write_plan
+from ..plan.planfile import PlanFileError
+from ..plan.render import RENDERERS
+from ..reporters import render_json as render_json_diagnostics
+from ..reporters import render_text as render_diagnostics
+from ..state import Snapshot, StateError
+from .common import fail, format_option, open_backend, state_option, today_option, use_colour
+
+
+def render_plan(document: dict, fmt: str) -> str:
+    if fmt == "text":
+        return RENDERERS["text"](document, colour=use_colour())
+    return RENDERERS[fmt](document)
+
+
+def _show_findings(diagnostics, lines, fmt: str) -> None:
+    if fmt == "json":
+        click.echo(render_json_diagnostics(diagnostics), nl=False)
+    else:
+        click.echo(render_diagnostics(diagnostics, lines=lines, colour=use_colour()), nl=False)
+
+
+def plan_or_fail(org_dir: str, state_url, today, allow_mass_change: bool, resend_expired: bool,
+                 create_state: bool = False, fmt: str = "text"):
+    """Plan `org_dir`; on findings that block it, print them and exit 1 (no traceback).
+    Planning never creates a state database; `create_state` opens one for an apply."""
+    validation = validate(org_dir, today=today)
+    if not validation.ok:
+        _show_findings(validation.diagnostics, validation.source.lines, fmt)
+        fail("the configuration has errors; nothing was planned")
+    backend = open_backend(validation.org.id, state_url, missing_ok=not create_state)
+    try:
+        snapshot = backend.read() if backend is not None else Snapshot(None, 0, {})
+        result = make_plan(org_dir, snapshot=snapshot, today=today, validation=validation,
+                           allow_mass_change=allow_mass_change, resend_expired=resend_expired)
+    except StateError as exc:
+        fail(str(exc))
+    if not result.ok:
+        _show_findings(result.diagnostics, validation.source.lines, fmt)
+        fail("the plan is refused; fix the errors above and plan again")
+    return result, backend
+
+
+@click.command("plan")
+@click.argument("org_dir", type=click.Path(file_okay=False, dir_okay=True))
+@click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
+              help="Save the plan as JSON to this file, for `provisioner apply FILE`.")
+@format_option("text", "markdown", "json")
+@state_option
+@today_option
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when there are no changes, 2 when there are, 1 on error.")
+@click.option("--allow-mass-change", is_flag=True, help="Allow deactivating more than the policy's mass_change_limit of accounts.")
+@click.option("--resend-expired", is_flag=True, help="Re-send invitations that have expired (LIFE007).")
+def plan_command(org_dir, out, fmt, state_url, today, detailed_exitcode, allow_mass_change, resend_expired) -> None:
+    """Show what applying ORG_DIR would change in the state, without changing it.
+
+    Exits 0 on success (with --detailed-exitcode: 0 no changes, 2 changes), 1 when the
+    configuration or the plan has errors.
+
+    \b
+    Examples:
+      provisioner plan orgs/riverside-health
+      provisioner plan orgs/riverside-health --out plans/today.json --today 2026-03-01
+      provisioner plan orgs/riverside-health --format markdown   # PR comment
+    """
+    result, backend = plan_or_fail(org_dir, state_url, today, allow_mass_change, resend_expired, fmt=fmt)
+    if backend is not None:
+        backend.close()
+    document = result.document
+    if out:
+        write_plan(document, out)
+    click.echo(render_plan(document, fmt), nl=False)
+    if out and fmt == "text":
+        click.echo(f"\nSaved the plan to {out}. Apply exactly this plan with:\n  provisioner apply {out}")
+    raise SystemExit(2 if detailed_exitcode and result.has_changes else 0)
+
+
+@click.command("show")
+@click.argument("plan_file", type=click.Path(dir_okay=False))
+@format_option("text", "markdown", "json")
+def show_command(plan_file, fmt) -> None:
+    """Render a saved plan file as text, Markdown (for a PR comment) or JSON.
+
+    \b
+    Example:
+      provisioner show plans/today.json --format markdown
+    """
+    try:
+        document = read_plan(plan_file)
+    except PlanFileError as exc:
+        fail(str(exc))
+    click.echo(render_plan(document, fmt), nl=False)

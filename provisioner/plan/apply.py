@@ -1,0 +1,73 @@
+"""Apply a plan document to a state backend, exactly as planned, in one transaction.
+
+Refuses (with a message that says to plan again) a document that was altered, a config
+folder that changed since the plan, and a state that moved on (stale lineage/serial).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from ..state.backend import Progress, Resource, Snapshot, StateBackend, Write
+from .changes import resource_dict
+from .compare import retired
+from .lifecycle import INVITATION_DAYS
+from .planfile import PlanFileError, check_document, config_digest
+
+DEFAULT_LOCK_TIMEOUT = 10.0
+
+
+def _resource(address: str, data: dict | None) -> Resource | None:
+    if data is None:
+        return None
+    return Resource(address, data["kind"], data["attributes"], data["status"])
+
+
+def writes_for(document: dict, today: dt.date) -> list[Write]:
+    """The state writes that carry out the document's changes, in its order."""
+    new_serial = document["state"]["serial"] + 1
+    out: list[Write] = []
+    for c in document["changes"]:
+        address, action = c["address"], c["action"]
+        after = _resource(address, c["after"])
+        if after is not None and after.kind == "invitation":
+            attrs = dict(after.attributes)
+            attrs["sent_on"] = today.isoformat()
+            attrs["expires_on"] = (today + dt.timedelta(days=INVITATION_DAYS)).isoformat()
+            after = Resource(address, after.kind, attrs, after.status)
+        if action == "replace" and not c.get("replaces"):
+            old = _resource(address, c["before"])
+            archive = f"{address}~{new_serial}"
+            gone = retired(Resource(archive, old.kind, old.attributes, old.status))
+            out.append(Write(address, after, action, c["before"], resource_dict(after)))
+            out.append(Write(archive, gone, "deactivate", c["before"], resource_dict(gone)))
+            continue
+        out.append(Write(address, None if action == "delete" else after, action, c["before"],
+                         resource_dict(after)))
+    return out
+
+
+def check_config(document: dict, org_dir: str | Path | None = None) -> None:
+    folder = Path(org_dir or document["config"]["dir"])
+    if not folder.is_dir():
+        raise PlanFileError(f"the plan was made from {folder}, which is not a folder here; pass the org "
+                            "folder with --org-dir, or run `provisioner plan` again")
+    if config_digest(folder) != document["config"]["digest"]:
+        raise PlanFileError(f"the config in {folder} changed since the plan was made (digest mismatch); "
+                            "run `provisioner plan` again")
+
+
+def apply_document(document: dict, backend: StateBackend, *, actor: str, org_dir: str | Path | None = None,
+                   today: dt.date | None = None, lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+                   progress: Progress | None = None, now: dt.datetime | None = None) -> Snapshot:
+    """Apply `document` (already read with `read_plan`, or fresh from `make_plan`)."""
+    check_document(document)
+    check_config(document, org_dir)
+    today = today or dt.date.today()
+    now = now or dt.datetime.now(dt.timezone.utc)
+    writes = writes_for(document, today)
+    expect = (document["state"]["lineage"], document["state"]["serial"])
+    with backend.lock(actor, lock_timeout):
+        return backend.apply(writes, expect=expect, actor=actor, plan_digest=document["checksum"], at=now,
+                             progress=progress)

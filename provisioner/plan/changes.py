@@ -1,0 +1,102 @@
+"""The plan as plain data: a tiny action enum with predicates, and one change per address.
+
+A change holds what apply needs (address, action, after) and what only explains the plan
+(reason, before, diff); the explanatory fields never drive apply.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from ..state.backend import Resource
+
+
+class Action(str, enum.Enum):
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DEACTIVATE = "deactivate"
+    REACTIVATE = "reactivate"
+    DELETE = "delete"
+    NOOP = "no-op"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def creates(self) -> bool:
+        return self in (Action.CREATE, Action.REPLACE)
+
+    @property
+    def removes(self) -> bool:
+        return self in (Action.DEACTIVATE, Action.DELETE)
+
+    @property
+    def changes_something(self) -> bool:
+        return self is not Action.NOOP
+
+
+ACTION_ORDER = (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DEACTIVATE, Action.REACTIVATE,
+                Action.DELETE, Action.NOOP)
+
+
+def resource_dict(r: Resource | None) -> dict | None:
+    return None if r is None else {"kind": r.kind, "status": r.status, "attributes": dict(r.attributes)}
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    path: str
+    before: Any
+    after: Any
+
+
+@dataclass
+class Change:
+    address: str
+    action: Action
+    reason: str = ""
+    before: Resource | None = None
+    after: Resource | None = None
+    replaces: str | None = None  # address of the resource a `replace` retires, when another
+    diff: list[FieldChange] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return self.address.split(".", 1)[0]
+
+    def to_dict(self) -> dict:
+        out = {"address": self.address, "kind": self.kind, "action": str(self.action), "reason": self.reason,
+               "before": resource_dict(self.before), "after": resource_dict(self.after),
+               "diff": [{"path": f.path, "before": f.before, "after": f.after} for f in self.diff]}
+        if self.replaces:
+            out["replaces"] = self.replaces
+        return out
+
+
+def _path(parts: list) -> str:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def field_diff(before: Resource | None, after: Resource | None) -> list[FieldChange]:
+    """Field-level differences of one resource (status included), via DeepDiff."""
+    a = {"status": before.status, **before.attributes} if before else {}
+    b = {"status": after.status, **after.attributes} if after else {}
+    if not before or not after or a == b:
+        return []
+    tree = DeepDiff(a, b, view="tree", ignore_order=True, verbose_level=2)
+    found: list[FieldChange] = []
+    for report in tree.values():
+        for item in report:
+            parts = item.path(output_format="list")
+            t1 = None if type(item.t1).__name__ == "NotPresent" else item.t1
+            t2 = None if type(item.t2).__name__ == "NotPresent" else item.t2
+            found.append(FieldChange(_path(parts), t1, t2))
+    return sorted(found, key=lambda f: f.path)

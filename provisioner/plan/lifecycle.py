@@ -1,0 +1,154 @@
+"""Plan-stage lifecycle rules and ordering: what compare alone cannot judge.
+
+LIFE002 (provider removal needs a disposition), LIFE004 (office going live too soon),
+LIFE006 (office removal strands a provider), LIFE007 (invitations for new accounts, re-sent
+when expired), the mass-change guard, and the order changes are applied in. Pure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Mapping
+
+from ..diagnostics import Diagnostic, Origin, error, warning
+from ..state.backend import Resource
+from .changes import Action, Change
+from .resources import ACCOUNT_KINDS, is_provider, kind_of, name_of
+
+INVITATION_DAYS = 2
+GO_LIVE_NOTICE_DAYS = 7
+MASS_CHANGE_CODE = "MASS001"
+
+
+def lifecycle_findings(changes: list[Change], desired: Mapping[str, Resource], current: Mapping[str, Resource],
+                       origins: Mapping[str, Origin], today: dt.date) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    for c in changes:
+        if c.kind == "person" and c.action is Action.DEACTIVATE and (is_provider(c.before) or is_provider(c.after)):
+            who = name_of(c.address)
+            if c.address not in desired:
+                found.append(error(
+                    "LIFE002", f"provider {who!r} was removed from the config; a provider is never removed: "
+                    "keep the person with `status: inactive` and a `referral_disposition` (reassign, forward "
+                    "or decline their open referrals)", subject=who))
+            elif not c.after.attributes.get("referral_disposition"):
+                found.append(error(
+                    "LIFE002", f"provider {who!r} is being deactivated but their open referrals have no "
+                    "disposition: add `referral_disposition: {action: reassign|forward|decline, to: PERSON}`",
+                    origin=origins[c.address].at("status"), subject=who))
+        if c.kind == "office" and c.action is Action.CREATE:
+            go_live = c.after.attributes.get("go_live")
+            if go_live:
+                days = (dt.date.fromisoformat(go_live) - today).days
+                if 0 <= days < GO_LIVE_NOTICE_DAYS:
+                    found.append(warning(
+                        "LIFE004", f"office {name_of(c.address)!r} goes live on {go_live}, {days} day(s) after "
+                        f"the plan date {today}; create an office at least {GO_LIVE_NOTICE_DAYS} days before it "
+                        "goes live", origin=origins[c.address].at("go_live"), subject=name_of(c.address)))
+    found.extend(_stranded(changes, desired, current, origins))
+    return found
+
+
+def _stranded(changes, desired, current, origins) -> list[Diagnostic]:
+    """LIFE006: removing an office leaves an active provider with no office."""
+    removed = {name_of(c.address) for c in changes if c.kind == "office" and c.action.removes}
+    if not removed:
+        return []
+    def offices_of(resources) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for a in resources:
+            if kind_of(a) == "membership":
+                person, office = name_of(a).split("@", 1)
+                out.setdefault(person, set()).add(office)
+        return out
+
+    kept, had = offices_of(desired), offices_of(current)
+    found = []
+    for address, person in desired.items():
+        if kind_of(address) != "person" or not person.active or not is_provider(person):
+            continue
+        pid = name_of(address)
+        lost = sorted(had.get(pid, set()) & removed)
+        if lost and not kept.get(pid):
+            found.append(error(
+                "LIFE006", f"removing office {', '.join(map(repr, lost))} would leave active provider {pid!r} "
+                "with no office: give them another office first, or deactivate them with a "
+                "`referral_disposition`", origin=origins[address].at("offices"), subject=pid))
+    return found
+
+
+def mass_change(changes: list[Change], current: Mapping[str, Resource], limit: float,
+                allowed: bool) -> list[Diagnostic]:
+    """Refuse a plan deactivating more than `limit` of the active accounts."""
+    active = sum(1 for a, r in current.items() if kind_of(a) in ACCOUNT_KINDS and "~" not in a and r.active)
+    gone = [c for c in changes if c.kind in ACCOUNT_KINDS and c.action is Action.DEACTIVATE
+            and not c.reason.startswith("replaced by")]
+    if not active or len(gone) / active <= limit:
+        return []
+    text = (f"this plan deactivates {len(gone)} of {active} active accounts ({len(gone) / active:.0%}), "
+            f"more than the policy's mass_change_limit of {limit:.0%}")
+    if allowed:
+        return [warning(MASS_CHANGE_CODE, text + " (allowed by --allow-mass-change)")]
+    return [error(MASS_CHANGE_CODE, text + "; if this is intended, plan again with --allow-mass-change")]
+
+
+def invitation_changes(changes: list[Change], current: Mapping[str, Resource], desired: Mapping[str, Resource],
+                       today: dt.date, resend_expired: bool) -> list[Change]:
+    """LIFE007: an invitation for every new active account; re-send expired ones on request.
+    `sent_on`/`expires_on` are known after apply (None in the plan)."""
+    out = []
+    for c in changes:
+        if c.kind in ACCOUNT_KINDS and c.action.creates and c.after.active:
+            address = f"invitation.{c.address}"
+            after = Resource(address, "invitation", {"account": c.address, "email": c.after.attributes["email"],
+                                                     "sent_on": None, "expires_on": None}, "pending")
+            before = current.get(address)
+            out.append(Change(address, Action.UPDATE if before else Action.CREATE,
+                              f"new account {c.address}: confirmation e-mail, expires {INVITATION_DAYS} days "
+                              "after apply (LIFE007)", before=before, after=after))
+    if resend_expired:
+        planned = {c.address for c in out}
+        for inv in expired_invitations(current, today):
+            account = inv.attributes.get("account")
+            want = desired.get(account)
+            if inv.address in planned or want is None or not want.active:
+                continue
+            after = Resource(inv.address, "invitation", {**inv.attributes, "email": want.attributes["email"],
+                                                         "sent_on": None, "expires_on": None}, "pending")
+            out.append(Change(inv.address, Action.UPDATE,
+                              f"invitation expired on {inv.attributes.get('expires_on')}; re-sent at apply, "
+                              f"expires {INVITATION_DAYS} days later (LIFE007)", before=inv, after=after))
+    return out
+
+
+def invitation_status(inv: Resource, today: dt.date, account: Resource | None = None) -> str:
+    """pending, expired, or revoked (its account is no longer active)."""
+    if account is not None and not account.active:
+        return "revoked"
+    expires = inv.attributes.get("expires_on")
+    return "expired" if expires and dt.date.fromisoformat(expires) < today else "pending"
+
+
+def expired_invitations(current: Mapping[str, Resource], today: dt.date) -> list[Resource]:
+    return [r for a, r in sorted(current.items())
+            if kind_of(a) == "invitation" and invitation_status(r, today) == "expired"]
+
+
+# -- ordering ---------------------------------------------------------------------------------
+# Offices before the people who use them; membership removals before a provider's
+# deactivation; replacement creations before inactivations of what they replace.
+_ADD, _REMOVE = 0, 1
+_PHASES = {
+    (_ADD, "office"): 0, (_ADD, "insurance_plan"): 1, (_ADD, "person"): 2, (_ADD, "profile"): 3,
+    (_ADD, "membership"): 4, (_ADD, "group"): 5, (_ADD, "group_member"): 6, (_ADD, "invitation"): 7,
+    (_REMOVE, "group_member"): 8, (_REMOVE, "membership"): 9, (_REMOVE, "invitation"): 10,
+    (_REMOVE, "profile"): 11, (_REMOVE, "person"): 12, (_REMOVE, "group"): 13,
+    (_REMOVE, "insurance_plan"): 14, (_REMOVE, "office"): 15,
+}
+
+
+def order(changes: list[Change]) -> list[Change]:
+    def key(c: Change):
+        side = _REMOVE if c.action.removes else _ADD
+        return (_PHASES[(side, c.kind)], c.address)
+    return sorted(changes, key=key)

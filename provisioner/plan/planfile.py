@@ -1,0 +1,79 @@
+"""The saved plan: a versioned JSON document, its checksum, and the config digest.
+
+The document is what renderers and apply read; nothing else crosses from plan to apply.
+Its checksum covers every field but itself, so an edited file is refused; the config
+digest pins the org folder the plan was made from. Plans never hold secrets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from ..state.audit import canonical
+from ..state.backend import StateError
+
+FORMAT_VERSION = "1"
+
+
+class PlanFileError(StateError):
+    """A saved plan that cannot be applied; the message says to plan again."""
+
+
+def config_digest(root: str | Path) -> str:
+    """sha256 over the org folder's files (hidden ones excluded): sorted paths and bytes."""
+    root = Path(root)
+    h = hashlib.sha256()
+    files = sorted(p for p in root.rglob("*") if p.is_file()
+                   and not any(part.startswith(".") for part in p.relative_to(root).parts))
+    for path in files:
+        data = path.read_bytes()
+        rel = path.relative_to(root).as_posix().encode("utf-8")
+        h.update(len(rel).to_bytes(8, "big") + rel + len(data).to_bytes(8, "big") + data)
+    return "sha256:" + h.hexdigest()
+
+
+def checksum(document: dict) -> str:
+    body = {k: v for k, v in document.items() if k != "checksum"}
+    return "sha256:" + hashlib.sha256(canonical(body).encode("utf-8")).hexdigest()
+
+
+def seal(document: dict) -> dict:
+    document = dict(document)
+    document["checksum"] = checksum(document)
+    return document
+
+
+def write_plan(document: dict, path: str | Path) -> None:
+    path = Path(path)
+    if path.parent and not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_plan(path: str | Path) -> dict:
+    """Load a saved plan and check it is intact (format version and checksum)."""
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PlanFileError(f"no plan file at {path}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PlanFileError(f"{path} is not a plan file (not JSON: {exc}); run `provisioner plan --out` "
+                            "again") from None
+    check_document(document, str(path))
+    return document
+
+
+def check_document(document: dict, name: str = "the plan") -> None:
+    if not isinstance(document, dict) or "format_version" not in document:
+        raise PlanFileError(f"{name} is not a provisioner plan; run `provisioner plan --out` again")
+    if document["format_version"] != FORMAT_VERSION:
+        raise PlanFileError(f"{name} has plan format {document['format_version']!r}, this provisioner reads "
+                            f"{FORMAT_VERSION!r}; run `provisioner plan` again")
+    if document.get("checksum") != checksum(document):
+        raise PlanFileError(f"{name} was altered after it was made (checksum mismatch); it will not be "
+                            "applied: run `provisioner plan` again")

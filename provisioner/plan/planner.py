@@ -1,0 +1,116 @@
+"""Make a plan: validate the org folder, read the state, compare, judge the lifecycle
+rules, order the changes and build the plan document. Reads files and state; writes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .. import __version__
+from ..diagnostics import Diagnostic, Severity, has_errors
+from ..loader import display_path
+from ..locate import Locator
+from ..pipeline import Validation, validate
+from ..reporters import diagnostic_dict
+from ..state.backend import Snapshot, StateBackend
+from .changes import ACTION_ORDER, Action, Change
+from .compare import compare
+from .lifecycle import invitation_changes, lifecycle_findings, mass_change, order
+from .planfile import FORMAT_VERSION, config_digest, seal
+from .resources import desired_resources
+
+
+@dataclass
+class PlanResult:
+    validation: Validation
+    document: dict | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.document is not None and not has_errors(self.diagnostics)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.document and self.document["changes"])
+
+
+def summary(changes: list[Change], noops: int) -> dict[str, int]:
+    counts = Counter(str(c.action) for c in changes)
+    out = {str(a): counts.get(str(a), 0) for a in ACTION_ORDER if a is not Action.NOOP}
+    out[str(Action.NOOP)] = noops
+    return out
+
+
+def sort_key(d: Diagnostic):
+    """Diagnostics without a file (org-wide plan findings) sort first, then by position."""
+    return (d.file or "", d.line or 0, d.column or 0, d.code, d.subject or "")
+
+
+def judge(org, findings: list[Diagnostic], today: dt.date) -> list[Diagnostic]:
+    """Plan-stage findings under the org's own policy: severities the org raises
+    (`policy.severity`) and unexpired waivers naming the rule and subject."""
+    out = []
+    for d in findings:
+        raised = org.policy.severity.get(d.code)
+        if raised and Severity.parse(raised) > d.severity:
+            d = d.with_severity(Severity.parse(raised))
+        live = [w for w in org.waivers if w.rule == d.code and w.subject == (d.subject or "") and w.expires >= today]
+        if live:
+            w = max(live, key=lambda w: w.expires)
+            d = replace(d, waived_by=f"{w.approved_by} until {w.expires}: {w.justification}")
+        out.append(d)
+    return out
+
+
+def plan_changes(validation: Validation, snapshot: Snapshot, today: dt.date, *, allow_mass_change: bool = False,
+                 resend_expired: bool = False) -> tuple[list[Change], int, list[Diagnostic]]:
+    """The pure core: desired org + snapshot → ordered changes, no-op count, findings."""
+    org = validation.org
+    desired, origins = desired_resources(org)
+    current = dict(snapshot.resources)
+    changes, noops = compare(desired, current)
+    findings = lifecycle_findings(changes, desired, current, origins, today)
+    findings += mass_change(changes, current, org.policy.mass_change_limit, allow_mass_change)
+    changes += invitation_changes(changes, current, desired, today, resend_expired)
+    locator = Locator(validation.source.documents)
+    located = [locator.locate(d) for d in judge(org, findings, today)]
+    return order(changes), noops, sorted(located, key=sort_key)
+
+
+def make_plan(org_dir: str | Path, backend: StateBackend | None = None, *, today: dt.date | None = None,
+              snapshot: Snapshot | None = None, validation: Validation | None = None,
+              allow_mass_change: bool = False, resend_expired: bool = False,
+              now: dt.datetime | None = None) -> PlanResult:
+    """Plan `org_dir` against `backend` (or a given `snapshot`). Config errors stop it
+    before any state is read; the document is built only when there is no error."""
+    today = today or dt.date.today()
+    validation = validation or validate(org_dir, today=today)
+    result = PlanResult(validation, diagnostics=list(validation.diagnostics))
+    if not validation.ok:
+        return result
+    if snapshot is None:
+        snapshot = backend.read()
+    changes, noops, findings = plan_changes(validation, snapshot, today, allow_mass_change=allow_mass_change,
+                                            resend_expired=resend_expired)
+    result.diagnostics = sorted(result.diagnostics + findings, key=sort_key)
+    if has_errors(result.diagnostics):
+        return result
+    now = now or dt.datetime.now(dt.timezone.utc)
+    result.document = seal({
+        "format_version": FORMAT_VERSION,
+        "tool": f"provisioner {__version__}",
+        "org": validation.org.id,
+        "config": {"dir": display_path(Path(org_dir)), "digest": config_digest(org_dir)},
+        "state": {"lineage": snapshot.lineage, "serial": snapshot.serial},
+        "created_at": now.isoformat(timespec="seconds"),
+        "today": today.isoformat(),
+        "options": {"allow_mass_change": allow_mass_change, "resend_expired": resend_expired},
+        "summary": summary(changes, noops),
+        "changes": [c.to_dict() for c in changes],
+        "diagnostics": [diagnostic_dict(d) for d in result.diagnostics],
+    })
+    return result

@@ -1,0 +1,101 @@
+"""Render a plan document (the serialized dict, never internal objects) as text, Markdown
+or JSON. Text reads like Terraform's plan; Markdown is a PR comment that stays under
+GitHub's 65,536-character limit by summarising when the details would not fit.
+"""
+
+from __future__ import annotations
+
+import json
+
+import jinja2
+
+MARKDOWN_LIMIT = 65_000
+
+SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "deactivate": "-", "reactivate": "+",
+           "delete": "-", "no-op": " "}
+VERBS = {"create": "will be created", "update": "will be updated in place", "replace": "will be replaced",
+         "deactivate": "will be deactivated", "reactivate": "will be reactivated", "delete": "will be deleted"}
+COLOURS = {"create": "32", "update": "33", "replace": "35", "deactivate": "31", "reactivate": "32",
+           "delete": "31"}
+PLURAL = {"create": "to create", "update": "to update", "replace": "to replace", "deactivate": "to deactivate",
+          "reactivate": "to reactivate", "delete": "to delete"}
+
+_ENV = jinja2.Environment(loader=jinja2.PackageLoader("provisioner", "templates"), autoescape=False,
+                          trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                          undefined=jinja2.StrictUndefined)
+
+
+def value(v) -> str:
+    if v is None:
+        return "null"
+    return json.dumps(v, ensure_ascii=False, sort_keys=True)
+
+
+def _lines(change: dict) -> list[tuple[str, str]]:
+    """(symbol, text) attribute lines of one change."""
+    if change["diff"]:
+        out = []
+        for d in change["diff"]:
+            if d["before"] is None:
+                out.append(("+", f"{d['path']} = {value(d['after'])}"))
+            elif d["after"] is None:
+                out.append(("-", f"{d['path']} = {value(d['before'])}"))
+            else:
+                out.append(("~", f"{d['path']}: {value(d['before'])} -> {value(d['after'])}"))
+        return out
+    if change["after"] and change["action"] in ("create", "replace"):
+        attrs = {"status": change["after"]["status"], **change["after"]["attributes"]}
+        return [("+", f"{k} = {value(v) if v is not None else '(known after apply)' if change['kind'] == 'invitation' else 'null'}")
+                for k, v in attrs.items()]
+    if change["before"] and change["action"] == "delete":
+        return [("-", f"{k} = {value(v)}") for k, v in change["before"]["attributes"].items()]
+    return []
+
+
+def _env_for(colour: bool) -> jinja2.Environment:
+    env = _ENV.overlay()
+
+    def paint(text: str, action: str) -> str:
+        return f"\033[{COLOURS.get(action, '0')}m{text}\033[0m" if colour else text
+
+    env.filters["paint"] = paint
+    env.filters["bold"] = (lambda t: f"\033[1m{t}\033[0m") if colour else (lambda t: t)
+    return env
+
+
+def _context(document: dict, **extra) -> dict:
+    return {"doc": document, "changes": document["changes"], "summary": document["summary"],
+            "symbols": SYMBOLS, "verbs": VERBS, "plural": PLURAL, "lines": _lines,
+            "diagnostics": document.get("diagnostics", []), **extra}
+
+
+def render_text(document: dict, colour: bool = False) -> str:
+    return _env_for(colour).get_template("plan.txt.j2").render(**_context(document))
+
+
+def render_markdown(document: dict, limit: int = MARKDOWN_LIMIT) -> str:
+    template = _env_for(False).get_template("plan.md.j2")
+    full = template.render(**_context(document, details=True, shown=document["changes"], hidden=0))
+    if len(full) <= limit:
+        return full
+    shown = list(document["changes"])
+    while True:  # summarised: addresses only, as many as fit
+        text = template.render(**_context(document, details=False, shown=shown,
+                                          hidden=len(document["changes"]) - len(shown)))
+        if len(text) <= limit:
+            return text
+        if not shown:  # even the summary is too long (thousands of findings): cut it
+            note = "\n\n… truncated to fit one comment; run `provisioner show PLAN` for everything.\n"
+            return text[: limit - len(note)] + note
+        shown = shown[: max(0, len(shown) * 3 // 4 - 1)]
+
+
+def render_json(document: dict, **_) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def has_changes(document: dict) -> bool:
+    return bool(document["changes"])
+
+
+RENDERERS = {"text": render_text, "markdown": render_markdown, "json": render_json}

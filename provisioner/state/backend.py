@@ -1,0 +1,111 @@
+"""The state backend interface: what has been applied, behind a narrow contract.
+
+A backend reads a snapshot, writes one plan's changes in one transaction (or none of
+them), holds a lock while it does, and keeps a hash-chained audit log. It knows nothing
+about configuration or planning; `provisioner.plan` builds what it writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Mapping, Protocol
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One applied thing: its address (`person.maria`), kind, attributes and status."""
+
+    address: str
+    kind: str
+    attributes: Mapping[str, object]
+    status: str = "active"
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The state as read at one moment: lineage (None before the first apply) and serial."""
+
+    lineage: str | None
+    serial: int
+    resources: Mapping[str, Resource] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Write:
+    """One resource write: `resource=None` removes `address`. `action`, `before` and
+    `after` are what the audit log records for it."""
+
+    address: str
+    resource: Resource | None
+    action: str
+    before: object
+    after: object
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    seq: int
+    at: str
+    actor: str
+    plan_digest: str
+    address: str
+    action: str
+    before: object
+    after: object
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class LockInfo:
+    holder: str
+    pid: int
+    host: str
+    since: str
+
+
+class StateError(Exception):
+    """A state problem to report without a traceback."""
+
+
+class LockTimeout(StateError):
+    def __init__(self, info: LockInfo | None, timeout: float) -> None:
+        self.info = info
+        who = (f"{info.holder} (pid {info.pid} on {info.host}, since {info.since})" if info
+               else "another process")
+        super().__init__(f"the state is locked by {who}; gave up after {timeout:g}s")
+
+
+class StaleState(StateError):
+    def __init__(self, expected: tuple[str | None, int], found: tuple[str | None, int]) -> None:
+        self.expected, self.found = expected, found
+        super().__init__(
+            f"stale plan: it was made against state lineage {expected[0]} serial {expected[1]}, "
+            f"but the state is now lineage {found[0]} serial {found[1]}; run `provisioner plan` again")
+
+
+Progress = Callable[[int], None]
+
+
+class StateBackend(Protocol):
+    """What planning and applying need from a state store. SQLite implements it; a
+    PostgreSQL backend implements the same methods."""
+
+    def read(self) -> Snapshot: ...
+
+    def lock(self, holder: str, timeout: float) -> AbstractContextManager[None]: ...
+
+    def apply(self, writes: Iterable[Write], *, expect: tuple[str | None, int], actor: str,
+              plan_digest: str, at: dt.datetime, progress: Progress | None = None) -> Snapshot: ...
+
+    def audit(self) -> list[AuditRow]: ...
+
+    def verify(self) -> list[str]: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,50 @@
+"""Ordered schema migrations of the state database and the code that runs them.
+
+Each migration is a version number and plain, portable SQL (no SQLite-only types), so a
+PostgreSQL backend can run the same list. Versions only ever grow.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
+    (1, "resources, meta and the audit log", (
+        "CREATE TABLE meta (key VARCHAR(64) PRIMARY KEY, value TEXT NOT NULL)",
+        "CREATE TABLE resources ("
+        " address VARCHAR(400) PRIMARY KEY,"
+        " kind VARCHAR(40) NOT NULL,"
+        " attributes TEXT NOT NULL,"
+        " status VARCHAR(20) NOT NULL,"
+        " serial INTEGER NOT NULL)",
+        "CREATE INDEX resources_kind ON resources (kind)",
+        "CREATE TABLE audit ("
+        " seq INTEGER PRIMARY KEY,"
+        " at VARCHAR(40) NOT NULL,"
+        " actor VARCHAR(200) NOT NULL,"
+        " plan_digest VARCHAR(80) NOT NULL,"
+        " address VARCHAR(400) NOT NULL,"
+        " action VARCHAR(20) NOT NULL,"
+        " before_json TEXT NOT NULL,"
+        " after_json TEXT NOT NULL,"
+        " prev_hash VARCHAR(64) NOT NULL,"
+        " hash VARCHAR(64) NOT NULL)",
+    )),
+    (2, "the apply lock", (
+        "CREATE TABLE state_lock ("
+        " id INTEGER PRIMARY KEY,"
+        " token VARCHAR(64) NOT NULL,"
+        " holder VARCHAR(200) NOT NULL,"
+        " pid INTEGER NOT NULL,"
+        " host VARCHAR(200) NOT NULL,"
+        " since VARCHAR(40) NOT NULL)",
+    )),
+]
+
+LATEST = MIGRATIONS[-1][0]
+
+VERSION_TABLE = ("CREATE TABLE IF NOT EXISTS schema_version "
+                 "(version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at VARCHAR(40) NOT NULL)")
+
+
+def pending(current: int) -> list[tuple[int, str, tuple[str, ...]]]:
+    """Migrations newer than `current`, oldest first."""
+    return [m for m in MIGRATIONS if m[0] > current]

@@ -1,0 +1,262 @@
+"""End to end through the CLI: plan → apply → plan, each action kind, saved plans refused
+when stale or altered, exit codes."""
+
+from __future__ import annotations
+
+import json
+
+from tests.clihelp import actions, plan, plan_and_apply, run, snapshot
+from tests.orgbuilder import edit, write_org
+
+
+def test_plan_apply_then_plan_shows_no_changes(org_folder, state_url, tmp_path):
+    first = plan(org_folder, state_url, "--detailed-exitcode")
+    assert first.exit_code == 2, first.output
+    assert "+ office.east" in first.output
+    doc = plan_and_apply(org_folder, state_url, tmp_path / "p1.json")
+    assert doc["summary"]["create"] == len(doc["changes"]) > 30
+    again = plan(org_folder, state_url, "--detailed-exitcode")
+    assert again.exit_code == 0, again.output
+    assert "No changes" in again.output
+    snap = snapshot(state_url)
+    assert snap.serial == 1 and snap.lineage
+    assert snap.resources["person.ann"].attributes["npi"] == "1234567893"
+    assert "membership.hal@west" in snap.resources
+
+
+def test_plan_without_detailed_exitcode_exits_zero_on_changes(org_folder, state_url):
+    r = plan(org_folder, state_url)
+    assert r.exit_code == 0
+    assert "Plan: " in r.output and "to create" in r.output
+
+
+def test_every_action_kind_from_config_changes(org_folder, org_docs, state_url, tmp_path):
+    plan_and_apply(org_folder, state_url, tmp_path / "p1.json")
+    docs = edit(org_docs)
+    docs["office/west"]["name"] = "West Clinic (renamed)"  # update
+    docs["person/ivy"] = {"kind": "Person", "id": "ivy", "name": "Ivy New", "email": "ivy@test.example",
+                          "account_type": "office_staff", "offices": ["north"]}  # create
+    docs["person/eve"]["status"] = "inactive"  # deactivate (+ membership delete)
+    docs["group/east-ortho"]["members"] = ["ann"]  # delete a group membership
+    docs["person/bob"]["profiles"][0]["user_type"] = "OT"  # replace in place (TYPE002)
+    cat_profile = docs["person/cat"]["profiles"][0]
+    cat_profile.update(id="cat-slp", user_type="SLP")  # a new profile taking the old one's e-mail
+    write_org(org_folder, docs)
+
+    doc = plan_and_apply(org_folder, state_url, tmp_path / "p2.json")
+    acts = actions(doc)
+    assert acts["office.west"] == "update"
+    assert acts["person.ivy"] == "create" and acts["invitation.person.ivy"] == "create"
+    assert acts["membership.ivy@north"] == "create"
+    assert acts["person.eve"] == "deactivate" and acts["profile.eve-clerical"] == "deactivate"
+    assert acts["membership.eve@east"] == "delete"
+    assert acts["group_member.east-ortho/dan"] == "delete"
+    assert acts["profile.bob-pt"] == "replace"
+    assert acts["profile.cat-slp"] == "replace" and acts["profile.cat-pt"] == "deactivate"
+    by = {c["address"]: c for c in doc["changes"]}
+    assert "TYPE002" in by["profile.bob-pt"]["reason"] and "x-bob.emr@test.example" in by["profile.bob-pt"]["reason"]
+    assert by["profile.cat-slp"]["replaces"] == "profile.cat-pt"
+    assert {"path": "name", "before": "West Clinic", "after": "West Clinic (renamed)"} in by["office.west"]["diff"]
+    order = [c["address"] for c in doc["changes"]]
+    assert order.index("membership.eve@east") < order.index("person.eve")
+    assert order.index("profile.cat-slp") < order.index("profile.cat-pt")
+    assert order.index("person.ivy") < order.index("membership.ivy@north")
+
+    snap = snapshot(state_url)
+    r = snap.resources
+    assert snap.serial == 2
+    assert r["office.west"].attributes["name"] == "West Clinic (renamed)"
+    assert r["person.eve"].status == "inactive" and "membership.eve@east" not in r
+    assert "group_member.east-ortho/dan" not in r
+    assert r["profile.bob-pt"].attributes["user_type"] == "OT" and r["profile.bob-pt"].active
+    retired = r["profile.bob-pt~2"]
+    assert retired.status == "inactive" and retired.attributes["email"] == "x-bob.emr@test.example"
+    assert retired.attributes["user_type"] == "PT"
+    assert r["profile.cat-pt"].status == "inactive"
+    assert r["profile.cat-pt"].attributes["email"] == "x-cat.emr@test.example"
+    assert r["profile.cat-slp"].attributes["email"] == "cat.emr@test.example"
+
+    again = plan(org_folder, state_url, "--detailed-exitcode")
+    assert again.exit_code == 0, again.output
+
+    docs["person/eve"]["status"] = "active"  # reactivate
+    write_org(org_folder, docs)
+    doc = plan_and_apply(org_folder, state_url, tmp_path / "p3.json")
+    acts = actions(doc)
+    assert acts["person.eve"] == "reactivate" and acts["profile.eve-clerical"] == "reactivate"
+    assert acts["membership.eve@east"] == "create"
+    assert snapshot(state_url).resources["person.eve"].active
+
+
+def test_person_removed_from_config_is_deactivated_not_deleted(org_folder, org_docs, state_url, tmp_path):
+    plan_and_apply(org_folder, state_url, tmp_path / "p1.json")
+    docs = edit(org_docs)
+    del docs["person/gus"]
+    write_org(org_folder, docs)
+    doc = plan_and_apply(org_folder, state_url, tmp_path / "p2.json")
+    assert actions(doc)["person.gus"] == "deactivate"
+    assert "LIFE001" in {c["address"]: c for c in doc["changes"]}["person.gus"]["reason"]
+    assert snapshot(state_url).resources["person.gus"].status == "inactive"
+
+
+def test_same_plan_applied_twice_is_refused_as_stale(org_folder, state_url, tmp_path):
+    out = tmp_path / "p.json"
+    plan_and_apply(org_folder, state_url, out)
+    second = run("apply", out, "--state", state_url)
+    assert second.exit_code == 1
+    assert "stale plan" in second.output and "provisioner plan" in second.output
+    assert snapshot(state_url).serial == 1
+
+
+def test_plan_made_before_another_apply_is_stale(org_folder, state_url, tmp_path):
+    old = plan(org_folder, state_url, out=tmp_path / "old.json")
+    assert old.exit_code == 0
+    plan_and_apply(org_folder, state_url, tmp_path / "new.json")
+    r = run("apply", tmp_path / "old.json", "--state", state_url)
+    assert r.exit_code == 1 and "stale plan" in r.output
+
+
+def test_edited_plan_file_is_refused(org_folder, state_url, tmp_path):
+    out = tmp_path / "p.json"
+    assert plan(org_folder, state_url, out=out).exit_code == 0
+    doc = json.loads(out.read_text())
+    doc["changes"][0]["after"]["attributes"]["name"] = "Evil Clinic"
+    out.write_text(json.dumps(doc))
+    r = run("apply", out, "--state", state_url)
+    assert r.exit_code == 1
+    assert "altered" in r.output and "provisioner plan" in r.output
+    assert snapshot(state_url).serial == 0 and not snapshot(state_url).resources
+
+
+def test_plan_file_refused_when_config_changed(org_folder, org_docs, state_url, tmp_path):
+    out = tmp_path / "p.json"
+    assert plan(org_folder, state_url, out=out).exit_code == 0
+    docs = edit(org_docs)
+    docs["office/east"]["name"] = "East Clinic 2"
+    write_org(org_folder, docs)
+    r = run("apply", out, "--state", state_url)
+    assert r.exit_code == 1 and "changed since the plan" in r.output
+    assert snapshot(state_url).serial == 0
+
+
+def test_apply_org_dir_without_tty_needs_auto_approve(org_folder, state_url):
+    r = run("apply", org_folder, "--state", state_url, "--today", "2026-03-01")
+    assert r.exit_code == 1
+    assert "--auto-approve" in r.output
+    assert snapshot(state_url).serial == 0
+    ok = run("apply", org_folder, "--state", state_url, "--today", "2026-03-01", "--auto-approve")
+    assert ok.exit_code == 0, ok.output
+    assert "Apply complete!" in ok.output and "+ person.ann" in ok.output
+    assert snapshot(state_url).serial == 1
+    second = run("apply", org_folder, "--state", state_url, "--today", "2026-03-01", "--auto-approve")
+    assert second.exit_code == 0 and "No changes" in second.output
+    assert snapshot(state_url).serial == 1
+
+
+def test_default_state_location_is_per_org_in_working_directory(org_folder, tmp_path):
+    r = run("apply", org_folder, "--today", "2026-03-01", "--auto-approve")
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / ".provisioner" / "testorg.db").is_file()
+
+
+def test_state_env_variable_is_used(org_folder, tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'env.db'}"
+    monkeypatch.setenv("PROVISIONER_STATE", url)
+    assert run("apply", org_folder, "--today", "2026-03-01", "--auto-approve").exit_code == 0
+    assert snapshot(url).serial == 1
+    assert not (tmp_path / ".provisioner").exists()
+
+
+def test_config_mistake_gives_located_diagnostic_without_traceback(org_folder, org_docs, state_url):
+    docs = edit(org_docs)
+    docs["person/eve"]["offices"] = ["nowhere"]
+    write_org(org_folder, docs)
+    r = plan(org_folder, state_url, "--detailed-exitcode")
+    assert r.exit_code == 1
+    assert "Traceback" not in r.output
+    assert "REF001" in r.output and "person-eve.yaml:" in r.output
+    assert "nothing was planned" in r.output
+
+
+def test_show_renders_saved_plan_in_three_formats(org_folder, state_url, tmp_path):
+    out = tmp_path / "p.json"
+    assert plan(org_folder, state_url, out=out).exit_code == 0
+    text = run("show", out)
+    assert text.exit_code == 0 and "+ office.east" in text.output
+    md = run("show", out, "--format", "markdown")
+    assert md.exit_code == 0 and "| create |" in md.output and "<details>" in md.output
+    js = run("show", out, "--format", "json")
+    assert json.loads(js.output)["checksum"] == json.loads(out.read_text())["checksum"]
+
+
+def test_saved_plan_document_fields(org_folder, state_url, tmp_path):
+    out = tmp_path / "p.json"
+    assert plan(org_folder, state_url, out=out).exit_code == 0
+    doc = json.loads(out.read_text())
+    assert doc["format_version"] == "1"
+    assert doc["org"] == "testorg"
+    assert doc["config"]["digest"].startswith("sha256:")
+    assert doc["state"] == {"lineage": None, "serial": 0}
+    assert doc["checksum"].startswith("sha256:")
+    assert doc["today"] == "2026-03-01"
+    assert set(doc["summary"]) == {"create", "update", "replace", "deactivate", "reactivate", "delete", "no-op"}
+    assert doc["summary"]["create"] == len(doc["changes"])
+
+
+def test_every_command_has_help_text():
+    from provisioner.cli import main
+
+    def walk(cmd, name):
+        yield name, cmd
+        for sub_name, sub in getattr(cmd, "commands", {}).items():
+            yield from walk(sub, f"{name} {sub_name}")
+
+    for name, cmd in walk(main, "provisioner"):
+        assert cmd.help and len(cmd.help) > 20, name
+        r = run(*name.split()[1:], "--help")
+        assert r.exit_code == 0, name
+
+
+def test_plan_never_creates_a_state_database(org_folder, tmp_path):
+    r = run("plan", org_folder, "--today", "2026-03-01", "--detailed-exitcode")
+    assert r.exit_code == 2
+    assert not (tmp_path / ".provisioner").exists()
+
+
+def test_apply_reports_progress_per_change(org_folder, state_url, tmp_path):
+    from provisioner.plan import apply_document, read_plan
+    from provisioner.state import open_state
+
+    out = tmp_path / "p.json"
+    assert plan(org_folder, state_url, out=out).exit_code == 0
+    document = read_plan(out)
+    seen: list[int] = []
+    backend = open_state(None, state_url)
+    apply_document(document, backend, actor="t", progress=seen.append)
+    backend.close()
+    assert seen == list(range(1, len(document["changes"]) + 1))
+
+
+def test_apply_org_dir_asks_for_confirmation_on_a_terminal(org_folder, state_url, monkeypatch):
+    import provisioner.cli.apply_cmd as apply_cmd
+
+    monkeypatch.setattr(apply_cmd, "stdin_is_terminal", lambda: True)
+    no = run("apply", org_folder, "--state", state_url, "--today", "2026-03-01", input="n\n")
+    assert no.exit_code == 1 and "Apply these changes?" in no.output and "cancelled" in no.output
+    assert snapshot(state_url).serial == 0
+    yes = run("apply", org_folder, "--state", state_url, "--today", "2026-03-01", input="y\n")
+    assert yes.exit_code == 0, yes.output
+    assert snapshot(state_url).serial == 1
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch):
+    from provisioner.cli.common import use_colour
+
+    class Tty:
+        def isatty(self):
+            return True
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert use_colour(Tty()) is True
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert use_colour(Tty()) is False

@@ -1,0 +1,99 @@
+"""Renderers read hand-built plan dicts (never internal objects)."""
+
+from __future__ import annotations
+
+import json
+
+from provisioner.plan.render import MARKDOWN_LIMIT, render_json, render_markdown, render_text
+
+
+def change(address, action, before=None, after=None, diff=(), reason="", **extra):
+    def res(attrs, status="active"):
+        return None if attrs is None else {"kind": address.split(".")[0], "status": status, "attributes": attrs}
+    return {"address": address, "kind": address.split(".")[0], "action": action, "reason": reason,
+            "before": res(before), "after": res(after), "diff": list(diff), **extra}
+
+
+def document(changes, diagnostics=()):
+    summary = {a: 0 for a in ("create", "update", "replace", "deactivate", "reactivate", "delete")}
+    for c in changes:
+        summary[c["action"]] += 1
+    summary["no-op"] = 7
+    return {"format_version": "1", "org": "demo", "config": {"dir": "orgs/demo", "digest": "sha256:" + "a" * 64},
+            "state": {"lineage": "L", "serial": 3}, "created_at": "2026-03-01T00:00:00+00:00",
+            "today": "2026-03-01", "summary": summary, "changes": list(changes),
+            "diagnostics": list(diagnostics), "checksum": "sha256:x"}
+
+
+SAMPLE = document([
+    change("office.new", "create", after={"name": "New"}),
+    change("person.p", "update", before={"name": "A"}, after={"name": "B"},
+           diff=[{"path": "name", "before": "A", "after": "B"}]),
+    change("profile.x", "replace", before={"user_type": "PT"}, after={"user_type": "OT"},
+           diff=[{"path": "user_type", "before": "PT", "after": "OT"}], reason="user type PT → OT (TYPE002)"),
+    change("person.q", "deactivate", before={"name": "Q"}, after={"name": "Q"},
+           diff=[{"path": "status", "before": "active", "after": "inactive"}]),
+    change("membership.q@o", "delete", before={"person": "q"}),
+], diagnostics=[{"severity": "warning", "code": "LIFE004", "message": "too soon", "file": "o.yaml", "line": 3,
+                 "column": 5, "subject": "new", "waived": False, "waiver": None}])
+
+
+def test_text_uses_terraform_symbols_without_colour():
+    text = render_text(SAMPLE)
+    assert "  + office.new" in text
+    assert "  ~ person.p" in text and '~ name: "A" -> "B"' in text
+    assert "  -/+ profile.x" in text and "TYPE002" in text
+    assert "  - person.q" in text and "will be deactivated" in text
+    assert "  - membership.q@o" in text and "will be deleted" in text
+    assert "Plan: 1 to create, 1 to update, 1 to replace, 1 to deactivate, 0 to reactivate, 1 to delete (7 unchanged)." in text
+    assert "o.yaml:3:5: warning LIFE004: too soon [new]" in text
+    assert "\033[" not in text
+
+
+def test_text_colour_only_when_asked():
+    assert "\033[32m+ office.new" in render_text(SAMPLE, colour=True)
+
+
+def test_text_no_changes():
+    text = render_text(document([]))
+    assert text.startswith("No changes.") and "7 unchanged" in text
+
+
+def test_markdown_has_summary_table_and_details():
+    md = render_markdown(SAMPLE)
+    assert "| create | 1 |" in md and "| no-op | 7 |" in md
+    assert "<details><summary><code>-/+ profile.x</code> will be replaced</summary>" in md
+    assert '! name: "A" -> "B"' in md
+    assert "**warning LIFE004**" in md
+
+
+def test_markdown_is_summarised_when_too_long():
+    many = [change(f"person.p{i:05d}", "create", after={"name": "x" * 200, "email": f"p{i}@e.example"})
+            for i in range(2000)]
+    md = render_markdown(document(many))
+    assert len(md) <= MARKDOWN_LIMIT
+    assert "| create | 2000 |" in md
+    assert "too long for one comment" in md and "<details>" not in md
+    assert "more change" in md
+
+
+def test_markdown_summary_lists_all_when_addresses_fit():
+    many = [change(f"person.p{i}", "create", after={"blob": "y" * 2000}) for i in range(50)]
+    md = render_markdown(document(many))
+    assert "too long" in md and "more change" not in md and "`+ person.p49`" in md
+
+
+def test_json_round_trips():
+    assert json.loads(render_json(SAMPLE)) == SAMPLE
+
+
+def test_markdown_with_huge_findings_is_cut_to_the_limit():
+    findings = [{"severity": "warning", "code": "LIC003", "message": "m" * 300, "file": "f.yaml", "line": i,
+                 "column": 1, "subject": None, "waived": False, "waiver": None} for i in range(1000)]
+    md = render_markdown(document([change("office.a", "create", after={"name": "A"})], findings))
+    assert len(md) <= MARKDOWN_LIMIT and "truncated" in md
+
+
+def test_delete_lists_the_attributes_that_go():
+    text = render_text(SAMPLE)
+    assert '      - person = "q"' in text

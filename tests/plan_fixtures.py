@@ -1,0 +1,32 @@
+"""Fixtures for the plan/state/cli tests: a small valid org folder and a state URL in
+tmp_path, with the working directory and environment isolated. Registered by the
+conftest.py of tests/plan, tests/state and tests/cli."""
+
+import pytest
+
+from tests.orgbuilder import small_org, write_org
+
+
+@pytest.fixture
+def isolated(monkeypatch, tmp_path):
+    """Run in tmp_path with no PROVISIONER_STATE, no colour and a fixed actor."""
+    monkeypatch.delenv("PROVISIONER_STATE", raising=False)
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("PROVISIONER_ACTOR", "tester@test.example")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def org_docs():
+    return small_org()
+
+
+@pytest.fixture
+def org_folder(isolated, tmp_path, org_docs):
+    return write_org(tmp_path / "org", org_docs)
+
+
+@pytest.fixture
+def state_url(isolated, tmp_path):
+    return f"sqlite:///{tmp_path / 'state' / 'testorg.db'}"

@@ -1,0 +1,166 @@
+"""Applies are atomic and exclusive: a failure half-way leaves the state as it was, two
+concurrent applies never both run, and a held lock is reported with its holder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+
+import pytest
+
+from tests.clihelp import plan, plan_and_apply, run, snapshot
+from tests.orgbuilder import edit, write_org
+
+from provisioner.plan import apply_document, read_plan
+from provisioner.state import LockTimeout, StaleState, open_state
+from provisioner.state.sqlite import SQLiteBackend
+
+
+def _audit_count(url):
+    b = open_state(None, url)
+    try:
+        return len(b.audit())
+    finally:
+        b.close()
+
+
+def test_exception_mid_apply_leaves_state_exactly_as_before(org_folder, org_docs, state_url, tmp_path, monkeypatch):
+    plan_and_apply(org_folder, state_url, tmp_path / "p1.json")
+    before = snapshot(state_url)
+    audit_before = _audit_count(state_url)
+    docs = edit(org_docs)
+    docs["office/west"]["name"] = "Renamed"
+    docs["person/eve"]["status"] = "inactive"
+    docs["person/hal"]["name"] = "Hal Renamed"
+    write_org(org_folder, docs)
+    out = tmp_path / "p2.json"
+    assert plan(org_folder, state_url, out=out).exit_code == 0
+    assert len(read_plan(out)["changes"]) >= 4
+
+    real = SQLiteBackend._write_resource
+    calls = {"n": 0}
+
+    def failing(self, write, serial):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("disk on fire")
+        return real(self, write, serial)
+
+    monkeypatch.setattr(SQLiteBackend, "_write_resource", failing)
+    r = run("apply", out, "--state", state_url)
+    assert r.exit_code != 0
+    assert calls["n"] == 3
+    monkeypatch.setattr(SQLiteBackend, "_write_resource", real)
+    after = snapshot(state_url)
+    assert after == before
+    assert _audit_count(state_url) == audit_before
+    # The lock was released and the same plan still applies.
+    ok = run("apply", out, "--state", state_url)
+    assert ok.exit_code == 0, ok.output
+    assert snapshot(state_url).resources["office.west"].attributes["name"] == "Renamed"
+
+
+def test_two_concurrent_applies_never_both_run(org_folder, state_url, tmp_path):
+    out = tmp_path / "p.json"
+    assert plan(org_folder, state_url, out=out).exit_code == 0
+    document = read_plan(out)
+    barrier = threading.Barrier(2)
+    results: list[object] = []
+
+    def worker(name):
+        backend = open_state(None, state_url)
+        try:
+            barrier.wait()
+            results.append(apply_document(document, backend, actor=name, lock_timeout=5,
+                                          today=dt.date(2026, 3, 1)))
+        except (StaleState, LockTimeout) as exc:
+            results.append(exc)
+        finally:
+            backend.close()
+
+    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    applied = [r for r in results if not isinstance(r, Exception)]
+    refused = [r for r in results if isinstance(r, Exception)]
+    assert len(applied) == 1 and len(refused) == 1
+    assert isinstance(refused[0], StaleState)  # it waited for the lock, then saw the new serial
+    assert snapshot(state_url).serial == 1
+    assert _audit_count(state_url) == len(document["changes"])
+
+
+def test_lock_timeout_names_the_holder(org_folder, state_url, tmp_path):
+    out = tmp_path / "p.json"
+    assert plan(org_folder, state_url, out=out).exit_code == 0
+    holder = open_state(None, state_url)
+    try:
+        with holder.lock("alice@ops.example", timeout=1):
+            r = run("apply", out, "--state", state_url, "--lock-timeout", "0.3")
+            assert r.exit_code == 1
+            assert "alice@ops.example" in r.output and "pid" in r.output and "0.3s" in r.output
+    finally:
+        holder.close()
+    assert snapshot(state_url).serial == 0
+    assert run("apply", out, "--state", state_url).exit_code == 0
+
+
+def test_lock_held_by_a_dead_process_is_taken_over(tmp_path):
+    b = SQLiteBackend(tmp_path / "s.db")
+    b._conn.execute("INSERT INTO state_lock (id, token, holder, pid, host, since) VALUES (1, 't', 'ghost', ?, ?, 'x')",
+                    (2 ** 22 + 12345, __import__("socket").gethostname()))
+    with b.lock("me", timeout=0):
+        assert b.lock_info().holder == "me"
+    assert b.lock_info() is None
+    b.close()
+
+
+def test_stale_write_is_refused_inside_the_transaction(tmp_path):
+    b = SQLiteBackend(tmp_path / "s.db")
+    with pytest.raises(StaleState):
+        b.apply([], expect=("some-lineage", 4), actor="x", plan_digest="d", at=dt.datetime(2026, 1, 1))
+    assert b.read().serial == 0
+    b.close()
+
+
+def test_audit_rows_record_actor_digest_before_and_after(org_folder, org_docs, state_url, tmp_path):
+    doc = plan_and_apply(org_folder, state_url, tmp_path / "p1.json")
+    docs = edit(org_docs)
+    docs["office/west"]["name"] = "Renamed"
+    write_org(org_folder, docs)
+    doc2 = plan_and_apply(org_folder, state_url, tmp_path / "p2.json")
+    b = open_state(None, state_url)
+    rows = b.audit()
+    b.close()
+    assert rows[0].actor == "tester@test.example"
+    assert rows[0].plan_digest == doc["checksum"]
+    last = rows[-1]
+    assert last.address == "office.west" and last.action == "update"
+    assert last.plan_digest == doc2["checksum"]
+    assert last.before["attributes"]["name"] == "West Clinic" and last.after["attributes"]["name"] == "Renamed"
+    assert json.dumps(last.after)
+
+
+def test_two_apply_processes_never_both_run(org_folder, state_url, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    out = tmp_path / "p.json"
+    assert plan(org_folder, state_url, out=out).exit_code == 0
+    exe = Path(sys.executable).parent / "provisioner"
+    env = {**os.environ, "NO_COLOR": "1"}
+    procs = [subprocess.Popen([str(exe), "apply", str(out), "--state", state_url, "--actor", f"p{i}"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+             for i in range(2)]
+    results = [(p.wait(timeout=60), p.stdout.read() + p.stderr.read()) for p in procs]
+    codes = sorted(code for code, _ in results)
+    assert codes == [0, 1], results
+    loser = next(text for code, text in results if code == 1)
+    assert "stale plan" in loser or "locked by" in loser
+    assert "Traceback" not in loser
+    assert snapshot(state_url).serial == 1
+    assert _audit_count(state_url) == len(read_plan(out)["changes"])
