@@ -5,7 +5,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 ORG    ?= orgs/riverside-health
-TODAY  ?=
+# The example orgs are written as of this date; `make run TODAY=` judges by the real date.
+TODAY  ?= 2026-11-23
 TODAY_FLAG := $(if $(TODAY),--today $(TODAY))
 
 .PHONY: install run test docs bench clean

@@ -98,6 +98,10 @@ def invitations_command(org, state_url, today, fmt) -> None:
     account was deactivated (LIFE007).
 
     Expired ones can be re-sent with `provisioner plan ORG_DIR --resend-expired`.
+
+    \b
+    Example:
+      provisioner invitations orgs/riverside-health --today 2026-03-05
     """
     today = today or dt.date.today()
     backend = open_backend(org_id_of(org), state_url, create=False)
