@@ -12,7 +12,7 @@ from typing import Mapping
 
 from ..diagnostics import Diagnostic, Origin, error, warning
 from ..state.backend import Resource
-from .changes import Action, Change
+from .changes import field_diff, Action, Change
 from .resources import ACCOUNT_KINDS, is_provider, kind_of, name_of
 
 INVITATION_DAYS = 2
@@ -105,7 +105,8 @@ def invitation_changes(changes: list[Change], current: Mapping[str, Resource], d
             before = current.get(address)
             out.append(Change(address, Action.UPDATE if before else Action.CREATE,
                               f"new account {c.address}: confirmation e-mail, expires {INVITATION_DAYS} days "
-                              "after apply (LIFE007)", before=before, after=after))
+                              "after apply (LIFE007)", before=before, after=after,
+                              diff=field_diff(before, after)))
     if resend_expired:
         planned = {c.address for c in out}
         for inv in expired_invitations(current, today):
@@ -117,7 +118,8 @@ def invitation_changes(changes: list[Change], current: Mapping[str, Resource], d
                                                          "sent_on": None, "expires_on": None}, "pending")
             out.append(Change(inv.address, Action.UPDATE,
                               f"invitation expired on {inv.attributes.get('expires_on')}; re-sent at apply, "
-                              f"expires {INVITATION_DAYS} days later (LIFE007)", before=inv, after=after))
+                              f"expires {INVITATION_DAYS} days later (LIFE007)", before=inv, after=after,
+                              diff=field_diff(inv, after)))
     return out
 
 

@@ -38,6 +38,8 @@ def _lines(change: dict) -> list[tuple[str, str]]:
         for d in change["diff"]:
             if d["before"] is None:
                 out.append(("+", f"{d['path']} = {value(d['after'])}"))
+            elif d["after"] is None and change["kind"] == "invitation":
+                out.append(("~", f"{d['path']}: {value(d['before'])} -> (known after apply)"))
             elif d["after"] is None:
                 out.append(("-", f"{d['path']} = {value(d['before'])}"))
             else:

@@ -97,3 +97,14 @@ def test_markdown_with_huge_findings_is_cut_to_the_limit():
 def test_delete_lists_the_attributes_that_go():
     text = render_text(SAMPLE)
     assert '      - person = "q"' in text
+
+
+def test_resent_invitation_shows_dates_known_after_apply():
+    doc = document([change("invitation.person.p", "update",
+                           before={"sent_on": "2026-03-01", "expires_on": "2026-03-03"},
+                           after={"sent_on": None, "expires_on": None},
+                           diff=[{"path": "expires_on", "before": "2026-03-03", "after": None},
+                                 {"path": "sent_on", "before": "2026-03-01", "after": None}])])
+    text = render_text(doc)
+    assert '~ expires_on: "2026-03-03" -> (known after apply)' in text
+    assert '~ sent_on: "2026-03-01" -> (known after apply)' in text
