@@ -81,7 +81,9 @@ def _person(d: dict, origin: Origin) -> Person:
         id=merged["id"], name=merged["name"], email=merged["email"], status=status,
         account_type=merged["account_type"], offices=tuple(merged.get("offices", ())),
         admin=tuple(merged.get("admin", ())),
-        admin_offices=tuple(merged.get("admin_offices", merged.get("offices", ()))),
+        # An office admin administers their own offices unless `admin_offices` narrows it.
+        admin_offices=tuple(merged.get("admin_offices", merged.get("offices", ())
+                                       if "office_admin" in merged.get("admin", ()) else ())),
         call_center=merged.get("call_center"), work_queue_chat=merged.get("work_queue_chat", False),
         front_office=merged.get("front_office"), npi=merged.get("npi"), specialty=merged.get("specialty"),
         profile_approved=merged.get("profile_approved"),

@@ -47,8 +47,10 @@ def _lines(change: dict) -> list[tuple[str, str]]:
         return out
     if change["after"] and change["action"] in ("create", "replace"):
         attrs = {"status": change["after"]["status"], **change["after"]["attributes"]}
-        return [("+", f"{k} = {value(v) if v is not None else '(known after apply)' if change['kind'] == 'invitation' else 'null'}")
-                for k, v in attrs.items()]
+        if change["kind"] == "invitation":
+            return [("+", f"{k} = {value(v) if v is not None else '(known after apply)'}") for k, v in attrs.items()]
+        # Like Terraform, a new resource lists what it sets: unset (null or empty) fields are left out.
+        return [("+", f"{k} = {value(v)}") for k, v in attrs.items() if v not in (None, [], {})]
     if change["before"] and change["action"] == "delete":
         return [("-", f"{k} = {value(v)}") for k, v in change["before"]["attributes"].items()]
     return []
