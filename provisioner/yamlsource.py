@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from yaml.composer import Composer
@@ -76,8 +76,7 @@ except ImportError:  # pragma: no cover - pure-Python PyYAML
     _Composer = _PyComposer
 
 
-@dataclass(frozen=True)
-class Mark:
+class Mark(NamedTuple):
     """1-based position of a value (and of its key, when it is a mapping value)."""
 
     line: int

@@ -148,3 +148,39 @@ def test_schema_enums_speak_the_vocabulary():
     assert enum_of("Person", *profile, "permissions", "items") == list(V.PERMISSIONS)
     assert enum_of("Office", "properties", "mips") == list(V.MIPS_MODES)
     assert enum_of("Group", "properties", "role") == list(V.GROUP_ROLES)
+
+
+VALID_PERSON = {
+    "kind": "Person", "id": "cara", "name": "Cara", "email": "cara@x.example", "account_type": "office_staff",
+    "offices": ["north"], "npi": "1234567893", "end_date": "2027-01-31",
+    "profiles": [{"id": "cara-pt", "user_type": "PT", "email": "cara.pt@x.example", "clinics": ["north"],
+                  "default_clinic": "north", "permissions": ["view_patients"]}],
+}
+MUTATIONS = [
+    ("id", "Cara!"), ("name", ""), ("email", "not-an-email"), ("account_type", "nurse"),
+    ("offices", ["north", "north"]), ("npi", 1234567893), ("npi", "123"), ("end_date", "2027-02-30"),
+    ("end_date", "31/01/2027"), ("call_center", 5), ("front_office", "clerk"), ("status", None),
+    ("grants", {"approved_by": "x"}), ("insurance", {"reviewed_on": "2026-01-01"}), ("colour", "red"),
+    ("profiles", [{"id": "p"}]), ("profiles", [{**VALID_PERSON["profiles"][0], "user_type": "RN"}]),
+    ("profiles", [{**VALID_PERSON["profiles"][0], "permissions": ["fly"]}]),
+    ("profiles", [{**VALID_PERSON["profiles"][0], "clinics": []}]),
+    ("profiles", [{**VALID_PERSON["profiles"][0], "attestation": {"by": "x"}}]),
+    ("referral_disposition", {"action": "keep"}), ("work_queue_chat", "yes"), ("admin", ["root"]),
+]
+
+
+@pytest.mark.parametrize("field,value", MUTATIONS)
+def test_fast_validator_never_accepts_what_the_reference_rejects(field, value):
+    from provisioner.schemacheck import _valid, validator_of
+
+    doc = {**VALID_PERSON, field: value}
+    reference_ok = not list(validator_of("Person").iter_errors(doc))
+    assert reference_ok is False
+    assert _valid("Person", doc) is False
+
+
+def test_fast_validator_accepts_valid_documents():
+    from provisioner.schemacheck import _valid
+
+    assert _valid("Person", VALID_PERSON)
+    assert _valid("Person", {k: v for k, v in VALID_PERSON.items() if k != "account_type"} | {"template": "provider"})
