@@ -5,6 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 ORG    ?= orgs/riverside-health
+BENCH_SIZES ?= 1000,10000,100000
 
 .PHONY: install run test docs bench clean
 
@@ -20,6 +21,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# A measurement, not a test: validate/plan/apply times and peak memory beside plain YAML parsing.
+bench: $(STAMP)
+	$(BIN)/python -m bench.run --sizes $(BENCH_SIZES)
 
 clean:
 	rm -rf $(VENV) .provisioner build *.egg-info
