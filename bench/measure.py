@@ -76,7 +76,7 @@ def _validate(root: str, today: dt.date | None) -> tuple[float, dict]:
 def _cli(args: list[str]) -> tuple[float, dict, int]:
     from provisioner.cli import main
 
-    out, err = io.StringIO(), io.StringIO()
+    err = io.StringIO()
     code = 0
     with open(os.devnull, "w", encoding="utf-8") as devnull, \
             contextlib.redirect_stdout(devnull), contextlib.redirect_stderr(err):
@@ -88,7 +88,7 @@ def _cli(args: list[str]) -> tuple[float, dict, int]:
         seconds = time.perf_counter() - start
     detail = {"args": args}
     if code:
-        detail["stderr_tail"] = (err.getvalue() or out.getvalue())[-2000:]
+        detail["stderr_tail"] = err.getvalue()[-2000:]
     return seconds, detail, code
 
 
