@@ -8,6 +8,7 @@ ORG    ?= orgs/riverside-health
 # The example orgs are written as of this date; `make run TODAY=` judges by the real date.
 TODAY  ?= 2026-11-23
 TODAY_FLAG := $(if $(TODAY),--today $(TODAY))
+BENCH_SIZES ?= 1000,10000,100000
 
 .PHONY: install run test docs bench clean
 
@@ -30,6 +31,10 @@ test: $(STAMP)
 docs: $(STAMP)
 	mkdir -p docs
 	$(BIN)/provisioner rules --format markdown > docs/rules.md
+
+# A measurement, not a test: validate/plan/apply times and peak memory beside plain YAML parsing.
+bench: $(STAMP)
+	$(BIN)/python -m bench.run --sizes $(BENCH_SIZES)
 
 clean:
 	rm -rf $(VENV) .provisioner build *.egg-info

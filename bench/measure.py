@@ -1,0 +1,120 @@
+"""Measure one benchmark step in this process and print one JSON line: wall seconds of the
+step (imports excluded), peak RSS of the whole process, and the step's own details.
+
+Run it in a fresh interpreter per step (`bench.run` does) so that peak RSS belongs to that
+step alone. Steps: `parse ORG_DIR` (plain PyYAML baseline), `validate ORG_DIR [--today D]`,
+`cli ARGS...` (the `provisioner` command line, in-process, output discarded).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+FIELDS = ("step", "seconds", "peak_rss_mib", "rss_before_mib", "exit_code", "detail")
+
+
+def _rss_now_mib() -> float | None:
+    """Current resident set size, from /proc (Linux); None elsewhere."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def peak_rss_mib() -> float:
+    """Peak RSS of this process so far: ru_maxrss is KiB on Linux, bytes on macOS."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def yaml_files(root: str | Path) -> list[Path]:
+    """The files the loader reads, in its order (sorted, hidden parts skipped)."""
+    root = Path(root)
+    return [p for p in sorted(root.rglob("*"))
+            if p.is_file() and p.name.endswith((".yaml", ".yml"))
+            and not any(part.startswith(".") for part in p.relative_to(root).parts)]
+
+
+def _parse(root: str) -> tuple[int, dict]:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+    files = yaml_files(root)
+    start = time.perf_counter()
+    documents = 0
+    for path in files:
+        for _ in yaml.load_all(path.read_text(encoding="utf-8"), Loader=loader):
+            documents += 1
+    seconds = time.perf_counter() - start
+    return seconds, {"loader": loader.__name__, "files": len(files), "documents": documents,
+                     "bytes": sum(p.stat().st_size for p in files)}
+
+
+def _validate(root: str, today: dt.date | None) -> tuple[float, dict]:
+    from provisioner.pipeline import validate
+
+    start = time.perf_counter()
+    result = validate(root, today=today)
+    seconds = time.perf_counter() - start
+    summary = result.summary
+    return seconds, {"modelled": result.org is not None, "errors": summary.errors, "warnings": summary.warnings,
+                     "infos": summary.infos, "codes": sorted({d.code for d in result.diagnostics})}
+
+
+def _cli(args: list[str]) -> tuple[float, dict, int]:
+    from provisioner.cli import main
+
+    err = io.StringIO()
+    code = 0
+    with open(os.devnull, "w", encoding="utf-8") as devnull, \
+            contextlib.redirect_stdout(devnull), contextlib.redirect_stderr(err):
+        start = time.perf_counter()
+        try:
+            main.main(args=args, prog_name="provisioner", standalone_mode=True)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        seconds = time.perf_counter() - start
+    detail = {"args": args}
+    if code:
+        detail["stderr_tail"] = err.getvalue()[-2000:]
+    return seconds, detail, code
+
+
+def measure(argv: list[str]) -> dict:
+    if not argv:
+        raise SystemExit("usage: python -m bench.measure {parse ORG|validate ORG [--today D]|cli ARGS...}")
+    step, rest = argv[0], argv[1:]
+    before = _rss_now_mib()
+    code = 0
+    if step == "parse":
+        seconds, detail = _parse(rest[0])
+    elif step == "validate":
+        today = dt.date.fromisoformat(rest[rest.index("--today") + 1]) if "--today" in rest else None
+        seconds, detail = _validate(rest[0], today)
+        code = 0 if detail["modelled"] and not detail["errors"] else 1
+    elif step == "cli":
+        seconds, detail, code = _cli(rest)
+    else:
+        raise SystemExit(f"unknown step {step!r}: parse, validate or cli")
+    return {"step": step, "seconds": round(seconds, 4), "peak_rss_mib": round(peak_rss_mib(), 1),
+            "rss_before_mib": None if before is None else round(before, 1), "exit_code": code, "detail": detail}
+
+
+def main() -> None:
+    print(json.dumps(measure(sys.argv[1:])))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,207 @@
+"""`make bench`: generate synthetic orgs of several sizes and time parse (the baseline),
+validate, plan, apply and a no-op re-plan of each, every step in a fresh process.
+
+Prints one table (seconds, ratio to the parse baseline of the same size and run, peak
+RSS) and writes bench/results.json. A measurement, not a test: nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .generate import generate_org, write_org
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_SIZES = (1000, 10000, 100000)
+DEFAULT_RESULTS = REPO / "bench" / "results.json"
+MEASURE = Path(__file__).resolve().with_name("measure.py")
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _env() -> dict:
+    env = dict(os.environ)
+    env.setdefault("NO_COLOR", "1")
+    return env
+
+
+def provisioner_command() -> list[str]:
+    script = Path(sys.executable).with_name("provisioner")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "from provisioner.cli import main; main()"]
+
+
+def availability(command: str) -> str | None:
+    """None when `provisioner COMMAND --help` works, else why not (one line)."""
+    try:
+        done = subprocess.run(provisioner_command() + [command, "--help"], capture_output=True, text=True,
+                              timeout=120, env=_env())
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"`provisioner {command} --help` failed: {exc}"
+    if done.returncode == 0:
+        return None
+    last = (done.stderr.strip() or done.stdout.strip() or "no output").splitlines()[-1]
+    return f"`provisioner {command} --help` exited {done.returncode}: {last}"
+
+
+def run_step(args: list[str], timeout: float, cwd: Path) -> dict:
+    """Run `bench/measure.py ARGS` in a fresh interpreter; its last stdout line is JSON.
+
+    Run as a script from `cwd`, so that `provisioner` is imported from the installed
+    package (or from $PYTHONPATH), never from the current directory."""
+    start = time.perf_counter()
+    try:
+        done = subprocess.run([sys.executable, str(MEASURE), *args], capture_output=True, text=True,
+                              timeout=timeout, env=_env(), cwd=cwd)
+    except subprocess.TimeoutExpired:
+        return {"step": args[0], "error": f"timed out after {timeout:.0f} s"}
+    if done.returncode != 0 or not done.stdout.strip():
+        tail = (done.stderr.strip() or "no output").splitlines()[-3:]
+        return {"step": args[0], "error": f"measure exited {done.returncode}: {' | '.join(tail)}"}
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["process_seconds"] = round(time.perf_counter() - start, 3)
+    return result
+
+
+def bench_size(n: int, seed: int, today: dt.date, work: Path, skip: dict[str, str], timeout: float) -> list[dict]:
+    org = work / f"org-{n}"
+    start = time.perf_counter()
+    files = generate_org(n, seed, today)
+    write_org(org, files)
+    size = sum(len(t.encode()) for t in files.values())
+    log(f"[{n}] generated {len(files)} files, {size / 1e6:.1f} MB in {time.perf_counter() - start:.1f} s")
+    state = f"sqlite:///{(work / f'state-{n}.db').resolve()}"
+    plan_file = str(work / f"plan-{n}.json")
+    steps = [
+        ("parse", ["parse", str(org)]),
+        ("validate", ["validate", str(org), "--today", today.isoformat()]),
+        ("plan", ["cli", "plan", str(org), "--out", plan_file, "--state", state, "--today", today.isoformat()]),
+        ("apply", ["cli", "apply", plan_file, "--state", state, "--auto-approve"]),
+        ("plan (no-op)", ["cli", "plan", str(org), "--state", state, "--today", today.isoformat()]),
+    ]
+    rows: list[dict] = []
+    for name, args in steps:
+        command = "apply" if name == "apply" else ("plan" if name.startswith("plan") else None)
+        base = {"size": n, "name": name, "files": len(files), "bytes": size}
+        if command and command in skip:
+            rows.append({**base, "skipped": f"not available: {skip[command]}"})
+            log(f"[{n}] {name}: skipped, not available: {skip[command]}")
+            continue
+        plan_failed = any(r["name"] == "plan" and ("error" in r or r.get("exit_code")) for r in rows)
+        if command and name != "plan" and plan_failed:
+            rows.append({**base, "skipped": "not run: the plan step failed"})
+            continue
+        log(f"[{n}] {name} ...")
+        result = run_step(args, timeout, work)
+        rows.append({**base, **result})
+        if "error" in result:
+            log(f"[{n}] {name}: {result['error']}")
+        else:
+            log(f"[{n}] {name}: {result['seconds']:.2f} s, peak {result['peak_rss_mib']:.0f} MiB"
+                + (f", exit {result['exit_code']}" if result["exit_code"] else ""))
+    return rows
+
+
+def _note(row: dict) -> str:
+    if "skipped" in row:
+        return row["skipped"]
+    if "error" in row:
+        return row["error"]
+    detail = row.get("detail", {})
+    if row["name"] == "parse":
+        return f"{detail['loader']}, {detail['documents']} docs, {row['bytes'] / 1e6:.1f} MB"
+    if row["name"] == "validate":
+        return f"{detail['errors']} errors, {detail['warnings']} warnings" + (
+            f" ({', '.join(detail['codes'])})" if detail["codes"] else "")
+    if row.get("exit_code"):
+        tail = detail.get("stderr_tail", "").strip().splitlines()
+        return f"exit {row['exit_code']}" + (f": {tail[-1]}" if tail else "")
+    return ""
+
+
+def table(rows: list[dict]) -> str:
+    head = ("people", "step", "seconds", "×parse", "peak MiB", "note")
+    lines = [head]
+    baseline = {r["size"]: r["seconds"] for r in rows if r["name"] == "parse" and "seconds" in r}
+    for r in rows:
+        if "seconds" in r:
+            ratio = f"{r['seconds'] / baseline[r['size']]:.1f}" if baseline.get(r["size"]) else "-"
+            lines.append((f"{r['size']:,}", r["name"], f"{r['seconds']:.2f}", ratio,
+                          f"{r['peak_rss_mib']:.0f}", _note(r)))
+        else:
+            lines.append((f"{r['size']:,}", r["name"], "-", "-", "-", _note(r)))
+    widths = [max(len(line[i]) for line in lines) for i in range(len(head) - 1)]
+    out = []
+    for i, line in enumerate(lines):
+        cells = [c.rjust(w) if j in (0, 2, 3, 4) else c.ljust(w) for j, (c, w) in enumerate(zip(line, widths))]
+        out.append("  ".join(cells + [line[-1]]).rstrip())
+        if i == 0:
+            out.append("  ".join("-" * w for w in widths) + "  ----")
+    return "\n".join(out)
+
+
+def _provisioner_origin() -> str | None:
+    """Where the measured `provisioner` package is imported from (installed or $PYTHONPATH)."""
+    try:
+        return subprocess.run([sys.executable, "-c", "import provisioner; print(provisioner.__file__)"],
+                              capture_output=True, text=True, env=_env(), cwd=tempfile.gettempdir(),
+                              timeout=60).stdout.strip() or None
+    except OSError:
+        return None
+
+
+def _git_commit() -> str | None:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              cwd=REPO, timeout=10).stdout.strip() or None
+    except OSError:
+        return None
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)),
+                        help="Comma-separated numbers of people (default: %(default)s).")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date.today(),
+                        help="Date the org is generated for and judged on (default: today).")
+    parser.add_argument("--timeout", type=float, default=1800, help="Seconds per step before giving up.")
+    parser.add_argument("--json", default=str(DEFAULT_RESULTS), help="Where to write the results.")
+    parser.add_argument("--keep", metavar="DIR", default=None, help="Generate into DIR and keep it.")
+    args = parser.parse_args(argv)
+    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+
+    skip = {cmd: why for cmd in ("plan", "apply") if (why := availability(cmd))}
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="provisioner-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    rows: list[dict] = []
+    try:
+        for n in sizes:
+            rows.extend(bench_size(n, args.seed, args.today, work, skip, args.timeout))
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    print(table(rows))
+    meta = {"when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "commit": _git_commit(),
+            "python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
+            "seed": args.seed, "today": args.today.isoformat(), "sizes": sizes,
+            "provisioner": _provisioner_origin(), "not_available": skip}
+    Path(args.json).write_text(json.dumps({"meta": meta, "results": rows}, indent=2) + "\n", encoding="utf-8")
+    log(f"results written to {args.json}")
+
+
+if __name__ == "__main__":
+    main()
