@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .diagnostics import Diagnostic, Severity
-from .templating import render_template
 from .yamlsource import Document, parse
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -95,6 +94,8 @@ def _load_text(source: Source, path: Path, variables: dict | None) -> None:
         source.diagnostics.append(problem)
         return
     if variables is not None:
+        from .templating import render_template  # Jinja2 is loaded only for orgs that use templates
+
         text, problem = render_template(text, file, variables)
         if problem:
             source.diagnostics.append(problem)

@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import fastjsonschema
-from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import ValidationError, best_match
 
 from .diagnostics import Diagnostic, Origin, error
 from .locate import Locator
@@ -40,8 +38,11 @@ def schema_of(kind: str) -> dict:
 
 
 @lru_cache(maxsize=None)
-def validator_of(kind: str) -> Draft202012Validator:
-    """The reference validator: slow, but its errors carry paths and the failing keyword."""
+def validator_of(kind: str):
+    """The reference validator (jsonschema's Draft202012Validator): slow, but its errors carry
+    paths and the failing keyword. Imported on first use: valid orgs never need it."""
+    from jsonschema import Draft202012Validator, FormatChecker
+
     return Draft202012Validator(schema_of(kind), format_checker=FormatChecker())
 
 
@@ -129,7 +130,7 @@ def _check(doc: Document, locator: Locator):
         yield from _explain(err, doc, kind, subject, origin, locator)
 
 
-def _explain(err: ValidationError, doc: Document, kind: str, subject, origin: Origin, locator: Locator):
+def _explain(err, doc: Document, kind: str, subject, origin: Origin, locator: Locator):
     path = tuple(err.absolute_path)
     at = origin.at(*path)
     where = _field_name(path)
@@ -159,6 +160,8 @@ def _explain(err: ValidationError, doc: Document, kind: str, subject, origin: Or
             return
         deepest = max(err.context, key=lambda e: len(e.absolute_path))
         if len(deepest.absolute_path) <= len(err.absolute_path):
+            from jsonschema.exceptions import best_match
+
             deepest = best_match(err.context)
         yield from _explain(deepest, doc, kind, subject, origin, locator)
         return
@@ -196,7 +199,7 @@ def _describe_value(value: Any) -> str:
     return repr(value)
 
 
-def _message(err: ValidationError, where: str, doc: Document, locator: Locator) -> str:
+def _message(err, where: str, doc: Document, locator: Locator) -> str:
     v, value = err.validator, err.instance
     name = where or "document"
     if v == "required":

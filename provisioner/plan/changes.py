@@ -10,7 +10,6 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-from deepdiff import DeepDiff
 
 from ..state.backend import Resource
 
@@ -91,6 +90,8 @@ def field_diff(before: Resource | None, after: Resource | None) -> list[FieldCha
     b = {"status": after.status, **after.attributes} if after else {}
     if not before or not after or a == b:
         return []
+    from deepdiff import DeepDiff  # imported on first use: `validate` never needs it
+
     tree = DeepDiff(a, b, view="tree", ignore_order=True, verbose_level=2)
     found: list[FieldChange] = []
     for report in tree.values():
