@@ -46,12 +46,29 @@ def seal(document: dict) -> dict:
     return document
 
 
+def dumps(document: dict) -> str:
+    """The document as JSON with one line per top-level field and one line per change or
+    finding: readable and greppable, diff-friendly, and written by the C encoder (an indented
+    dump of a 100,000-change plan takes the pure-Python one, several times slower)."""
+    def one(value) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    fields = []
+    for key, value in document.items():
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            rows = ",\n".join("    " + one(v) for v in value)
+            fields.append(f"  {one(key)}: [\n{rows}\n  ]")
+        else:
+            fields.append(f"  {one(key)}: {one(value)}")
+    return "{\n" + ",\n".join(fields) + "\n}\n"
+
+
 def write_plan(document: dict, path: str | Path) -> None:
     path = Path(path)
     if path.parent and not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.write_text(dumps(document), encoding="utf-8")
     os.replace(tmp, path)
 
 

@@ -108,3 +108,15 @@ def test_resent_invitation_shows_dates_known_after_apply():
     text = render_text(doc)
     assert '~ expires_on: "2026-03-03" -> (known after apply)' in text
     assert '~ sent_on: "2026-03-01" -> (known after apply)' in text
+
+
+def test_saved_plan_is_one_line_per_change_and_round_trips(tmp_path):
+    from provisioner.plan.planfile import dumps, read_plan, seal, write_plan
+
+    doc = seal({k: v for k, v in SAMPLE.items() if k != "checksum"})
+    text = dumps(doc)
+    assert json.loads(text) == doc
+    lines = text.splitlines()
+    assert sum(1 for line in lines if line.lstrip().startswith('{"address"')) == len(doc["changes"])
+    write_plan(doc, tmp_path / "p.json")
+    assert read_plan(tmp_path / "p.json") == doc
