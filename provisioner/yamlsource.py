@@ -214,6 +214,13 @@ def _type_name(node: Node) -> str:
     return {INT: "a number", FLOAT: "a number", BOOL: "a boolean", NULL: "null"}.get(node.tag, node.tag)
 
 
+def _char_at(text: str, line: int, column: int) -> str | None:
+    lines = text.split("\n", line + 1)
+    if line < len(lines) and column < len(lines[line]):
+        return lines[line][column]
+    return None
+
+
 def parse(text: str, file: str) -> tuple[list[Document], list[Diagnostic]]:
     """Parse every document of `text`. On the first structural problem the whole file is
     refused (returns no documents) with one located diagnostic."""
@@ -224,7 +231,9 @@ def parse(text: str, file: str) -> tuple[list[Document], list[Diagnostic]]:
         index = 0
         while composer.check_node():
             node = composer.get_node()
-            if node is not None:
+            # An empty document (a trailing `---`, or one whose every line is commented out)
+            # holds nothing; it is skipped like an empty file.
+            if node is not None and not (isinstance(node, ScalarNode) and node.tag == NULL and not node.value):
                 builder = _Builder(file)
                 data = builder.build(node, ())
                 docs.append(Document(file, index, data, builder.marks))
@@ -234,6 +243,9 @@ def parse(text: str, file: str) -> tuple[list[Document], list[Diagnostic]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or "invalid YAML"
+        if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
+            return [], [_located("YAML001", "a tab character where YAML expects indentation or a value: "
+                                 "YAML indents with spaces only", file, mark)]
         if exc.context:
             problem = f"{problem} ({exc.context})"
         return [], [_located("YAML001", f"YAML syntax error: {problem}", file, mark)]

@@ -16,8 +16,8 @@ ORGS = Path(__file__).resolve().parent.parent / "orgs"
 
 EXPECTED = {
     "riverside-health": {
-        ("LIC003", "warning", False, "lakeview-neuro-rehab"),
-        ("LIC003", "warning", True, "cedar-hills-spine"),
+        ("LIC003", "warning", False, "lakeview-neuro-rehab/therapist"),
+        ("LIC003", "warning", True, "cedar-hills-spine/therapist"),
         ("GOV006", "warning", True, "linda-sato"),
         ("GRP003", "info", False, "cedar-hills-spine"),
     },

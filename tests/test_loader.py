@@ -163,3 +163,17 @@ def test_pure_python_and_libyaml_parsers_agree():
         yamlsource._Composer = composer
     assert fast.data == slow.data
     assert fast.marks == slow.marks
+
+
+def test_trailing_separator_and_commented_out_document_are_skipped(org_dir):
+    path = org_dir / "org.yaml"
+    path.write_text(path.read_text() + "---\n# kind: InsurancePlan\n# id: retired-plan\n---\n")
+    result = validate(org_dir, today=TODAY)
+    assert result.ok and result.diagnostics == []
+
+
+def test_tab_indentation_is_named(org_dir):
+    write(org_dir, "tabs.yaml", "kind: InsurancePlan\nid: x\nname:\n\tAetna\n")
+    [d] = validate(org_dir, today=TODAY).diagnostics
+    assert (d.code, d.line, d.column) == ("YAML001", 4, 1)
+    assert "tab character" in d.message and "spaces" in d.message

@@ -32,7 +32,7 @@ def seats_not_exceeded(ctx):
             origin, key = _seats_origin(office, pool.license_type)
             yield error("LIC001", f"{pool.used} active {pool.license_type} users have this default clinic "
                         f"but it has {pool.seats} {pool.license_type} licence(s): {', '.join(pool.users)}",
-                        origin=origin, subject=office.id, key=key)
+                        origin=origin, subject=f"{office.id}/{pool.license_type}", key=key)
 
 
 @rule("LIC002", "The default clinic is one of the profile's clinics", Severity.ERROR, source=SEED003,
@@ -52,7 +52,8 @@ def default_clinic_in_clinics(ctx):
 @rule("LIC003", "No unused licences", Severity.WARNING, source=SEED003,
       explanation="'We recommend ensuring that you aren't carrying extra Therapist, Assistant, or "
       "Student licenses' (seed 003). Seats bought at an office beyond the active profiles that draw "
-      "on them are seats to reclaim; unlimited pools are ignored.",
+      "on them are seats to reclaim; unlimited pools are ignored. The subject is `office/licence type` "
+      "(e.g. `eastside-rehab/therapist`), so a waiver covers one pool, not the whole office.",
       example_fix="licenses: {therapist: 4}   # down from 6: two seats unused")
 def seats_unused(ctx):
     for pool in ctx.pools.values():
@@ -60,4 +61,4 @@ def seats_unused(ctx):
             office = ctx.org.offices[pool.office]
             origin, key = _seats_origin(office, pool.license_type)
             yield warning("LIC003", f"{pool.unused} of {pool.seats} {pool.license_type} licence(s) unused",
-                          origin=origin, subject=office.id, key=key)
+                          origin=origin, subject=f"{office.id}/{pool.license_type}", key=key)

@@ -13,12 +13,12 @@ def office(licenses: str) -> str:
 def test_LIC001_fires_when_default_clinic_over_seats(make_org):
     # dr-ana (base) and case are both active therapists defaulting to east, which has 1 seat
     path = make_org(case=clinician(user_type="OT"))
-    assert found(path, "LIC001") == [("offices.yaml", 6, "east")]
+    assert found(path, "LIC001") == [("offices.yaml", 6, "east/therapist")]
 
 
 def test_LIC001_points_at_licenses_key_when_type_not_bought(make_org):
     path = make_org(case=clinician(user_type="SPT"))
-    assert found(path, "LIC001") == [("offices.yaml", 6, "east")]
+    assert found(path, "LIC001") == [("offices.yaml", 6, "east/student")]
 
 
 def test_LIC001_quiet_when_unlimited_or_clerical_or_inactive(make_org):
@@ -54,7 +54,7 @@ def test_LIC002_quiet_when_default_is_a_clinic(make_org):
 def test_LIC003_fires_when_seats_unused(make_org):
     path = make_org({"offices.yaml": office("\n  therapist: 1\n  assistant: 2")},
                    case=clinician(user_type="PTA"))
-    assert found(path, "LIC003") == [("offices.yaml", 8, "east")]
+    assert found(path, "LIC003") == [("offices.yaml", 8, "east/assistant")]
 
 
 def test_LIC003_quiet_when_all_seats_used_or_unlimited(make_org):
