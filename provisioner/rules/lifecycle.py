@@ -88,12 +88,15 @@ def provider_profile_approved(ctx):
             yield warning("LIFE003", "provider profile is not approved", origin=p.origin.at(*path), subject=p.id)
 
 
-@rule("LIFE005", "Every office has a provider and referral staff", Severity.ERROR, source=SEED001,
+@rule("LIFE005", "Every office has a provider and referral staff", Severity.WARNING, source=SEED001,
       explanation="'When adding office locations in par8o, add providers to the office at the same "
       "time. Check that the staff responsible for managing the referrals at that location is "
       "accurate' (seed 001). Each office (call centers excepted for providers) needs an active "
       "provider and an active staff account whose effective referral scope covers it (office staff, "
-      "physician/staff, master-group staff).",
+      "physician/staff, master-group staff). For an office the plan creates this is an error: the "
+      "office is created with its people. For an existing office it is a warning, so that the "
+      "departure of its last coordinator is never blocked (access is removed promptly; the gap "
+      "is reported).",
       example_fix="Add the office to a provider's and a referral coordinator's `offices`.")
 def office_has_provider_and_staff(ctx):
     providers, staffed, whole_group = set(), set(), False
@@ -113,8 +116,8 @@ def office_has_provider_and_staff(ctx):
         if not whole_group and office.id not in staffed:
             missing.append("no active staff who manage its referrals")
         if missing:
-            yield error("LIFE005", f"office has {' and '.join(missing)}", origin=office.origin.at("id"),
-                        subject=office.id)
+            yield warning("LIFE005", f"office has {' and '.join(missing)}", origin=office.origin.at("id"),
+                          subject=office.id)
 
 
 @rule("LIFE008", "Insurance plans reviewed this calendar year", Severity.WARNING, source=SEED001,
