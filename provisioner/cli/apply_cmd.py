@@ -54,7 +54,8 @@ def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, o
       provisioner apply plans/today.json
       provisioner apply orgs/riverside-health --auto-approve   # in CI
     """
-    if Path(target).is_dir():
+    fresh = Path(target).is_dir()  # planned just now, in this process: nothing to re-derive
+    if fresh:
         result, backend = plan_or_fail(target, state_url, today, allow_mass_change, resend_expired,
                                        create_state=True)
         document, folder = result.document, target
@@ -82,7 +83,7 @@ def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, o
         with _progress(total) as bar:
             step = (lambda i: bar.update(1)) if bar is not None else None
             snapshot = apply_document(document, backend, actor=who, org_dir=folder, today=today,
-                                      lock_timeout=lock_timeout, progress=step)
+                                      lock_timeout=lock_timeout, progress=step, rederive=not fresh)
     except StateError as exc:
         fail(str(exc))
     finally:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from ..state.backend import Progress, Resource, Snapshot, StateBackend, Write
+from ..state.audit import canonical
+from ..state.backend import Progress, Resource, Snapshot, StaleState, StateBackend, Write
 from .changes import resource_dict
 from .compare import retired
 from .lifecycle import INVITATION_DAYS
@@ -58,10 +59,40 @@ def check_config(document: dict, org_dir: str | Path | None = None) -> None:
                             "run `provisioner plan` again")
 
 
+def check_rederived(document: dict, snapshot: Snapshot, org_dir: str | Path | None = None) -> None:
+    """Refuse a plan whose changes are not what the config and this state produce.
+
+    The checksum proves the file is whole, not who wrote it: anyone can re-seal an edited
+    plan. With the config digest and the state (lineage, serial) already matching, planning
+    again is deterministic, so the saved changes must come out exactly the same; a change
+    that no config produces (an admin right added by hand, say) never reaches the state.
+    """
+    from ..pipeline import validate  # late: the pipeline imports the rule catalog
+    from .planner import plan_changes
+
+    folder = Path(org_dir or document["config"]["dir"])
+    today = dt.date.fromisoformat(document["today"])
+    validation = validate(folder, today=today)
+    if not validation.ok:
+        raise PlanFileError(f"the config in {folder} does not validate; run `provisioner validate` and plan again")
+    options = document.get("options", {})
+    changes, _, findings = plan_changes(validation, snapshot, today,
+                                        allow_mass_change=options.get("allow_mass_change", False),
+                                        resend_expired=options.get("resend_expired", False))
+    if any(d.is_error for d in findings):
+        raise PlanFileError("planning the config against this state now gives errors; run `provisioner plan` again")
+    if canonical([c.to_dict() for c in changes]) != canonical(document["changes"]):
+        raise PlanFileError("the plan's changes differ from what the config and state produce (was the file "
+                            "edited?); it will not be applied: run `provisioner plan` again")
+
+
 def apply_document(document: dict, backend: StateBackend, *, actor: str, org_dir: str | Path | None = None,
                    today: dt.date | None = None, lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
-                   progress: Progress | None = None, now: dt.datetime | None = None) -> Snapshot:
-    """Apply `document` (already read with `read_plan`, or fresh from `make_plan`)."""
+                   progress: Progress | None = None, now: dt.datetime | None = None,
+                   rederive: bool = True) -> Snapshot:
+    """Apply `document` (read with `read_plan`, or fresh from `make_plan`). Under the lock, the
+    state must be the one planned against (stale otherwise) and, with `rederive`, the changes
+    must be exactly what the config produces against it (`check_rederived`)."""
     check_document(document)
     check_config(document, org_dir)
     today = today or dt.date.today()
@@ -69,5 +100,10 @@ def apply_document(document: dict, backend: StateBackend, *, actor: str, org_dir
     writes = writes_for(document, today)
     expect = (document["state"]["lineage"], document["state"]["serial"])
     with backend.lock(actor, lock_timeout):
+        if rederive:
+            snapshot = backend.read()
+            if (snapshot.lineage, snapshot.serial) != expect:
+                raise StaleState(expect, (snapshot.lineage, snapshot.serial))
+            check_rederived(document, snapshot, org_dir)
         return backend.apply(writes, expect=expect, actor=actor, plan_digest=document["checksum"], at=now,
                              progress=progress)

@@ -128,6 +128,33 @@ def test_edited_plan_file_is_refused(org_folder, state_url, tmp_path):
     assert snapshot(state_url).serial == 0 and not snapshot(state_url).resources
 
 
+def test_resealed_forged_plan_is_refused(org_folder, state_url, tmp_path):
+    """A checksum proves the file is whole, not who wrote it: apply re-derives the plan."""
+    from provisioner.plan.planfile import seal
+
+    plan_and_apply(org_folder, state_url, tmp_path / "p1.json")
+    out = tmp_path / "p2.json"
+    docs_changed = plan(org_folder, state_url, "--resend-expired", out=out)
+    assert docs_changed.exit_code == 0
+    doc = json.loads(out.read_text())
+    forged = {k: v for k, v in doc.items() if k != "checksum"}
+    forged["changes"] = forged["changes"] + [{
+        "address": "person.ann", "kind": "person", "action": "update", "reason": "the config changed",
+        "before": None, "after": {"kind": "person", "status": "active",
+                                  "attributes": {"admin": ["client_admin_full"], "name": "Evil"}},
+        "diff": [{"path": "admin", "before": [], "after": ["client_admin_full"]}]}]
+    forged["summary"] = {**forged["summary"], "update": forged["summary"]["update"] + 1}
+    out.write_text(json.dumps(seal(forged)))
+    before = snapshot(state_url)
+    r = run("apply", out, "--state", state_url)
+    assert r.exit_code == 1
+    assert "changes differ from what the config and state produce" in r.output
+    after = snapshot(state_url)
+    assert (after.serial, after.resources["person.ann"].attributes) == \
+        (before.serial, before.resources["person.ann"].attributes)
+    assert "Traceback" not in r.output
+
+
 def test_plan_file_refused_when_config_changed(org_folder, org_docs, state_url, tmp_path):
     out = tmp_path / "p.json"
     assert plan(org_folder, state_url, out=out).exit_code == 0
