@@ -81,8 +81,24 @@ def read_plan(path: str | Path) -> dict:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PlanFileError(f"{path} is not a plan file (not JSON: {exc}); run `provisioner plan --out` "
                             "again") from None
+    check_structure(document, str(path))
     check_document(document, str(path))
     return document
+
+
+def check_structure(document, name: str) -> None:
+    """The document has the shape of schemas/plan.schema.json (else it is no plan of ours)."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import best_match
+
+    from ..schemacheck import SCHEMA_DIR
+
+    schema = json.loads((SCHEMA_DIR / "plan.schema.json").read_text(encoding="utf-8"))
+    problem = best_match(Draft202012Validator(schema).iter_errors(document))
+    if problem is not None:
+        where = "/".join(str(p) for p in problem.absolute_path) or "the top level"
+        raise PlanFileError(f"{name} is not a provisioner plan: at {where}: {problem.message}; "
+                            "run `provisioner plan --out` again")
 
 
 def check_document(document: dict, name: str = "the plan") -> None:

@@ -287,3 +287,15 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch):
     assert use_colour(Tty()) is True
     monkeypatch.setenv("NO_COLOR", "1")
     assert use_colour(Tty()) is False
+
+
+def test_sealed_plan_without_its_fields_is_refused_cleanly(org_folder, state_url, tmp_path):
+    from provisioner.plan.planfile import seal
+
+    out = tmp_path / "p.json"
+    out.write_text(json.dumps(seal({"format_version": "1"})))
+    for args in (("show", out), ("apply", out, "--state", state_url)):
+        r = run(*args)
+        assert r.exit_code == 1, args
+        assert "is not a provisioner plan: at the top level: 'org' is a required property" in r.output
+        assert "Traceback" not in r.output
