@@ -29,4 +29,6 @@ def org_folder(isolated, tmp_path, org_docs):
 
 @pytest.fixture
 def state_url(isolated, tmp_path):
+    """An explicit state location; like a user's, its folder exists (only `.provisioner/` is made)."""
+    (tmp_path / "state").mkdir(exist_ok=True)
     return f"sqlite:///{tmp_path / 'state' / 'testorg.db'}"

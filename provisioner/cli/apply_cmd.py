@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from ..plan import DEFAULT_LOCK_TIMEOUT, apply_document, read_plan
+from ..plan.apply import check_config, state_for_plan
 from ..state import StateError
 from ..state.actor import resolve_actor
 from .common import fail, open_backend, state_option, today_option
@@ -70,6 +71,8 @@ def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, o
     else:
         try:
             document = read_plan(target)
+            check_config(document, org_dir)  # before the state is opened (or created)
+            state_url = state_for_plan(document, state_url)
         except StateError as exc:
             fail(str(exc))
         folder = org_dir

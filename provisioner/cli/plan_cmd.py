@@ -11,7 +11,8 @@ from ..plan.planfile import PlanFileError
 from ..plan.render import RENDERERS
 from ..reporters import render_json as render_json_diagnostics
 from ..reporters import render_text as render_diagnostics
-from ..state import Snapshot, StateError
+from ..state import Snapshot, StateError, sqlite_path
+from ..state import state_url as resolve_state_url
 from .common import fail, format_option, open_backend, state_option, today_option, use_colour
 
 
@@ -38,9 +39,12 @@ def plan_or_fail(org_dir: str, state_url, today, allow_mass_change: bool, resend
         fail("the configuration has errors; nothing was planned")
     backend = open_backend(validation.org.id, state_url, missing_ok=not create_state)
     try:
+        url = resolve_state_url(validation.org.id, state_url)
+        if backend is None:
+            click.echo(f"note: no state yet at {sqlite_path(url)}: planning against an empty state", err=True)
         snapshot = backend.read() if backend is not None else Snapshot(None, 0, {})
         result = make_plan(org_dir, snapshot=snapshot, today=today, validation=validation,
-                           allow_mass_change=allow_mass_change, resend_expired=resend_expired)
+                           allow_mass_change=allow_mass_change, resend_expired=resend_expired, state_url=url)
     except StateError as exc:
         fail(str(exc))
     if not result.ok:

@@ -59,6 +59,22 @@ def check_config(document: dict, org_dir: str | Path | None = None) -> None:
                             "run `provisioner plan` again")
 
 
+def state_for_plan(document: dict, given: str | None) -> str | None:
+    """The state a saved plan is applied to: `--state`, else $PROVISIONER_STATE, else the
+    state the plan was made against. A plan made against an empty state matches any other
+    empty state, so applying it anywhere but where it was planned is refused."""
+    import os
+
+    from ..state import STATE_ENV
+
+    recorded = document["state"].get("url")
+    chosen = given or os.environ.get(STATE_ENV) or recorded
+    if recorded and chosen != recorded and document["state"]["lineage"] is None:
+        raise PlanFileError(f"this plan was made against an empty state at {recorded}; applying it to {chosen} "
+                            f"would start another state: pass --state {recorded}, or plan again")
+    return chosen
+
+
 def check_rederived(document: dict, snapshot: Snapshot, org_dir: str | Path | None = None) -> None:
     """Refuse a plan whose changes are not what the config and this state produce.
 

@@ -84,7 +84,7 @@ def plan_changes(validation: Validation, snapshot: Snapshot, today: dt.date, *, 
 def make_plan(org_dir: str | Path, backend: StateBackend | None = None, *, today: dt.date | None = None,
               snapshot: Snapshot | None = None, validation: Validation | None = None,
               allow_mass_change: bool = False, resend_expired: bool = False,
-              now: dt.datetime | None = None) -> PlanResult:
+              now: dt.datetime | None = None, state_url: str | None = None) -> PlanResult:
     """Plan `org_dir` against `backend` (or a given `snapshot`). Config errors stop it
     before any state is read; the document is built only when there is no error."""
     today = today or dt.date.today()
@@ -105,7 +105,8 @@ def make_plan(org_dir: str | Path, backend: StateBackend | None = None, *, today
         "tool": f"provisioner {__version__}",
         "org": validation.org.id,
         "config": {"dir": display_path(Path(org_dir)), "digest": config_digest(org_dir)},
-        "state": {"lineage": snapshot.lineage, "serial": snapshot.serial},
+        "state": {"lineage": snapshot.lineage, "serial": snapshot.serial,
+                  **({"url": state_url} if state_url else {})},
         "created_at": now.isoformat(timespec="seconds"),
         "today": today.isoformat(),
         "options": {"allow_mass_change": allow_mass_change, "resend_expired": resend_expired},

@@ -223,7 +223,7 @@ def test_saved_plan_document_fields(org_folder, state_url, tmp_path):
     assert doc["format_version"] == "1"
     assert doc["org"] == "testorg"
     assert doc["config"]["digest"].startswith("sha256:")
-    assert doc["state"] == {"lineage": None, "serial": 0}
+    assert doc["state"] == {"lineage": None, "serial": 0, "url": state_url}
     assert doc["checksum"].startswith("sha256:")
     assert doc["today"] == "2026-03-01"
     assert set(doc["summary"]) == {"create", "update", "replace", "deactivate", "reactivate", "delete", "no-op"}
@@ -299,3 +299,45 @@ def test_sealed_plan_without_its_fields_is_refused_cleanly(org_folder, state_url
         assert r.exit_code == 1, args
         assert "is not a provisioner plan: at the top level: 'org' is a required property" in r.output
         assert "Traceback" not in r.output
+
+
+def test_apply_uses_the_state_the_plan_was_made_against(org_folder, state_url, tmp_path):
+    out = tmp_path / "p.json"
+    r = plan(org_folder, state_url, out=out)
+    assert "no state yet at" in r.output and "planning against an empty state" in r.output
+    applied = run("apply", out)  # no --state: the plan's own state is used
+    assert applied.exit_code == 0, applied.output
+    assert snapshot(state_url).serial == 1
+    assert not (tmp_path / ".provisioner").exists()
+
+
+def test_plan_made_against_an_empty_state_is_not_applied_to_another(org_folder, state_url, tmp_path):
+    out = tmp_path / "p.json"
+    assert plan(org_folder, state_url, out=out).exit_code == 0
+    other = f"sqlite:///{tmp_path / 'state' / 'other.db'}"
+    r = run("apply", out, "--state", other)
+    assert r.exit_code == 1
+    assert f"made against an empty state at {state_url}" in r.output
+    assert not (tmp_path / "state" / "other.db").exists()
+
+
+def test_state_urls_that_name_no_usable_database(org_folder, tmp_path):
+    for url, message in (("sqlite:///", "names no database file"),
+                         ("foo.db", "unsupported state URL 'foo.db'"),
+                         (f"sqlite:///{tmp_path / 'nowhere' / 'x.db'}", "for the state database x.db does not exist")):
+        r = run("apply", org_folder, "--auto-approve", "--state", url, "--today", "2026-03-01")
+        assert r.exit_code == 1, url
+        assert message in r.output and "Traceback" not in r.output
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_apply_of_a_plan_checks_the_config_before_touching_state(org_folder, state_url, tmp_path):
+    import shutil
+
+    out = tmp_path / "p.json"
+    assert plan(org_folder, state_url, out=out).exit_code == 0
+    shutil.rmtree(org_folder)
+    (tmp_path / "state" / "testorg.db").unlink(missing_ok=True)
+    r = run("apply", out)
+    assert r.exit_code == 1 and "not a folder here" in r.output
+    assert not (tmp_path / "state" / "testorg.db").exists()
