@@ -18,7 +18,7 @@ from ..reporters import diagnostic_dict
 from ..state.backend import Snapshot, StateBackend
 from .changes import ACTION_ORDER, Action, Change
 from .compare import compare
-from .lifecycle import invitation_changes, lifecycle_findings, mass_change, order
+from .lifecycle import MASS_CHANGE_CODE, invitation_changes, lifecycle_findings, mass_change, order
 from .planfile import FORMAT_VERSION, config_digest, seal
 from .resources import desired_resources
 
@@ -66,6 +66,26 @@ def judge(org, findings: list[Diagnostic], today: dt.date) -> list[Diagnostic]:
     return out
 
 
+def _at_org(d: Diagnostic, org) -> Diagnostic:
+    """A plan finding about the org as a whole (the mass-change guard, a provider no longer
+    in the config) points at the Organization document, at its policy when it sets one."""
+    if d.origin is not None:
+        return d
+    origin = org.organization.origin
+    if d.code == MASS_CHANGE_CODE:
+        origin = origin.at("policy", "mass_change_limit")
+    return replace(d, origin=origin, file=origin.file)
+
+
+def new_offices_without_people(changes: list[Change], validated: list[Diagnostic]) -> list[Diagnostic]:
+    """LIFE005 is an error for an office this plan creates (seed 001: add its providers and
+    staff at the same time); for an office that exists it stays the warning validate gave."""
+    created = {c.address.removeprefix("office.") for c in changes if c.kind == "office" and c.action.creates}
+    return [replace(d, severity=Severity.ERROR, message=f"new {d.message}: create an office together with "
+                    "its providers and referral staff")
+            for d in validated if d.code == "LIFE005" and d.subject in created and d.waived_by is None]
+
+
 def plan_changes(validation: Validation, snapshot: Snapshot, today: dt.date, *, allow_mass_change: bool = False,
                  resend_expired: bool = False) -> tuple[list[Change], int, list[Diagnostic]]:
     """The pure core: desired org + snapshot → ordered changes, no-op count, findings."""
@@ -75,9 +95,10 @@ def plan_changes(validation: Validation, snapshot: Snapshot, today: dt.date, *, 
     changes, noops = compare(desired, current)
     findings = lifecycle_findings(changes, desired, current, origins, today)
     findings += mass_change(changes, current, org.policy.mass_change_limit, allow_mass_change)
+    findings += new_offices_without_people(changes, validation.diagnostics)
     changes += invitation_changes(changes, current, desired, today, resend_expired)
     locator = Locator(validation.source.documents)
-    located = [locator.locate(d) for d in judge(org, findings, today)]
+    located = [locator.locate(_at_org(d, org)) for d in judge(org, findings, today)]
     return order(changes), noops, sorted(located, key=sort_key)
 
 
@@ -96,7 +117,9 @@ def make_plan(org_dir: str | Path, backend: StateBackend | None = None, *, today
         snapshot = backend.read()
     changes, noops, findings = plan_changes(validation, snapshot, today, allow_mass_change=allow_mass_change,
                                             resend_expired=resend_expired)
-    result.diagnostics = sorted(result.diagnostics + findings, key=sort_key)
+    raised = {(d.code, d.subject) for d in findings if d.code == "LIFE005"}  # shown once, as the error
+    kept = [d for d in result.diagnostics if (d.code, d.subject) not in raised]
+    result.diagnostics = sorted(kept + findings, key=sort_key)
     if has_errors(result.diagnostics):
         return result
     now = now or dt.datetime.now(dt.timezone.utc)

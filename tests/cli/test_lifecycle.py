@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 from tests.clihelp import actions, plan, plan_and_apply, run, snapshot
 from tests.orgbuilder import edit, new_provider, write_org
@@ -55,7 +56,8 @@ def test_provider_removed_from_config_is_an_error_LIFE002(org_folder, org_docs, 
     write_org(org_folder, docs)
     r = plan(org_folder, state_url)
     assert r.exit_code == 1
-    assert "<org>: error LIFE002" in r.output and "status: inactive" in r.output and "'cat'" in r.output
+    assert "org/org.yaml:1:1: error LIFE002" in r.output  # the person is gone: the org document
+    assert "status: inactive" in r.output and "'cat'" in r.output
     assert "warning LIFE004" in r.output
 
 
@@ -111,10 +113,18 @@ def test_mass_change_guard(org_folder, org_docs, state_url, tmp_path):
     write_org(org_folder, docs)
     r = plan(org_folder, state_url)
     assert r.exit_code == 1
-    assert "MASS001" in r.output and "--allow-mass-change" in r.output and "6 of 16" in r.output
+    assert re.search(r"^org/org\.yaml:\d+:\d+: error MASS001", r.output, re.M)  # the org's policy
+    assert "--allow-mass-change" in r.output and "6 of 16" in r.output
     allowed = plan(org_folder, state_url, "--allow-mass-change", "--detailed-exitcode")
     assert allowed.exit_code == 2, allowed.output
     assert "warning MASS001" in allowed.output
+    docs["org"]["policy"] = {"mass_change_limit": 0.3}  # a written limit is where a finding points
+    write_org(org_folder, docs)
+    located = plan(org_folder, state_url)
+    assert located.exit_code == 1 and "error MASS001" in located.output
+    line = next(i for i, text in enumerate((org_folder / "org.yaml").read_text().splitlines(), 1)
+                if "mass_change_limit" in text)
+    assert f"org/org.yaml:{line}:" in located.output
     docs["org"]["policy"] = {"mass_change_limit": 0.5}  # the org's own limit
     write_org(org_folder, docs)
     assert plan(org_folder, state_url).exit_code == 0
@@ -226,3 +236,27 @@ def test_plan_errors_in_json_format_are_json(org_folder, org_docs, state_url):
     assert r.exit_code == 1
     doc = json.loads(r.stdout)
     assert doc["valid"] is False and doc["diagnostics"][0]["code"] == "REF001"
+
+
+def test_new_office_without_people_is_an_error_but_an_existing_one_only_warns_LIFE005(
+        org_folder, org_docs, state_url, tmp_path):
+    docs = edit(org_docs)
+    docs["office/empty"] = {"kind": "Office", "id": "empty", "name": "Empty Clinic", "go_live": "2026-01-05"}
+    write_org(org_folder, docs)
+    assert "warning LIFE005" in run("validate", org_folder, "--today", "2026-03-01").output
+    r = plan(org_folder, state_url)
+    assert r.exit_code == 1
+    assert "error LIFE005: new office has no active provider" in r.output
+    assert "warning LIFE005" not in r.output
+    del docs["office/empty"]
+    write_org(org_folder, docs)
+    plan_and_apply(org_folder, state_url, tmp_path / "p1.json")
+    docs["office/empty"] = {"kind": "Office", "id": "empty", "name": "Empty Clinic", "go_live": "2026-01-05"}
+    docs["person/bob"]["offices"] = docs["person/bob"]["offices"] + ["empty"]
+    write_org(org_folder, docs)
+    plan_and_apply(org_folder, state_url, tmp_path / "p2.json")  # staffed when created: fine
+    docs["person/bob"]["offices"] = [o for o in docs["person/bob"]["offices"] if o != "empty"]
+    write_org(org_folder, docs)
+    later = plan(org_folder, state_url)
+    assert later.exit_code == 0, later.output  # existing office: a warning, never a block
+    assert "warning LIFE005" in later.output
