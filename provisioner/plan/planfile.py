@@ -23,11 +23,14 @@ class PlanFileError(StateError):
 
 
 def config_digest(root: str | Path) -> str:
-    """sha256 over the org folder's files (hidden ones excluded): sorted paths and bytes."""
+    """sha256 over exactly the files the loader reads (YAML and templates): sorted paths and
+    bytes. A README or notes file beside them does not make a plan stale."""
+    from ..loader import discover
+
     root = Path(root)
     h = hashlib.sha256()
-    files = sorted(p for p in root.rglob("*") if p.is_file()
-                   and not any(part.startswith(".") for part in p.relative_to(root).parts))
+    plain, templates = discover(root)
+    files = sorted(plain + templates)
     for path in files:
         data = path.read_bytes()
         rel = path.relative_to(root).as_posix().encode("utf-8")

@@ -85,9 +85,13 @@ class LockTimeout(StateError):
 class StaleState(StateError):
     def __init__(self, expected: tuple[str | None, int], found: tuple[str | None, int]) -> None:
         self.expected, self.found = expected, found
-        super().__init__(
-            f"stale plan: it was made against state lineage {expected[0]} serial {expected[1]}, "
-            f"but the state is now lineage {found[0]} serial {found[1]}; run `provisioner plan` again")
+        super().__init__(f"stale plan: it was made against {_describe(expected)}, but the state is now "
+                         f"{_describe(found)}; run `provisioner plan` again")
+
+
+def _describe(state: tuple[str | None, int]) -> str:
+    lineage, serial = state
+    return f"state lineage {lineage} serial {serial}" if lineage else "an empty state (nothing applied yet)"
 
 
 Progress = Callable[[int], None]

@@ -120,3 +120,24 @@ def test_saved_plan_is_one_line_per_change_and_round_trips(tmp_path):
     assert sum(1 for line in lines if line.lstrip().startswith('{"address"')) == len(doc["changes"])
     write_plan(doc, tmp_path / "p.json")
     assert read_plan(tmp_path / "p.json") == doc
+
+
+def test_markdown_says_empty_state_instead_of_none():
+    doc = document([change("office.new", "create", after={"name": "New"})])
+    doc["state"] = {"lineage": None, "serial": 0}
+    md = render_markdown(doc)
+    assert "None" not in md and "Against an empty state" in md
+
+
+def test_config_digest_covers_exactly_what_the_loader_reads(tmp_path):
+    from provisioner.plan.planfile import config_digest
+
+    (tmp_path / "org.yaml").write_text("kind: InsurancePlan\nid: a\nname: A\n")
+    first = config_digest(tmp_path)
+    (tmp_path / "NOTES.txt").write_text("who to call")
+    assert config_digest(tmp_path) == first
+    (tmp_path / "more.yaml.j2").write_text("kind: InsurancePlan\nid: b\nname: B\n")
+    second = config_digest(tmp_path)
+    assert second != first
+    (tmp_path / "org.yaml").write_text("kind: InsurancePlan\nid: a\nname: A2\n")
+    assert config_digest(tmp_path) != second
