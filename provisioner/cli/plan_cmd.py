@@ -3,10 +3,13 @@ render it."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import click
 
 from ..pipeline import validate
 from ..plan import make_plan, read_plan, write_plan
+from ..plan.lifecycle import expired_invitations
 from ..plan.planfile import PlanFileError
 from ..plan.render import RENDERERS
 from ..reporters import render_json as render_json_diagnostics
@@ -50,6 +53,10 @@ def plan_or_fail(org_dir: str, state_url, today, allow_mass_change: bool, resend
     if not result.ok:
         _show_findings(result.diagnostics, validation.source.lines, fmt)
         fail("the plan is refused; fix the errors above and plan again")
+    expired = [] if resend_expired else expired_invitations(snapshot.resources, today or dt.date.today())
+    if expired:
+        click.echo(f"note: {len(expired)} invitation(s) expired unconfirmed (LIFE007): see `provisioner "
+                   "invitations`; re-send them with --resend-expired", err=True)
     return result, backend
 
 

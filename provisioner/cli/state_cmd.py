@@ -115,7 +115,8 @@ def invitations_command(org, state_url, today, fmt) -> None:
         click.echo(json.dumps(rows, indent=2))
         return
     for row in rows:
-        click.echo(f"{row['status']:8} {row['account']:40} {row['email']:40} expires {row['expires_on']}")
+        when = "expired" if row["status"] == "expired" else "expires"
+        click.echo(f"{row['status']:8} {row['account']:40} {row['email']:40} {when} {row['expires_on']}")
     counts = {s: sum(r["status"] == s for r in rows) for s in ("pending", "expired", "revoked")}
     click.echo(f"{counts['pending']} pending, {counts['expired']} expired"
                + (f", {counts['revoked']} revoked (account inactive)" if counts["revoked"] else ""))

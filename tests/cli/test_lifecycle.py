@@ -151,6 +151,7 @@ def test_invitations_expire_two_days_after_apply_and_can_be_resent_LIFE007(org_f
 
     without = plan(org_folder, state_url, "--detailed-exitcode", today="2026-03-04")
     assert without.exit_code == 0  # expired invitations are not re-sent unless asked
+    assert "16 invitation(s) expired unconfirmed (LIFE007)" in without.output and "--resend-expired" in without.output
     doc = plan_and_apply(org_folder, state_url, tmp_path / "p2.json", "--resend-expired", today="2026-03-04")
     assert set(actions(doc).values()) == {"update"}
     assert len(doc["changes"]) == 16
