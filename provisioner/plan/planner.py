@@ -15,6 +15,7 @@ from ..loader import display_path
 from ..locate import Locator
 from ..pipeline import Validation, validate
 from ..reporters import diagnostic_dict
+from ..rules.waivers import judge
 from ..state.backend import Snapshot, StateBackend
 from .changes import ACTION_ORDER, Action, Change
 from .compare import compare
@@ -48,22 +49,6 @@ def summary(changes: list[Change], noops: int) -> dict[str, int]:
 def sort_key(d: Diagnostic):
     """Diagnostics without a file (org-wide plan findings) sort first, then by position."""
     return (d.file or "", d.line or 0, d.column or 0, d.code, d.subject or "")
-
-
-def judge(org, findings: list[Diagnostic], today: dt.date) -> list[Diagnostic]:
-    """Plan-stage findings under the org's own policy: severities the org raises
-    (`policy.severity`) and unexpired waivers naming the rule and subject."""
-    out = []
-    for d in findings:
-        raised = org.policy.severity.get(d.code)
-        if raised and Severity.parse(raised) > d.severity:
-            d = d.with_severity(Severity.parse(raised))
-        live = [w for w in org.waivers if w.rule == d.code and w.subject == (d.subject or "") and w.expires >= today]
-        if live:
-            w = max(live, key=lambda w: w.expires)
-            d = replace(d, waived_by=f"{w.approved_by} until {w.expires}: {w.justification}")
-        out.append(d)
-    return out
 
 
 def _at_org(d: Diagnostic, org) -> Diagnostic:

@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import replace
 
 from ..diagnostics import Diagnostic, Severity, warning
-from ..model import Org
+from ..model import Org, Waiver
 from .catalog import describe, get
 
 describe("POL001", "Policy severities only raise", Severity.WARNING, stage="config",
@@ -35,6 +35,25 @@ describe("WAIVE002", "Waivers that match no finding", Severity.WARNING, stage="c
          "was fixed, or the subject renamed). Delete it so that it cannot silently hide a future "
          "finding. Waivers of plan-stage rules are left to the plan, which sees their findings.",
          example_fix="Delete the Waiver document.")
+
+
+def waived(d: Diagnostic, w: Waiver) -> Diagnostic:
+    """`d`, reported as waived by `w` (never hidden)."""
+    return replace(d, waived_by=f"{w.approved_by} until {w.expires}: {w.justification}")
+
+
+def judge(org: Org, findings: list[Diagnostic], today: dt.date) -> list[Diagnostic]:
+    """Findings under the org's own policy, for findings made after `run_rules` (the plan's):
+    raised where `policy.severity` raises their rule, waived where an unexpired waiver names
+    their rule and subject. Reports nothing about the policy itself (`run_rules` does)."""
+    out = []
+    for d in findings:
+        level = org.policy.severity.get(d.code)
+        if level and Severity.parse(level) > d.severity:
+            d = d.with_severity(Severity.parse(level))
+        live = [w for w in org.waivers if (w.rule, w.subject) == (d.code, d.subject or "") and w.expires >= today]
+        out.append(waived(d, max(live, key=lambda w: w.expires)) if live else d)
+    return out
 
 
 def apply_severity(org: Org, found: list[Diagnostic]) -> list[Diagnostic]:
@@ -76,7 +95,7 @@ def apply_waivers(org: Org, found: list[Diagnostic], today: dt.date) -> list[Dia
         if waivers:
             w = max(waivers, key=lambda w: w.expires)
             used.add(id(w))
-            d = replace(d, waived_by=f"{w.approved_by} until {w.expires}: {w.justification}")
+            d = waived(d, w)
         out.append(d)
     for waivers in live.values():
         for w in waivers:
