@@ -33,8 +33,12 @@ SCHEMA_FILES = {
 
 
 @lru_cache(maxsize=None)
+def schema_file(name: str) -> dict:
+    return json.loads((SCHEMA_DIR / name).read_text(encoding="utf-8"))
+
+
 def schema_of(kind: str) -> dict:
-    return json.loads((SCHEMA_DIR / SCHEMA_FILES[kind]).read_text(encoding="utf-8"))
+    return schema_file(SCHEMA_FILES[kind])
 
 
 @lru_cache(maxsize=None)
@@ -55,24 +59,30 @@ def _is_date(text: str) -> bool:
 
 
 @lru_cache(maxsize=None)
-def fast_validator_of(kind: str) -> Callable[[Any], Any]:
-    """A compiled validator for the common case, a valid document (about 10x faster).
+def compiled_validator(name: str) -> Callable[[Any], bool]:
+    """`valid(document) -> bool` for the schema file `name`: the common case, a valid
+    document, about 10x faster than jsonschema.
 
     It only answers valid / not valid; any document it rejects is explained by the reference
     validator. The schemas use no keyword whose meaning differs between draft-07 (what the
     compiler speaks) and 2020-12, and the formats are checked exactly as FormatChecker does.
     """
-    schema = copy.deepcopy(schema_of(kind))
+    schema = copy.deepcopy(schema_file(name))
     schema["$schema"] = "http://json-schema.org/draft-07/schema#"
-    return fastjsonschema.compile(schema, formats={"date": _is_date, "email": lambda text: "@" in text})
+    check = fastjsonschema.compile(schema, formats={"date": _is_date, "email": lambda text: "@" in text})
+
+    def valid(document: Any) -> bool:
+        try:
+            check(document)
+        except fastjsonschema.JsonSchemaException:
+            return False
+        return True
+
+    return valid
 
 
 def _valid(kind: str, data: dict) -> bool:
-    try:
-        fast_validator_of(kind)(data)
-    except fastjsonschema.JsonSchemaException:
-        return False
-    return True
+    return compiled_validator(SCHEMA_FILES[kind])(data)
 
 
 def did_you_mean(word: object, choices: Iterable[object]) -> str:

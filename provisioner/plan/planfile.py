@@ -94,9 +94,11 @@ def check_structure(document, name: str) -> None:
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import best_match
 
-    from ..schemacheck import SCHEMA_DIR
+    from ..schemacheck import compiled_validator, schema_file
 
-    schema = json.loads((SCHEMA_DIR / "plan.schema.json").read_text(encoding="utf-8"))
+    if compiled_validator("plan.schema.json")(document):  # fast path; jsonschema explains failures
+        return
+    schema = schema_file("plan.schema.json")
     problem = best_match(Draft202012Validator(schema).iter_errors(document))
     if problem is not None:
         where = "/".join(str(p) for p in problem.absolute_path) or "the top level"
