@@ -21,7 +21,7 @@ from .changes import ACTION_ORDER, Action, Change
 from .compare import compare
 from .lifecycle import MASS_CHANGE_CODE, invitation_changes, lifecycle_findings, mass_change, order
 from .planfile import FORMAT_VERSION, config_digest, seal
-from .resources import desired_resources
+from .resources import desired_resources, kind_of
 
 
 @dataclass
@@ -81,7 +81,10 @@ def plan_changes(validation: Validation, snapshot: Snapshot, today: dt.date, *, 
     findings = lifecycle_findings(changes, desired, current, origins, today)
     findings += mass_change(changes, current, org.policy.mass_change_limit, allow_mass_change)
     findings += new_offices_without_people(changes, validation.diagnostics)
-    changes += invitation_changes(changes, current, desired, today, resend_expired)
+    invitations = invitation_changes(changes, current, desired, today, resend_expired)
+    touched = {c.address for c in invitations}
+    noops += sum(1 for a in current if kind_of(a) == "invitation" and a not in touched)
+    changes += invitations
     locator = Locator(validation.source.documents)
     located = [locator.locate(_at_org(d, org)) for d in judge(org, findings, today)]
     return order(changes), noops, sorted(located, key=sort_key)

@@ -20,6 +20,7 @@ def test_plan_apply_then_plan_shows_no_changes(org_folder, state_url, tmp_path):
     assert "No changes" in again.output
     snap = snapshot(state_url)
     assert snap.serial == 1 and snap.lineage
+    assert f"({len(snap.resources)} unchanged)" in again.output  # invitations included
     assert snap.resources["person.ann"].attributes["npi"] == "1234567893"
     assert "membership.hal@west" in snap.resources
 
