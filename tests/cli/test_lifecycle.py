@@ -146,8 +146,10 @@ def test_invitations_expire_two_days_after_apply_and_can_be_resent_LIFE007(org_f
     assert len(rows) == 16  # 8 persons + 8 profiles
     assert {r["status"] for r in rows} == {"pending"}
     assert {r["expires_on"] for r in rows} == {"2026-03-03"}
+    assert "expires 2026-03-03" in run("invitations", "testorg", "--state", state_url, "--today", "2026-03-03").output
     expired = run("invitations", "testorg", "--state", state_url, "--today", "2026-03-04")
     assert "0 pending, 16 expired" in expired.output
+    assert "expired 2026-03-03" in expired.output and "expires 2026-03-03" not in expired.output
 
     without = plan(org_folder, state_url, "--detailed-exitcode", today="2026-03-04")
     assert without.exit_code == 0  # expired invitations are not re-sent unless asked

@@ -106,6 +106,7 @@ def test_same_plan_applied_twice_is_refused_as_stale(org_folder, state_url, tmp_
     second = run("apply", out, "--state", state_url)
     assert second.exit_code == 1
     assert "stale plan" in second.output and "provisioner plan" in second.output
+    assert "made against an empty state (nothing applied yet)" in second.output and "None" not in second.output
     assert snapshot(state_url).serial == 1
 
 
