@@ -13,7 +13,7 @@ from typing import Iterable
 from .diagnostics import Diagnostic, Origin, error
 from .model import (
     Attestation, Disposition, Grant, Group, Insurance, InsurancePlan, Office, Org, Organization,
-    Person, Policy, Profile, Waiver,
+    Person, Policy, Profile, Target, Waiver,
 )
 from .schemacheck import did_you_mean
 from .vocabulary import COUNTED_LICENSE_TYPES, ROLE_TEMPLATES
@@ -103,6 +103,12 @@ def _group(d: dict, origin: Origin) -> Group:
                  tuple(d.get("members", ())), tuple(d.get("staff", ())), origin)
 
 
+def _target(d: dict, origin: Origin) -> Target:
+    settings = dict(d.get(d["type"], {}))
+    return Target(d["id"], d.get("name", d["id"]), d["type"], tuple(d["receives"]), d.get("groups", False),
+                  settings, origin)
+
+
 def _waiver(d: dict, origin: Origin) -> Waiver:
     return Waiver(d["rule"], d["subject"], d["justification"], d["approved_by"], _date(d["expires"]), origin)
 
@@ -157,6 +163,7 @@ def assemble(documents: list[Document]) -> tuple[Org | None, list[Diagnostic]]:
     persons = unique("Person", _person)
     groups = unique("Group", _group)
     waivers = tuple(_waiver(d, o) for d, o in by_kind.get("Waiver", []))
+    targets = unique("Target", _target)
 
     profile_seen: dict[str, Profile] = {}
     refs = _Refs()
@@ -187,5 +194,5 @@ def assemble(documents: list[Document]) -> tuple[Org | None, list[Diagnostic]]:
         refs.each(g.staff, persons, "person", g.origin.at("staff"), g.id)
     problems.extend(refs.problems)
 
-    org = Org(organization, offices, persons, groups, plans, waivers)
+    org = Org(organization, offices, persons, groups, plans, waivers, targets)
     return org, problems

@@ -183,6 +183,21 @@ class Waiver:
 
 
 @dataclass(frozen=True)
+class Target:
+    """A system that receives provisioned accounts: over SCIM (`settings` holds url or
+    url_env, token_env and the delivery limits) or as change files (`settings` holds the
+    folder). Secrets are named, never held."""
+
+    id: str
+    name: str
+    type: str  # scim | changefile
+    receives: tuple[str, ...]  # facets: referral_accounts, front_office_roles, emr_profiles
+    groups: bool
+    settings: Mapping[str, object]
+    origin: Origin
+
+
+@dataclass(frozen=True)
 class Org:
     organization: Organization
     offices: Mapping[str, Office]
@@ -190,6 +205,7 @@ class Org:
     groups: Mapping[str, Group]
     insurance_plans: Mapping[str, InsurancePlan]
     waivers: tuple[Waiver, ...]
+    targets: Mapping[str, Target] = field(default_factory=dict)
 
     @property
     def id(self) -> str:

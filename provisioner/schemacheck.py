@@ -29,6 +29,7 @@ SCHEMA_FILES = {
     "Group": "group.schema.json",
     "InsurancePlan": "insurance-plan.schema.json",
     "Waiver": "waiver.schema.json",
+    "Target": "target.schema.json",
 }
 
 

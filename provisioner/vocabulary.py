@@ -6,7 +6,11 @@ effective access and the plan import them from here.
 
 from __future__ import annotations
 
-KINDS = ("Organization", "Office", "Person", "Group", "InsurancePlan", "Waiver")
+KINDS = ("Organization", "Office", "Person", "Group", "InsurancePlan", "Waiver", "Target")
+
+# What a Target receives (schemas/target.schema.json; docs/targets.md).
+TARGET_TYPES = ("scim", "changefile")
+FACETS = ("referral_accounts", "front_office_roles", "emr_profiles")
 
 # Seed 000: base account types (ACC001).
 STAFF_TYPES = ("office_staff", "master_group_staff")

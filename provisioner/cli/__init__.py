@@ -11,6 +11,7 @@ from .apply_cmd import apply_command
 from .plan_cmd import plan_command, show_command
 from .rules_cmd import rules_command
 from .state_cmd import invitations_command, state_group
+from .targets_cmd import confirm_command, pending_command, sync_command
 from .validate_cmd import validate_command
 
 
@@ -37,3 +38,6 @@ main.add_command(show_command)
 main.add_command(apply_command)
 main.add_command(state_group)
 main.add_command(invitations_command)
+main.add_command(sync_command)
+main.add_command(pending_command)
+main.add_command(confirm_command)

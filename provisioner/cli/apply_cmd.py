@@ -9,12 +9,14 @@ from pathlib import Path
 
 import click
 
-from ..plan import DEFAULT_LOCK_TIMEOUT, apply_document, read_plan
+from ..plan import DEFAULT_LOCK_TIMEOUT, read_plan
+from ..plan.apply import apply_plan
 from ..plan.apply import check_config, state_for_plan
 from ..state import StateError
 from ..state.actor import resolve_actor
 from .common import fail, open_backend, state_option, today_option
 from .plan_cmd import plan_or_fail, render_plan
+from .targets_cmd import deliver_and_report
 
 PROGRESS_THRESHOLD = 20
 
@@ -85,13 +87,19 @@ def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, o
     try:
         with _progress(total) as bar:
             step = (lambda i: bar.update(1)) if bar is not None else None
-            snapshot = apply_document(document, backend, actor=who, org_dir=folder, today=today,
-                                      lock_timeout=lock_timeout, progress=step, rederive=not fresh)
+            applied = apply_plan(document, backend, actor=who, org_dir=folder, today=today,
+                                 lock_timeout=lock_timeout, progress=step, rederive=not fresh,
+                                 targets=result.validation.org.targets if fresh else None)
     except StateError as exc:
-        fail(str(exc))
-    finally:
         backend.close()
+        fail(str(exc))
     s = document["summary"]
     click.echo(f"Apply complete! {s['create']} created, {s['update']} updated, {s['replace']} replaced, "
                f"{s['deactivate']} deactivated, {s['reactivate']} reactivated, {s['delete']} deleted. "
-               f"State serial {snapshot.serial}.")
+               f"State serial {applied.snapshot.serial}.")
+    try:
+        code = deliver_and_report(backend, applied.targets, actor=who, org_dir=folder or document["config"]["dir"],
+                                  lock_timeout=lock_timeout) if applied.targets or applied.operations else 0
+    finally:
+        backend.close()
+    raise SystemExit(code)

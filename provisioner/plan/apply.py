@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from dataclasses import dataclass
+from typing import Mapping
 
+from ..model import Target
 from ..state.audit import canonical
+from ..targets.owed import operations as owed_operations, specs_for
 from ..state.backend import Progress, Resource, Snapshot, StaleState, StateBackend, Write
 from .changes import resource_dict
 from .compare import retired
@@ -75,7 +79,7 @@ def state_for_plan(document: dict, given: str | None) -> str | None:
     return chosen
 
 
-def check_rederived(document: dict, snapshot: Snapshot, org_dir: str | Path | None = None) -> None:
+def check_rederived(document: dict, snapshot: Snapshot, org_dir: str | Path | None = None):
     """Refuse a plan whose changes are not what the config and this state produce.
 
     The checksum proves the file is whole, not who wrote it: anyone can re-seal an edited
@@ -100,15 +104,30 @@ def check_rederived(document: dict, snapshot: Snapshot, org_dir: str | Path | No
     if canonical([c.to_dict() for c in changes]) != canonical(document["changes"]):
         raise PlanFileError("the plan's changes differ from what the config and state produce (was the file "
                             "edited?); it will not be applied: run `provisioner plan` again")
+    return validation
 
 
-def apply_document(document: dict, backend: StateBackend, *, actor: str, org_dir: str | Path | None = None,
+@dataclass(frozen=True)
+class Applied:
+    snapshot: Snapshot
+    targets: Mapping[str, Target]  # the org's targets, as the config that was applied names them
+    operations: int  # how many operations the apply recorded for them
+
+
+def apply_document(document: dict, backend: StateBackend, **options) -> Snapshot:
+    """`apply_plan`, returning the new state snapshot."""
+    return apply_plan(document, backend, **options).snapshot
+
+
+def apply_plan(document: dict, backend: StateBackend, *, actor: str, org_dir: str | Path | None = None,
                    today: dt.date | None = None, lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
                    progress: Progress | None = None, now: dt.datetime | None = None,
-                   rederive: bool = True) -> Snapshot:
+                   rederive: bool = True, targets: Mapping[str, Target] | None = None) -> Applied:
     """Apply `document` (read with `read_plan`, or fresh from `make_plan`). Under the lock, the
     state must be the one planned against (stale otherwise) and, with `rederive`, the changes
-    must be exactly what the config produces against it (`check_rederived`)."""
+    must be exactly what the config produces against it (`check_rederived`). The operations
+    the changes owe the org's targets are recorded in the same transaction (the outbox);
+    delivering them is `provisioner.targets.delivery`'s work."""
     check_document(document)
     check_config(document, org_dir)
     today = today or dt.date.today()
@@ -116,10 +135,14 @@ def apply_document(document: dict, backend: StateBackend, *, actor: str, org_dir
     writes = writes_for(document, today)
     expect = (document["state"]["lineage"], document["state"]["serial"])
     with backend.lock(actor, lock_timeout):
+        snapshot = backend.read()
+        if (snapshot.lineage, snapshot.serial) != expect:
+            raise StaleState(expect, (snapshot.lineage, snapshot.serial))
         if rederive:
-            snapshot = backend.read()
-            if (snapshot.lineage, snapshot.serial) != expect:
-                raise StaleState(expect, (snapshot.lineage, snapshot.serial))
-            check_rederived(document, snapshot, org_dir)
-        return backend.apply(writes, expect=expect, actor=actor, plan_digest=document["checksum"], at=now,
-                             progress=progress)
+            targets = check_rederived(document, snapshot, org_dir).org.targets
+        targets = dict(targets or {})
+        specs = specs_for(document, snapshot, targets.values(), today)
+        ops = owed_operations(specs, expect[1] + 1, now)
+        after = backend.apply(writes, expect=expect, actor=actor, plan_digest=document["checksum"], at=now,
+                              progress=progress, operations=ops)
+        return Applied(after, targets, len(ops))

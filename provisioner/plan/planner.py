@@ -17,6 +17,7 @@ from ..pipeline import Validation, validate
 from ..reporters import diagnostic_dict
 from ..rules.waivers import judge
 from ..state.backend import Snapshot, StateBackend
+from ..targets.owed import specs_for, summary as target_summary
 from .changes import ACTION_ORDER, Action, Change
 from .compare import compare
 from .lifecycle import MASS_CHANGE_CODE, invitation_changes, lifecycle_findings, mass_change, order
@@ -111,7 +112,7 @@ def make_plan(org_dir: str | Path, backend: StateBackend | None = None, *, today
     if has_errors(result.diagnostics):
         return result
     now = now or dt.datetime.now(dt.timezone.utc)
-    result.document = seal({
+    document = {
         "format_version": FORMAT_VERSION,
         "tool": f"provisioner {__version__}",
         "org": validation.org.id,
@@ -124,5 +125,8 @@ def make_plan(org_dir: str | Path, backend: StateBackend | None = None, *, today
         "summary": summary(changes, noops),
         "changes": [c.to_dict() for c in changes],
         "diagnostics": [diagnostic_dict(d) for d in result.diagnostics],
-    })
+    }
+    targets = list(validation.org.targets.values())
+    document["targets"] = target_summary(specs_for(document, snapshot, targets, today), targets)
+    result.document = seal(document)
     return result

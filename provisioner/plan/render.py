@@ -67,10 +67,22 @@ def _env_for(colour: bool) -> jinja2.Environment:
     return env
 
 
+def target_lines(document: dict) -> list[str]:
+    """One line per target: what it will receive ("riverside-okta (scim): 3 users to create,
+    1 user to deactivate"). Plans made before targets existed have none."""
+    out = []
+    for tid, t in sorted((document.get("targets") or {}).items()):
+        ops = t["operations"]
+        what = ", ".join(f"{o['count']} {o['object']}{'s' if o['count'] != 1 else ''} to {o['action']}"
+                         for o in ops) or "nothing"
+        out.append(f"{tid} ({t['type']}): {what}")
+    return out
+
+
 def _context(document: dict, **extra) -> dict:
     return {"doc": document, "changes": document["changes"], "summary": document["summary"],
             "symbols": SYMBOLS, "verbs": VERBS, "plural": PLURAL, "lines": _lines,
-            "diagnostics": document.get("diagnostics", []), **extra}
+            "diagnostics": document.get("diagnostics", []), "targets": target_lines(document), **extra}
 
 
 def render_text(document: dict, colour: bool = False) -> str:

@@ -37,6 +37,37 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
         " host VARCHAR(200) NOT NULL,"
         " since VARCHAR(40) NOT NULL)",
     )),
+    (3, "the outbox of target operations and the shadows of delivered objects", (
+        "CREATE TABLE operations ("
+        " id VARCHAR(40) PRIMARY KEY,"
+        " target VARCHAR(80) NOT NULL,"
+        " serial INTEGER NOT NULL,"
+        " seq INTEGER NOT NULL,"
+        " op_key VARCHAR(400) NOT NULL,"
+        " object VARCHAR(10) NOT NULL,"
+        " action VARCHAR(20) NOT NULL,"
+        " payload TEXT NOT NULL,"
+        " takes_over VARCHAR(400),"
+        " depends_on TEXT NOT NULL,"
+        " status VARCHAR(20) NOT NULL,"
+        " attempts INTEGER NOT NULL,"
+        " last_error TEXT,"
+        " remote_id VARCHAR(400),"
+        " created_at VARCHAR(40) NOT NULL,"
+        " updated_at VARCHAR(40) NOT NULL,"
+        " file VARCHAR(400))",
+        "CREATE INDEX operations_open ON operations (target, status, serial, seq)",
+        "CREATE INDEX operations_key ON operations (target, op_key)",
+        "CREATE TABLE shadows ("
+        " target VARCHAR(80) NOT NULL,"
+        " op_key VARCHAR(400) NOT NULL,"
+        " remote_id VARCHAR(400) NOT NULL,"
+        " version VARCHAR(200),"
+        " external_id VARCHAR(400),"
+        " user_name VARCHAR(400),"
+        " synced_at VARCHAR(40) NOT NULL,"
+        " PRIMARY KEY (target, op_key))",
+    )),
 ]
 
 LATEST = MIGRATIONS[-1][0]

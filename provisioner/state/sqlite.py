@@ -21,6 +21,7 @@ from typing import Iterable, Iterator
 from . import audit as chain
 from .backend import AuditRow, LockInfo, LockTimeout, Progress, Resource, Snapshot, StaleState, Write
 from .migrations import VERSION_TABLE, pending
+from .outbox import OutboxStore
 
 _POLL = 0.05
 
@@ -39,13 +40,23 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-class SQLiteBackend:
+class SQLiteBackend(OutboxStore):
     def __init__(self, path: str | Path, busy_timeout: float = 30.0) -> None:
         self.path = Path(path)
         self._conn = sqlite3.connect(str(self.path), timeout=busy_timeout, isolation_level=None,
                                      check_same_thread=False)
         self._conn.row_factory = sqlite3.Row
         self.migrate()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
 
     # -- schema -------------------------------------------------------------------------
     def schema_version(self) -> int:
@@ -149,8 +160,10 @@ class SQLiteBackend:
             self._conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     def apply(self, writes: Iterable[Write], *, expect: tuple[str | None, int], actor: str,
-              plan_digest: str, at: dt.datetime, progress: Progress | None = None) -> Snapshot:
-        """Write every change or none: checks lineage/serial first (StaleState)."""
+              plan_digest: str, at: dt.datetime, progress: Progress | None = None,
+              operations: Iterable = ()) -> Snapshot:
+        """Write every change or none, and record the operations the targets are owed in the
+        same transaction (the outbox): checks lineage/serial first (StaleState)."""
         c = self._conn
         stamp = at.isoformat(timespec="seconds")
         c.execute("BEGIN IMMEDIATE")
@@ -168,6 +181,7 @@ class SQLiteBackend:
                 self._append_audit(meta, stamp, actor, plan_digest, write)
                 if progress:
                     progress(i)
+            self._insert_operations(operations)
             self._put_meta(meta)
             c.execute("COMMIT")
         except BaseException:

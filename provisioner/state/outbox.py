@@ -1,0 +1,111 @@
+"""The outbox and the shadows in the state database: portable SQL over a DB-API
+connection, mixed into a backend that owns the connection and its transactions.
+
+Operations are inserted by `apply` in the same transaction as the plan's writes (an
+operation is never owed without the change that owes it, nor the reverse); results are
+recorded in batches, each one transaction that also moves shadows and appends audit rows.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Iterable, Sequence
+
+from ..targets.operations import Operation, OpResult, OpStatus, Shadow
+from . import audit as chain
+
+_COLUMNS = ("id, target, serial, seq, op_key, object, action, payload, takes_over, depends_on, status, "
+            "attempts, last_error, remote_id, created_at, updated_at, file")
+# Results whose outcome is final go into the audit log: evidence of when a target received it.
+_AUDITED = {str(s) for s in (OpStatus.DELIVERED, OpStatus.FAILED, OpStatus.CONFLICT, OpStatus.DRIFT,
+                             OpStatus.REJECTED)}
+
+
+def _operation(row) -> Operation:
+    return Operation(row[0], row[1], row[2], row[3], row[4], row[5], row[6], json.loads(row[7]), row[8],
+                     tuple(json.loads(row[9])), row[10], row[11], row[12], row[13], row[14], row[15], row[16])
+
+
+class OutboxStore:
+    """Needs `self._conn` (a DB-API connection in autocommit mode), `self._meta()`,
+    `self._append_audit(meta, at, actor, digest, write)`, `self._put_meta(meta)` and
+    `self._transaction()` from the backend."""
+
+    def _insert_operations(self, operations: Iterable[Operation]) -> None:
+        c = self._conn
+        for op in operations:
+            c.execute("UPDATE operations SET status = ?, updated_at = ? WHERE target = ? AND op_key = ? "
+                      "AND status = ?", (str(OpStatus.SUPERSEDED), op.created_at, op.target, op.key,
+                                         str(OpStatus.PENDING)))
+            c.execute(f"INSERT INTO operations ({_COLUMNS}) VALUES ({', '.join('?' * 17)})",
+                      (op.id, op.target, op.serial, op.seq, op.key, op.object, op.action,
+                       chain.canonical(op.payload), op.takes_over, json.dumps(list(op.depends_on)),
+                       op.status, op.attempts, op.last_error, op.remote_id, op.created_at, op.updated_at,
+                       op.file))
+
+    def operations(self, target: str | None = None, statuses: Sequence[str] | None = None,
+                   ids: Sequence[str] | None = None) -> list[Operation]:
+        """Operations in the order they are owed (serial, then plan order)."""
+        where, args = [], []
+        if target is not None:
+            where.append("target = ?")
+            args.append(target)
+        if statuses:
+            where.append(f"status IN ({', '.join('?' * len(statuses))})")
+            args += [str(s) for s in statuses]
+        sql = f"SELECT {_COLUMNS} FROM operations"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        rows = self._conn.execute(sql + " ORDER BY serial, seq", args).fetchall()
+        found = [_operation(r) for r in rows]
+        if ids is not None:
+            wanted = set(ids)
+            found = [op for op in found if op.id in wanted]
+        return found
+
+    def shadows(self, target: str) -> dict[str, Shadow]:
+        rows = self._conn.execute("SELECT target, op_key, remote_id, version, external_id, user_name "
+                                  "FROM shadows WHERE target = ?", (target,)).fetchall()
+        return {r[1]: Shadow(*r) for r in rows}
+
+    def record(self, results: Iterable[OpResult], *, at: str, actor: str) -> None:
+        """Record delivery results in one transaction: operation status, shadows, audit."""
+        results = list(results)
+        if not results:
+            return
+        from .backend import Write
+
+        c = self._conn
+        with self._transaction():
+            meta = self._meta()
+            audited = False
+            for res in results:
+                remote = res.shadow.remote_id if res.shadow else None
+                c.execute("UPDATE operations SET status = ?, attempts = ?, last_error = ?, "
+                          "remote_id = COALESCE(?, remote_id), updated_at = ? WHERE id = ?",
+                          (res.status, res.attempts, res.error, remote, at, res.op_id))
+                if res.drop_shadow:
+                    c.execute("DELETE FROM shadows WHERE target = ? AND op_key = ?",
+                              (res.shadow.target if res.shadow else "", res.drop_shadow))
+                if res.shadow is not None:
+                    s = res.shadow
+                    c.execute("DELETE FROM shadows WHERE target = ? AND op_key = ?", (s.target, s.key))
+                    c.execute("INSERT INTO shadows (target, op_key, remote_id, version, external_id, user_name, "
+                              "synced_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                              (s.target, s.key, s.remote_id, s.version, s.external_id, s.user_name, at))
+                if res.status in _AUDITED:
+                    row = c.execute("SELECT target, op_key, action FROM operations WHERE id = ?",
+                                    (res.op_id,)).fetchone()
+                    after = {"operation": res.op_id, "target": row[0], "action": row[2], "status": res.status,
+                             "remote_id": remote, "error": res.error, **dict(res.detail)}
+                    self._append_audit(meta, at, actor, f"operation:{res.op_id}",
+                                       Write(row[1], None, f"deliver:{res.status}"[:20], None, after))
+                    audited = True
+            if audited:
+                self._put_meta(meta)
+
+    def mark_written(self, op_ids: Iterable[str], file: str, at: str) -> None:
+        """Change-file operations now written to `file` (they stay pending until confirmed)."""
+        with self._transaction():
+            for op_id in op_ids:
+                self._conn.execute("UPDATE operations SET file = ?, updated_at = ? WHERE id = ?", (file, at, op_id))

@@ -1,0 +1,55 @@
+"""From a plan to the outbox: which operations a plan's state writes owe each target, as
+operation records with ids (at apply) or as per-target counts (in the plan document).
+
+Plan time and apply time call the same functions on the same inputs (document, state,
+targets from the config), so what `show` announces is what `apply` records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Iterable, Mapping
+
+from ..model import Target
+from ..state.backend import Resource, Snapshot
+from .mapping import OpSpec, after_state, owed
+from .operations import Operation, OpStatus
+
+
+def specs_for(document: dict, snapshot: Snapshot, targets: Iterable[Target], today: dt.date) -> list[OpSpec]:
+    from ..plan.apply import writes_for  # the plan package imports this module's callers
+
+    writes = writes_for(document, today)
+    before: Mapping[str, Resource] = snapshot.resources
+    after = after_state(before, writes)
+    return owed(list(targets), before, after, [w.address for w in writes])
+
+
+def operations(specs: list[OpSpec], serial: int, now: dt.datetime) -> list[Operation]:
+    """Outbox records for `specs`, ids `<serial>.<n>` in plan order; a dependency on another
+    key of the same target and apply becomes a dependency on that operation."""
+    stamp = now.isoformat(timespec="seconds")
+    ids: dict[tuple[str, str], str] = {}
+    out: list[Operation] = []
+    for seq, spec in enumerate(specs, 1):
+        op_id = f"{serial}.{seq}"
+        ids[(spec.target, spec.key)] = op_id
+        dep = ids.get((spec.target, spec.depends_on_key)) if spec.depends_on_key else None
+        out.append(Operation(op_id, spec.target, serial, seq, spec.key, spec.object, spec.action, spec.payload,
+                             spec.takes_over, (dep,) if dep else (), str(OpStatus.PENDING), 0, None, None,
+                             stamp, stamp, None))
+    return out
+
+
+def summary(specs: list[OpSpec], targets: Iterable[Target]) -> dict:
+    """Per target: its type and name and how many users/groups each action touches."""
+    counts: dict[str, Counter] = {}
+    for spec in specs:
+        counts.setdefault(spec.target, Counter())[(spec.object, spec.action)] += 1
+    out = {}
+    for t in targets:
+        c = counts.get(t.id, Counter())
+        out[t.id] = {"name": t.name, "type": t.type, "receives": list(t.receives),
+                     "operations": [{"object": o, "action": a, "count": n} for (o, a), n in sorted(c.items())]}
+    return out

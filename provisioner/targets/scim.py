@@ -1,0 +1,208 @@
+"""A SCIM 2.0 service (RFC 7644) as a target: discovery, requests with retries, and the
+delivery of one operation — idempotent create, PATCH with If-Match, deactivation by
+`active: false`, never DELETE (LIFE001).
+
+The bearer token is read from the environment variable the Target names and is never
+logged or stored. Transport is httpx (its status codes, headers and timeouts are what the
+retry policy reads); scim2-models checks the ServiceProviderConfig.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from ..model import Target
+from . import scimjson as sj
+from .operations import Operation, OpResult, OpStatus, Shadow
+from .retry import RetryPolicy, retryable
+
+PAGE = 500
+
+
+class TargetError(Exception):
+    """A target that cannot be reached or used at all (not one failed operation)."""
+
+
+class RequestFailed(Exception):
+    def __init__(self, message: str, status: int | None = None, body: dict | None = None, attempts: int = 1):
+        super().__init__(message)
+        self.status, self.body, self.attempts = status, body or {}, attempts
+
+
+@dataclass
+class Capabilities:
+    bulk: bool = False
+    bulk_max: int = 0
+    etag: bool = False
+    extension: bool = False
+    filter_max: int = PAGE
+
+
+@dataclass
+class Stats:
+    retries: int = 0
+    requests: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, requests: int, retries: int) -> None:
+        with self.lock:
+            self.requests += requests
+            self.retries += retries
+
+
+def _check_url(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise TargetError(f"{url}: plain http is only for 127.0.0.1/localhost; use https")
+    return url.rstrip("/")
+
+
+def connection_settings(target: Target, environ=os.environ) -> tuple[str, str | None]:
+    """The target's base URL and token from the config and the environment."""
+    s = target.settings
+    url = s.get("url")
+    if not url:
+        name = s.get("url_env")
+        url = environ.get(name or "")
+        if not url:
+            raise TargetError(f"target {target.id}: the environment variable {name} (its url_env) is not set")
+    token = None
+    if s.get("token_env"):
+        token = environ.get(str(s["token_env"]))
+        if not token:
+            raise TargetError(f"target {target.id}: the environment variable {s['token_env']} (its token_env) "
+                              "is not set; the bearer token is read from there and never from the config")
+    return _check_url(str(url)), token
+
+
+class ScimService:
+    """One SCIM service: requests with retries, discovery and lookups."""
+
+    def __init__(self, target: Target, environ=os.environ, sleep=time.sleep) -> None:
+        import httpx  # imported when a SCIM target is used: validate and plan never need it
+
+        self.target = target
+        self.url, token = connection_settings(target, environ)
+        s = target.settings
+        self.policy = RetryPolicy(int(s.get("max_attempts", 5)), float(s.get("backoff_seconds", 0.5)))
+        self.concurrency = int(s.get("concurrency", 4))
+        headers = {"Accept": "application/scim+json, application/json",
+                   "Content-Type": "application/scim+json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        limits = httpx.Limits(max_connections=self.concurrency + 2, max_keepalive_connections=self.concurrency + 2)
+        self._http = httpx.Client(base_url=self.url, headers=headers, limits=limits,
+                                  timeout=float(s.get("timeout_seconds", 30)))
+        self._httpx = httpx
+        self._sleep = sleep
+        self.stats = Stats()
+        self.caps = Capabilities()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- requests -----------------------------------------------------------------------
+    def request(self, method: str, path: str, body: dict | None = None, headers: dict | None = None,
+                retry: bool = True) -> tuple[int, dict, dict]:
+        """(status, JSON body, headers) of a 2xx answer, or RequestFailed after the policy's
+        attempts (a 4xx other than 408/429 is final at once)."""
+        attempt = 0
+        while True:
+            attempt += 1
+            status, reply, hdrs, problem = None, {}, {}, ""
+            try:
+                r = self._http.request(method, path, json=body, headers=headers)
+                status, hdrs = r.status_code, dict(r.headers)
+                try:
+                    reply = r.json() if r.content else {}
+                except ValueError:
+                    reply = {"detail": r.text[:200]}
+                if 200 <= status < 300:
+                    self.stats.add(attempt, attempt - 1)
+                    return status, reply if isinstance(reply, dict) else {}, hdrs
+                detail = reply.get("detail") if isinstance(reply, dict) else None
+                problem = f"HTTP {status}" + (f": {str(detail)[:200]}" if detail else "")
+            except self._httpx.TimeoutException:
+                problem = f"no answer within {self._http.timeout.read}s"
+            except self._httpx.TransportError as exc:
+                problem = f"connection failed ({type(exc).__name__})"
+            if not retry or not retryable(status) or attempt >= self.policy.max_attempts:
+                self.stats.add(attempt, attempt - 1)
+                raise RequestFailed(f"{method} {path}: {problem}" + (f" after {attempt} attempts" if attempt > 1 else ""),
+                                    status, reply if isinstance(reply, dict) else {}, attempt)
+            self._sleep(self.policy.delay(attempt, hdrs.get("retry-after") or hdrs.get("Retry-After")))
+
+    # -- discovery ----------------------------------------------------------------------
+    def discover(self) -> Capabilities:
+        from scim2_models import ServiceProviderConfig
+
+        try:
+            _, spc, _ = self.request("GET", "/ServiceProviderConfig")
+        except RequestFailed as exc:
+            raise TargetError(f"target {self.target.id} ({self.url}) cannot be reached: {exc}") from None
+        try:
+            config = ServiceProviderConfig.model_validate(spc)
+        except Exception as exc:  # pydantic's ValidationError: the server's document is malformed
+            raise TargetError(f"target {self.target.id}: its /ServiceProviderConfig is not valid SCIM "
+                              f"({str(exc).splitlines()[0]})") from None
+        caps = Capabilities()
+        if config.bulk and config.bulk.supported and self.target.settings.get("bulk", True):
+            caps.bulk, caps.bulk_max = True, int(config.bulk.max_operations or 0)
+        caps.etag = bool(config.etag and config.etag.supported)
+        if config.filter and config.filter.max_results:
+            caps.filter_max = int(config.filter.max_results)
+        try:
+            _, schemas, _ = self.request("GET", "/Schemas")
+            caps.extension = any(s.get("id") == sj.EXTENSION for s in schemas.get("Resources") or ())
+        except RequestFailed:
+            try:
+                self.request("GET", "/Schemas/" + sj.EXTENSION, retry=False)
+                caps.extension = True
+            except RequestFailed:
+                caps.extension = False
+        self.caps = caps
+        return caps
+
+    # -- lookups ------------------------------------------------------------------------
+    def find(self, endpoint: str, attribute: str, value: str) -> list[dict]:
+        flt = f'{attribute} eq "{value.replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34))}"'
+        _, reply, _ = self.request("GET", f"/{endpoint}?filter={quote(flt)}")
+        return [r for r in reply.get("Resources") or () if isinstance(r, dict)]
+
+    def all(self, endpoint: str, attributes: str) -> list[dict]:
+        """Every resource of `endpoint` (paged), with only `attributes`."""
+        out, start = [], 1
+        count = min(PAGE, self.caps.filter_max or PAGE)
+        while True:
+            _, reply, _ = self.request("GET", f"/{endpoint}?startIndex={start}&count={count}&attributes={attributes}")
+            page = [r for r in reply.get("Resources") or () if isinstance(r, dict)]
+            out += page
+            total = int(reply.get("totalResults") or 0)
+            if not page or len(out) >= total:
+                return out
+            start += len(page)
+
+    def get(self, endpoint: str, remote_id: str) -> tuple[dict, str | None]:
+        _, reply, hdrs = self.request("GET", f"/{endpoint}/{quote(remote_id, safe='')}")
+        return reply, version_of(reply, hdrs)
+
+
+def version_of(reply: dict, headers: dict) -> str | None:
+    return headers.get("etag") or headers.get("ETag") or (reply.get("meta") or {}).get("version")
+
+
+def shadow_of(target: str, key: str, reply: dict, headers: dict) -> Shadow:
+    return Shadow(target, key, str(reply.get("id")), version_of(reply, headers), reply.get("externalId"),
+                  reply.get("userName"))
+
+
+def result(op: Operation, status: OpStatus, attempts: int, error: str | None = None, shadow: Shadow | None = None,
+           **detail) -> OpResult:
+    return OpResult(op.id, str(status), op.attempts + attempts, error, shadow,
+                    op.takes_over if (shadow is not None and op.takes_over) else None, detail)

@@ -1,0 +1,148 @@
+"""Carrying out one outbox operation at a SCIM service, so that doing it twice does no harm.
+
+Create: find the account first (our externalId, then the login); one that is ours is
+adopted, one held by somebody else is a conflict and is never overwritten; a 409 on
+POST is looked up the same way. Update, deactivate, retire: PATCH with If-Match on the
+version we last saw; a 412 is re-read, and a difference we did not make is drift.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from . import scimjson as sj
+from .operations import Operation, OpResult, OpStatus, Shadow
+from .retry import retryable
+from .scim import RequestFailed, ScimService, result, shadow_of
+
+GIVE_UP_RUNS = 3
+
+
+class Directory:
+    """What the service holds, looked up by externalId and login: one listing when many
+    creates are due (cheaper than a search each), else a search per operation."""
+
+    def __init__(self, service: ScimService, endpoint: str, listing: list[dict] | None = None) -> None:
+        self.service, self.endpoint = service, endpoint
+        self.listed = listing is not None
+        self.by_external = {str(r.get("externalId")): r for r in listing or () if r.get("externalId")}
+        self.by_name = {str(r.get("userName") or r.get("displayName") or "").lower(): r for r in listing or ()}
+
+    def lookup(self, external_id: str, name: str | None) -> tuple[dict | None, dict | None]:
+        """(the resource with our externalId, the resource holding the login/name)."""
+        attr = "userName" if self.endpoint == "Users" else "displayName"
+        if self.listed:
+            return self.by_external.get(external_id), self.by_name.get(str(name or "").lower())
+        ours = self.service.find(self.endpoint, "externalId", external_id)
+        holder = self.service.find(self.endpoint, attr, name) if name and not ours else []
+        return (ours[0] if ours else None), (holder[0] if holder else None)
+
+
+def _holder(r: dict) -> str:
+    ext = r.get("externalId")
+    return f"account id {r.get('id')}" + (f" (externalId {ext})" if ext else " (no externalId: not created by us)")
+
+
+def deliver_user(service: ScimService, op: Operation, shadows: dict[str, Shadow], directory: Directory) -> OpResult:
+    body = sj.user_body(dict(op.payload), service.caps.extension)
+    tid = service.target.id
+    shadow = shadows.get(op.key) or (shadows.get(op.takes_over) if op.takes_over else None)
+    try:
+        if shadow is None:
+            external = (op.takes_over.split(".", 1)[1] if op.takes_over else body["externalId"])
+            ours, holder = directory.lookup(external, None if op.takes_over else body["userName"])
+            if ours is not None:
+                shadow = shadow_of(tid, op.key, ours, {})
+            elif holder is not None:
+                return result(op, OpStatus.CONFLICT, 1, f"the login {body['userName']} is held at {tid} by "
+                              f"{_holder(holder)}; it is not overwritten")
+            elif op.action in ("deactivate", "retire"):
+                return result(op, OpStatus.DELIVERED, 1, None, note="no account at the target to deactivate")
+            else:
+                return _create(service, op, body, directory)
+        return _patch(service, op, body, shadow)
+    except RequestFailed as exc:
+        return failure(service, op, exc)
+
+
+def _create(service: ScimService, op: Operation, body: dict, directory: Directory) -> OpResult:
+    tid = service.target.id
+    try:
+        _, reply, hdrs = service.request("POST", "/Users", body)
+        return result(op, OpStatus.DELIVERED, 1, None, shadow_of(tid, op.key, reply, hdrs))
+    except RequestFailed as exc:
+        if exc.status != 409:
+            raise
+    ours = service.find("Users", "externalId", body["externalId"])  # created behind our back, or by us earlier
+    if ours:
+        return _patch(service, op, body, shadow_of(tid, op.key, ours[0], {}))
+    holders = service.find("Users", "userName", body["userName"])
+    who = _holder(holders[0]) if holders else "an account the service did not name"
+    return result(op, OpStatus.CONFLICT, 1, f"the login {body['userName']} is held at {tid} by {who}; "
+                  "it is not overwritten")
+
+
+def _patch(service: ScimService, op: Operation, body: dict, shadow: Shadow) -> OpResult:
+    tid = service.target.id
+    path = f"/Users/{quote(shadow.remote_id, safe='')}"
+    headers = {"If-Match": shadow.version} if service.caps.etag and shadow.version else None
+    try:
+        _, reply, hdrs = service.request("PATCH", path, sj.patch_body(body), headers=headers)
+    except RequestFailed as exc:
+        if exc.status == 404:
+            if op.action in ("deactivate", "retire"):
+                return result(op, OpStatus.DELIVERED, 1, None, Shadow(tid, op.key, shadow.remote_id),
+                              note="the account no longer exists at the target")
+            return result(op, OpStatus.FAILED, exc.attempts, f"{exc}: the account {shadow.remote_id} vanished "
+                          f"from {tid} (deleted there?)")
+        if exc.status != 412:
+            raise
+        have, version = service.get("Users", shadow.remote_id)
+        diff = sj.differences(body, have)
+        fresh = shadow_of(tid, op.key, have, {"etag": version} if version else {})
+        if not diff:  # it already holds what we want (our own earlier write, say)
+            return result(op, OpStatus.DELIVERED, 2, None, fresh)
+        return result(op, OpStatus.DRIFT, 2, f"changed at {tid} since we last wrote it ({', '.join(diff)}); "
+                      "not overwritten: review the change there, then `provisioner sync --retry`",
+                      Shadow(tid, op.key, shadow.remote_id, shadow.version, shadow.external_id, shadow.user_name),
+                      differences=diff)
+    if not reply:  # 204: read the new version back
+        reply, version = service.get("Users", shadow.remote_id)
+        hdrs = {"etag": version} if version else {}
+    return result(op, OpStatus.DELIVERED, 1, None, shadow_of(tid, op.key, reply, hdrs))
+
+
+def deliver_group(service: ScimService, op: Operation, shadows: dict[str, Shadow], waiting: set[str],
+                  directory: Directory) -> OpResult | None:
+    """None when a member is not at the target yet (its own operation is still owed): wait."""
+    members = list(op.payload.get("members") or ())
+    blocked = [m for m in members if m not in shadows and m in waiting]
+    if blocked:
+        return None
+    ids = sorted(shadows[m].remote_id for m in members if m in shadows)
+    body = sj.group_body(dict(op.payload), ids)
+    tid = service.target.id
+    try:
+        shadow = shadows.get(op.key)
+        if shadow is None:
+            ours, _ = directory.lookup(body["externalId"], None)
+            if ours is None:
+                _, reply, hdrs = service.request("POST", "/Groups", body)
+                return result(op, OpStatus.DELIVERED, 1, None, shadow_of(tid, op.key, reply, hdrs))
+            shadow = shadow_of(tid, op.key, ours, {})
+        path = f"/Groups/{quote(shadow.remote_id, safe='')}"
+        _, reply, hdrs = service.request("PATCH", path, sj.patch_body(body))
+        if not reply:
+            reply, version = service.get("Groups", shadow.remote_id)
+            hdrs = {"etag": version} if version else {}
+        return result(op, OpStatus.DELIVERED, 1, None, shadow_of(tid, op.key, reply, hdrs))
+    except RequestFailed as exc:
+        return failure(service, op, exc)
+
+
+def failure(service: ScimService, op: Operation, exc: RequestFailed) -> OpResult:
+    """A 4xx is final; a transient failure (5xx, 429, timeout, reset) leaves the operation
+    pending for the next apply or sync, until it has used GIVE_UP_RUNS runs' attempts."""
+    total = op.attempts + exc.attempts
+    final = not retryable(exc.status) or total >= service.policy.max_attempts * GIVE_UP_RUNS
+    return result(op, OpStatus.FAILED if final else OpStatus.PENDING, exc.attempts, str(exc))
