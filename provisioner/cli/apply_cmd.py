@@ -25,6 +25,21 @@ def stdin_is_terminal() -> bool:
     return sys.stdin.isatty()
 
 
+def _resume(backend, targets, actor, folder, lock_timeout) -> None:
+    """No changes to apply: deliver what earlier applies still owe the targets, if anything."""
+    from ..targets.operations import OpStatus
+
+    owed = backend.operations(statuses=[str(OpStatus.PENDING)]) if backend is not None else []
+    if not any(op.file is None for op in owed):
+        raise SystemExit(0)
+    try:
+        code = deliver_and_report(backend, targets, actor=resolve_actor(actor), org_dir=folder,
+                                  lock_timeout=lock_timeout)
+    finally:
+        backend.close()
+    raise SystemExit(code)
+
+
 def _progress(total: int):
     """A progress bar on stderr for long applies, on a terminal only."""
     if total < PROGRESS_THRESHOLD or not sys.stderr.isatty():
@@ -50,7 +65,15 @@ def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, o
     (plan, show, ask, apply).
 
     A plan file is refused when it was altered, when the org folder changed, or when the
-    state moved on since it was made (stale): plan again. Exits 0 on success, 1 otherwise.
+    state moved on since it was made (stale): plan again.
+
+    After the state is written, each target (`kind: Target`) receives its operations: SCIM
+    targets over HTTP, change-file targets as a file to confirm. Operations that could not
+    be delivered stay pending; the next apply or `provisioner sync` resumes them.
+
+    Exit codes: 0 applied and delivered (change files written); 1 error, nothing applied;
+    3 applied, some operations still pending (run `provisioner sync`); 4 applied, some
+    operations need a person (failed, conflict, drift: `provisioner pending --all`).
 
     \b
     Examples:
@@ -64,7 +87,7 @@ def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, o
         document, folder = result.document, target
         click.echo(render_plan(document, "text"), nl=False)
         if not document["changes"]:
-            raise SystemExit(0)
+            _resume(backend, result.validation.org.targets, actor, target, lock_timeout)
         if not auto_approve:
             if not stdin_is_terminal():
                 fail("refusing to apply without confirmation: stdin is not a terminal; pass --auto-approve")

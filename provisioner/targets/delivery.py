@@ -85,7 +85,12 @@ def _deps_ready(op: Operation, status_of: Mapping[str, str]) -> bool:
 def deliver_scim(backend, target: Target, ops: list[Operation], *, actor: str, environ=os.environ,
                  progress: Progress | None = None, sleep=time.sleep) -> TargetReport:
     report = TargetReport(target.id, target.type, total=len(ops))
-    service = ScimService(target, environ, sleep=sleep)
+    try:
+        service = ScimService(target, environ, sleep=sleep)
+    except TargetError as exc:
+        report.error = str(exc)
+        report.counts[str(OpStatus.PENDING)] = len(ops)
+        return report
     try:
         caps = service.discover()
         if not caps.extension:
