@@ -1,0 +1,57 @@
+"""Launch scim2-server (python-scim's reference server, PyPI `scim2-server`) through its own
+`scim2-server` command run with this interpreter: in memory, on 127.0.0.1, with a fixed bearer
+token and, unless told otherwise, our User extension declared and attached to User."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from scim2_server.utils import load_json_resource
+
+from .process import HOST, ServerProcess, ServerStartError, free_port
+from .servers import TEST_TOKEN, ScimServer
+
+HERE = Path(__file__).parent
+EXTENSION_SCHEMA_PATH = HERE / "provisioner-user-extension.json"
+START_TIMEOUT = 20.0
+
+
+def discovery_files(folder: Path) -> list[str]:
+    """Write the RFC 7643 schemas plus ours, and the resource types with ours on User, into
+    `folder`; return the command-line options that make the server use them."""
+    extension = json.loads(EXTENSION_SCHEMA_PATH.read_text(encoding="utf-8"))
+    schemas = [*load_json_resource("default-schemas.json"), extension]
+    resource_types = load_json_resource("default-resource-types.json")
+    for resource_type in resource_types:
+        if resource_type["id"] == "User":
+            resource_type.setdefault("schemaExtensions", []).append(
+                {"schema": extension["id"], "required": False})
+    (folder / "schemas.json").write_text(json.dumps(schemas), encoding="utf-8")
+    (folder / "resource-types.json").write_text(json.dumps(resource_types), encoding="utf-8")
+    return ["--schema", str(folder / "schemas.json"), "--resource-type", str(folder / "resource-types.json")]
+
+
+def start_scim2_server(*, extension: bool = True, token: str = TEST_TOKEN, attempts: int = 3) -> ScimServer:
+    """A running scim2-server; call `.stop()` when done. Base URL ends in /v2."""
+    name = "scim2-server" if extension else "scim2-server-no-extension"
+    options = ["--bearer-token", token] if token else []
+    if extension:
+        options += discovery_files(Path(tempfile.mkdtemp(prefix="scim2-server-")))
+    last_error: Exception | None = None
+    for _ in range(attempts):  # the free port may be taken between our probe and its bind
+        port = free_port()
+        process = ServerProcess(
+            [sys.executable, "-m", "scim2_server.testserver.cli", "--hostname", HOST, "--port", str(port),
+             *options], name=name)
+        base_url = f"http://{HOST}:{port}/v2"
+        try:
+            process.wait_ready(f"{base_url}/ServiceProviderConfig", token, START_TIMEOUT)
+        except ServerStartError as error:
+            last_error = error
+            continue
+        return ScimServer(name=name, base_url=base_url, token=token, extension=extension, process=process,
+                          restart_with=lambda: start_scim2_server(extension=extension, token=token))
+    raise last_error or ServerStartError(f"{name} did not start")
