@@ -55,9 +55,18 @@ def group_body(obj: dict, member_ids: list[str]) -> dict:
 
 
 def patch_body(body: dict) -> dict:
-    """Replace every attribute we own (a path-less replace, RFC 7644 §3.5.2.3)."""
-    value = {k: v for k, v in body.items() if k not in ("schemas", "id", "meta")}
-    return {"schemas": [PATCH_OP], "Operations": [{"op": "replace", "value": value}]}
+    """Replace every attribute we own, one `replace` with a path each (RFC 7644 §3.5.2.3):
+    a path-less replace merges multi-valued attributes on some servers instead of replacing
+    them, which would leave a removed member or e-mail in place."""
+    ops = []
+    for key, value in body.items():
+        if key in ("schemas", "id", "meta"):
+            continue
+        if key == EXTENSION:
+            ops += [{"op": "replace", "path": f"{EXTENSION}:{k}", "value": v} for k, v in value.items()]
+        else:
+            ops.append({"op": "replace", "path": key, "value": value})
+    return {"schemas": [PATCH_OP], "Operations": ops}
 
 
 def _norm(value):

@@ -1,0 +1,110 @@
+"""Apply provisions a real SCIM server (scim2-server and scimmy, each in turn): users once,
+with our extension when the server declares it, deactivation by PATCH (never DELETE,
+LIFE001), TYPE002 replacement, groups, secrets only from the environment."""
+
+from __future__ import annotations
+
+from .harness import EXTENSION_URN
+from .scimorg import apply, outbox, sync, write_org
+
+
+def by_external(users):
+    out = {}
+    for u in users:
+        out.setdefault(u.get("externalId"), []).append(u)
+    return out
+
+
+def converged(server, state, expected: dict[str, bool]) -> None:
+    """Each expected externalId exists exactly once with that `active`; the state's shadows
+    name exactly those server ids; nothing is still owed."""
+    users = by_external(server.users())
+    assert {k: len(v) for k, v in users.items()} == {k: 1 for k in expected}, users.keys()
+    assert {k: users[k][0]["active"] for k in expected} == expected
+    ops, shadows = outbox(state)
+    assert {s.key.split(".", 1)[1]: s.remote_id for s in shadows.values()} == {k: users[k][0]["id"] for k in expected}
+    assert [op.id for op in ops if op.status == "pending"] == []
+
+
+def test_apply_creates_each_person_once_with_the_extension(scim_server, tmp_path):
+    org = write_org(tmp_path / "org", scim_server.base_url, staff=3)
+    state = f"sqlite:///{tmp_path}/state.db"
+    r = apply(org, state, scim_server.token)
+    assert r.exit_code == 0, r.output
+    assert "idp: 4 delivered" in r.output and "Delivered: every target" in r.output
+    converged(scim_server, state, {"dr-0": True, "staff-0": True, "staff-1": True, "staff-2": True})
+    doctor = by_external(scim_server.users())["dr-0"][0]
+    assert doctor["userName"] == "dr0@scim.example"
+    assert doctor[EXTENSION_URN]["accountType"] == "physician_staff"
+    assert doctor[EXTENSION_URN]["offices"] == ["east"]
+    assert doctor[EXTENSION_URN]["npi"] == "1000000008" or len(doctor[EXTENSION_URN]["npi"]) == 10
+    again = apply(org, state, scim_server.token)
+    assert again.exit_code == 0 and "No changes" in again.output
+    assert len(scim_server.users()) == 4
+
+
+def test_deactivation_is_a_patch_to_active_false_never_a_delete(scim_server, tmp_path, fault_proxy):
+    proxy = fault_proxy(scim_server.base_url)
+    state = f"sqlite:///{tmp_path}/state.db"
+    assert apply(write_org(tmp_path / "org", proxy.base_url), state, scim_server.token).exit_code == 0
+    r = apply(write_org(tmp_path / "org", proxy.base_url, inactive={"staff-1"}), state, scim_server.token)
+    assert r.exit_code == 0, r.output
+    converged(scim_server, state, {"dr-0": True, "staff-0": True, "staff-1": False, "staff-2": True,
+                                   "staff-3": True})
+    assert proxy.count("DELETE") == 0
+    assert proxy.count("PATCH") == 1
+
+
+def test_a_server_without_our_extension_gets_the_core_user_and_the_report_says_what_it_cannot_hold(
+        scim_server_no_extension, tmp_path):
+    server = scim_server_no_extension
+    state = f"sqlite:///{tmp_path}/state.db"
+    r = apply(write_org(tmp_path / "org", server.base_url, staff=1), state, server.token)
+    assert r.exit_code == 0, r.output
+    assert "cannot hold" in r.output and "accountType" in r.output and "npi" in r.output
+    users = server.users()
+    assert sorted(u["externalId"] for u in users) == ["dr-0", "staff-0"]
+    assert all(EXTENSION_URN not in u for u in users)
+
+
+def test_a_missing_token_is_an_error_at_apply_and_the_operations_stay_owed(scim_server, tmp_path):
+    org = write_org(tmp_path / "org", scim_server.base_url, staff=1)
+    state = f"sqlite:///{tmp_path}/state.db"
+    r = apply(org, state, None)
+    assert r.exit_code == 3, r.output
+    assert "TEST_SCIM_TOKEN" in r.output and "not set" in r.output
+    assert scim_server.users() == []
+    ops, _ = outbox(state)
+    assert sorted(op.status for op in ops) == ["pending", "pending"]
+    s = sync(org, state, scim_server.token)
+    assert s.exit_code == 0, s.output
+    converged(scim_server, state, {"dr-0": True, "staff-0": True})
+
+
+def test_a_replaced_emr_profile_is_a_new_user_and_the_old_one_deactivated_with_its_marked_email(
+        scim_server, tmp_path):
+    state = f"sqlite:///{tmp_path}/state.db"
+    kw = dict(staff=0, receives=("emr_profiles",))
+    assert apply(write_org(tmp_path / "org", scim_server.base_url, **kw), state, scim_server.token).exit_code == 0
+    r = apply(write_org(tmp_path / "org", scim_server.base_url, user_type="OT", **kw), state, scim_server.token)
+    assert r.exit_code == 0, r.output
+    users = by_external(scim_server.users())
+    assert sorted(users) == ["dr-0-emr", "dr-0-emr~2"]
+    new, old = users["dr-0-emr"][0], users["dr-0-emr~2"][0]
+    assert (new["userName"], new["active"], new[EXTENSION_URN]["userType"]) == ("dr0.emr@scim.example", True, "OT")
+    assert (old["userName"], old["active"], old[EXTENSION_URN]["userType"]) == ("x-dr0.emr@scim.example", False, "PT")
+
+
+def test_offices_become_groups_with_their_members(scim_server, tmp_path):
+    state = f"sqlite:///{tmp_path}/state.db"
+    r = apply(write_org(tmp_path / "org", scim_server.base_url, staff=2, groups=True), state, scim_server.token)
+    assert r.exit_code == 0, r.output
+    groups = scim_server.groups()
+    assert [g["displayName"] for g in groups] == ["East Clinic"]
+    ids = {u["id"] for u in scim_server.users()}
+    assert {m["value"] for m in groups[0]["members"]} == ids
+    r = apply(write_org(tmp_path / "org", scim_server.base_url, staff=2, groups=True, inactive={"staff-0"}),
+              state, scim_server.token)
+    assert r.exit_code == 0, r.output
+    left = {u["id"] for u in scim_server.users() if u["externalId"] != "staff-0"}
+    assert {m["value"] for m in scim_server.groups()[0]["members"]} == left
