@@ -132,7 +132,7 @@ def deliver_scim(backend, target: Target, ops: list[Operation], *, actor: str, e
                     batch = [op for op in batch if op.id not in sent]
             waiting_users = {op.key for op in users if status_of.get(op.id) != str(OpStatus.DELIVERED)}
             for op in groups:
-                res = deliver_group(service, op, shadows, waiting_users, directory)
+                res = deliver_group(service, op, shadows, waiting_users)
                 if res is None:
                     report.waiting += 1
                     continue

@@ -112,8 +112,8 @@ def _patch(service: ScimService, op: Operation, body: dict, shadow: Shadow) -> O
     return result(op, OpStatus.DELIVERED, 1, None, shadow_of(tid, op.key, reply, hdrs))
 
 
-def deliver_group(service: ScimService, op: Operation, shadows: dict[str, Shadow], waiting: set[str],
-                  directory: Directory) -> OpResult | None:
+def deliver_group(service: ScimService, op: Operation, shadows: dict[str, Shadow],
+                  waiting: set[str]) -> OpResult | None:
     """None when a member is not at the target yet (its own operation is still owed): wait."""
     members = list(op.payload.get("members") or ())
     blocked = [m for m in members if m not in shadows and m in waiting]
@@ -125,7 +125,8 @@ def deliver_group(service: ScimService, op: Operation, shadows: dict[str, Shadow
     try:
         shadow = shadows.get(op.key)
         if shadow is None:
-            ours, _ = directory.lookup(body["externalId"], None)
+            found = service.find("Groups", "externalId", body["externalId"])
+            ours = found[0] if found else None
             if ours is None:
                 _, reply, hdrs = service.request("POST", "/Groups", body)
                 return result(op, OpStatus.DELIVERED, 1, None, shadow_of(tid, op.key, reply, hdrs))

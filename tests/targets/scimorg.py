@@ -78,7 +78,8 @@ def luhn_npi(i: int) -> str:
     return base + str((10 - total % 10) % 10)
 
 
-def target_yaml(url: str, *, receives=("referral_accounts",), groups: bool = False, extra: str = "") -> str:
+def target_yaml(url: str, *, receives=("referral_accounts",), groups: bool = False, extra: str = "",
+                timeout: float = 5) -> str:
     return textwrap.dedent(f"""\
         kind: Target
         id: idp
@@ -90,7 +91,7 @@ def target_yaml(url: str, *, receives=("referral_accounts",), groups: bool = Fal
           url: {url}
           token_env: {TOKEN_ENV}
           backoff_seconds: 0.05
-          timeout_seconds: 5
+          timeout_seconds: {timeout}
         """) + textwrap.indent(textwrap.dedent(extra), "  ")
 
 

@@ -1,0 +1,87 @@
+"""The fault matrix: each fault is injected between the provisioner and a real SCIM server
+by the proxy; afterwards a plain `sync` converges — every person exists exactly once with
+the right attributes, nobody doubled, nobody lost, and the state's shadows name what the
+server holds. Fault × outcome is the table below."""
+
+from __future__ import annotations
+
+import pytest
+
+from .harness import (DELAY, HANG, LOSE_RESPONSE, RESET_AFTER, RESET_BEFORE, RESPOND, Fault, direct_create,
+                      direct_patch)
+from .scimorg import apply, outbox, sync, write_org
+from .test_scim_delivery import by_external, converged
+
+PEOPLE = {"dr-0": True, "staff-0": True, "staff-1": True, "staff-2": True}
+
+# (id, fault, exit code of the apply that meets it)
+FAULTS = [
+    ("429-retry-after", Fault(method="POST", path=r"/Users$", times=2, status=429, headers={"Retry-After": "1"}), 0),
+    ("500-twice", Fault(method="POST", path=r"/Users$", times=2, status=500), 0),
+    ("503-always", Fault(method="POST", path=r"/Users$", times=None, status=503), 3),
+    ("reset-before", Fault(method="POST", path=r"/Users$", times=2, action=RESET_BEFORE), 0),
+    ("reset-after-landing", Fault(method="POST", path=r"/Users$", times=2, action=RESET_AFTER), 0),
+    ("answer-lost-502", Fault(method="POST", path=r"/Users$", times=3, action=LOSE_RESPONSE, status=502), 0),
+    ("slow", Fault(method="POST", path=r"/Users$", times=None, action=DELAY, delay=0.3), 0),
+    ("timeout", Fault(method="POST", path=r"/Users$", times=1, action=HANG), 0),
+    ("discovery-down", Fault(path=r"/ServiceProviderConfig$", times=None, status=503), 3),
+    ("400-refused", Fault(method="POST", path=r"/Users$", times=None, status=400), 4),
+]
+
+
+@pytest.mark.parametrize("fault,code", [(f, c) for _, f, c in FAULTS], ids=[i for i, _, _ in FAULTS])
+def test_fault_then_sync_converges(scim_server, tmp_path, fault_proxy, fault, code):
+    proxy = fault_proxy(scim_server.base_url)
+    proxy.add(fault)
+    org = write_org(tmp_path / "org", proxy.base_url, staff=3, extra="max_attempts: 3\n",
+                    timeout=1 if fault.action == HANG else 5)
+    state = f"sqlite:///{tmp_path}/state.db"
+    r = apply(org, state, scim_server.token)
+    assert r.exit_code == code, r.output
+    assert fault.fired >= 1
+    assert "Traceback" not in r.output
+    proxy.clear()
+    if code == 4:
+        s = sync(org, state, scim_server.token, "--retry", "all")
+    else:
+        s = sync(org, state, scim_server.token)
+    assert s.exit_code == 0, s.output
+    converged(scim_server, state, PEOPLE)
+
+
+def test_412_after_a_concurrent_edit_is_drift_and_is_not_overwritten(scim_server, tmp_path):
+    state = f"sqlite:///{tmp_path}/state.db"
+    url = scim_server.base_url
+    assert apply(write_org(tmp_path / "org", url, staff=1), state, scim_server.token).exit_code == 0
+    someone = by_external(scim_server.users())["staff-0"][0]
+    direct_patch(scim_server, someone["id"], [{"op": "replace", "path": "displayName", "value": "Changed By Hand"}])
+    r = apply(write_org(tmp_path / "org", url, staff=1, emails={"staff-0": "new0@scim.example"}), state,
+              scim_server.token)
+    assert r.exit_code == 4, r.output
+    assert "drift" in r.output and "displayName" in r.output
+    now = by_external(scim_server.users())["staff-0"][0]
+    assert (now["displayName"], now["userName"]) == ("Changed By Hand", "staff0@scim.example")
+    ops, _ = outbox(state)
+    assert [op.status for op in ops if op.key == "person.staff-0"][-1] == "drift"
+
+
+def test_409_for_a_user_created_behind_our_back_is_a_conflict_never_overwritten(scim_server, tmp_path):
+    direct_create(scim_server, {"userName": "staff0@scim.example", "externalId": "someone-else",
+                                "displayName": "Not Ours"})
+    state = f"sqlite:///{tmp_path}/state.db"
+    r = apply(write_org(tmp_path / "org", scim_server.base_url, staff=1), state, scim_server.token)
+    assert r.exit_code == 4, r.output
+    assert "held at idp by account id" in r.output and "someone-else" in r.output
+    users = by_external(scim_server.users())
+    assert users["someone-else"][0]["displayName"] == "Not Ours"
+    assert "staff-0" not in users and len(users["dr-0"]) == 1
+
+
+def test_an_account_created_earlier_with_our_external_id_is_adopted_not_doubled(scim_server, tmp_path):
+    direct_create(scim_server, {"userName": "staff0@scim.example", "externalId": "staff-0",
+                                "displayName": "Created Before"})
+    state = f"sqlite:///{tmp_path}/state.db"
+    r = apply(write_org(tmp_path / "org", scim_server.base_url, staff=1), state, scim_server.token)
+    assert r.exit_code == 0, r.output
+    converged(scim_server, state, {"dr-0": True, "staff-0": True})
+    assert by_external(scim_server.users())["staff-0"][0]["displayName"] == "Staff Member0"
