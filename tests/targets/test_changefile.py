@@ -1,0 +1,120 @@
+"""Change files end to end: apply writes one CSV and JSON per target, an admin's results
+file confirms them (or rejects with a reason), and nothing is left pending."""
+
+from __future__ import annotations
+
+import csv
+import json
+import textwrap
+
+from provisioner.targets.changefile import COLUMNS, _cell, read_results, render
+from provisioner.targets.operations import Operation
+
+from .scimorg import TODAY, cli, outbox
+
+TARGET = """\
+---
+kind: Target
+id: emr
+name: EMR without an API
+type: changefile
+receives: [referral_accounts, emr_profiles]
+changefile: {folder: exports}
+"""
+
+
+def org_with_changefile(tmp_path, make_org):
+    org = make_org()
+    (org / "target.yaml").write_text(textwrap.dedent(TARGET), encoding="utf-8")
+    return org
+
+
+def test_apply_writes_a_change_file_and_confirming_it_leaves_nothing_pending(tmp_path, make_org):
+    org = org_with_changefile(tmp_path, make_org)
+    state = f"sqlite:///{tmp_path}/state.db"
+    r = cli("apply", org, "--auto-approve", "--state", state, "--today", TODAY)
+    assert r.exit_code == 0, r.output
+    files = sorted((org / "exports" / "emr").iterdir())
+    assert [f.suffix for f in files] == [".csv", ".json"]
+    rows = list(csv.DictReader(files[0].open(encoding="utf-8")))
+    assert [(x["action"], x["external_id"]) for x in rows] == [
+        ("create", "dr-ana"), ("create", "olive"), ("create", "dr-ana-pt")]
+    assert json.loads(files[1].read_text())["operations"][0]["operation_id"] == rows[0]["operation_id"]
+    assert oct(files[0].stat().st_mode & 0o777) == "0o600"
+    pending = cli("pending", "--state", state)
+    assert pending.exit_code == 2 and "3 operations owed" in pending.output
+
+    results = tmp_path / "results.csv"
+    results.write_text("operation_id,result,reason\n"
+                       f"{rows[0]['operation_id']},done,\n{rows[1]['operation_id']},done,\n"
+                       f"{rows[2]['operation_id']},rejected,no EMR seat free until Monday\n")
+    c = cli("confirm", "emr", "--file", results, "--state", state)
+    assert c.exit_code == 0, c.output
+    assert "2 confirmed done, 1 rejected; 0 still pending" in c.output
+    ops, _ = outbox(state, "emr")
+    assert [(op.status, op.last_error) for op in ops] == [
+        ("delivered", None), ("delivered", None), ("rejected", "no EMR seat free until Monday")]
+    assert cli("pending", "--state", state).exit_code == 0
+    audit = [a for a in _audit(state) if a.action.startswith("deliver:")]
+    assert [a.action for a in audit] == ["deliver:delivered", "deliver:delivered", "deliver:rejected"]
+
+
+def _audit(state):
+    from provisioner.state import open_state
+
+    backend = open_state(None, state, create=False)
+    try:
+        assert backend.verify() == []
+        return backend.audit()
+    finally:
+        backend.close()
+
+
+def test_a_second_apply_without_changes_writes_no_second_file(tmp_path, make_org):
+    org = org_with_changefile(tmp_path, make_org)
+    state = f"sqlite:///{tmp_path}/state.db"
+    assert cli("apply", org, "--auto-approve", "--state", state, "--today", TODAY).exit_code == 0
+    again = cli("apply", org, "--auto-approve", "--state", state, "--today", TODAY)
+    assert again.exit_code == 0 and "No changes" in again.output
+    assert len(list((org / "exports" / "emr").iterdir())) == 2
+
+
+def test_confirming_an_operation_the_target_does_not_owe_changes_nothing(tmp_path, make_org):
+    org = org_with_changefile(tmp_path, make_org)
+    state = f"sqlite:///{tmp_path}/state.db"
+    assert cli("apply", org, "--auto-approve", "--state", state, "--today", TODAY).exit_code == 0
+    c = cli("confirm", "emr", "1.1", "99.9", "--state", state)
+    assert c.exit_code == 1 and "owes no pending operation 99.9" in c.output
+    ops, _ = outbox(state, "emr")
+    assert {op.status for op in ops} == {"pending"}
+
+
+def test_results_files_are_checked_line_by_line(tmp_path):
+    bad = tmp_path / "r.csv"
+    bad.write_text("operation_id,result\n1.1,maybe\n")
+    try:
+        read_results(bad)
+    except Exception as exc:
+        assert "r.csv:2" in str(exc) and "done or rejected" in str(exc)
+    else:
+        raise AssertionError("accepted")
+    bad.write_text("operation_id,result\n1.1,rejected\n")
+    try:
+        read_results(bad)
+    except Exception as exc:
+        assert "without a reason" in str(exc)
+    else:
+        raise AssertionError("accepted")
+
+
+def test_cells_a_spreadsheet_would_run_are_defused_and_lists_are_joined():
+    assert _cell("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
+    assert _cell("@SUM(A1)") == "'@SUM(A1)"
+    assert _cell(["east", "west"]) == "east;west"
+    assert _cell(True) == "true"
+    op = Operation("1.1", "emr", 1, 1, "person.a", "user", "create",
+                   {"external_id": "a", "display_name": "=cmd|' /C calc'!A0", "offices": ["e"]})
+    text, _ = render([op])
+    header, line = text.splitlines()
+    assert header.split(",") == list(COLUMNS)
+    assert "'=cmd" in line
