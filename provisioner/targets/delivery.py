@@ -22,10 +22,11 @@ from . import changefile
 from .operations import NEEDS_ATTENTION, Operation, OpResult, OpStatus
 from .scim import ScimService, TargetError
 from .scimjson import unheld
-from .scimops import Directory, deliver_group, deliver_user
+from .scimops import Directory, bulk_creates, deliver_group, deliver_user
 
 LISTING_THRESHOLD = 50  # more creates than this: list the target's users once instead of a search each
 BATCH = 200
+BULK_SIZE = 100  # operations per SCIM Bulk request (fewer if the service says so)
 
 
 @dataclass
@@ -126,7 +127,7 @@ def deliver_scim(backend, target: Target, ops: list[Operation], *, actor: str, e
                     if not ready:  # what they wait for failed or is still owed: they wait too
                         report.waiting += len(batch)
                         break
-                    for op, res in zip(ready, pool.map(lambda o: deliver_user(service, o, shadows, directory), ready)):
+                    for op, res in _send_users(pool, service, ready, shadows, directory):
                         finished(op, res)
                     sent = {op.id for op in ready}
                     batch = [op for op in batch if op.id not in sent]
@@ -146,6 +147,22 @@ def deliver_scim(backend, target: Target, ops: list[Operation], *, actor: str, e
         report.retries = service.stats.retries
         service.close()
     return report
+
+
+def _send_users(pool, service: ScimService, ops: list[Operation], shadows, directory: Directory):
+    """(operation, result) pairs: creates the listing shows absent go in Bulk requests when the
+    service offers Bulk, everything else one request each; both spread over the pool."""
+    fresh = [op for op in ops if service.caps.bulk and directory.listed and op.key not in shadows
+             and op.action not in ("deactivate", "retire") and not op.takes_over
+             and str(op.payload.get("external_id")) not in directory.by_external
+             and str(op.payload.get("user_name", "")).lower() not in directory.by_name]
+    sent = {op.id for op in fresh}
+    single = [op for op in ops if op.id not in sent]
+    size = max(1, min(service.caps.bulk_max or BULK_SIZE, BULK_SIZE))
+    chunks = [fresh[i:i + size] for i in range(0, len(fresh), size)]
+    for pairs in pool.map(lambda chunk: bulk_creates(service, chunk, directory), chunks):
+        yield from pairs
+    yield from zip(single, pool.map(lambda o: deliver_user(service, o, shadows, directory), single))
 
 
 def deliver_changefile(backend, target: Target, ops: list[Operation], *, org_dir: Path) -> TargetReport:

@@ -147,3 +147,36 @@ def failure(service: ScimService, op: Operation, exc: RequestFailed) -> OpResult
     total = op.attempts + exc.attempts
     final = not retryable(exc.status) or total >= service.policy.max_attempts * GIVE_UP_RUNS
     return result(op, OpStatus.FAILED if final else OpStatus.PENDING, exc.attempts, str(exc))
+
+
+def bulk_creates(service: ScimService, ops: list[Operation], directory: Directory) -> list[tuple[Operation, OpResult]]:
+    """Create many users in one SCIM Bulk request (RFC 7644 §3.7). Only users the directory
+    listing shows absent are sent; an operation the bulk answers with 409 or that it does
+    not answer goes the single way (`deliver_user`), which looks the account up first."""
+    tid = service.target.id
+    bodies = {op.id: sj.user_body(dict(op.payload), service.caps.extension) for op in ops}
+    request = {"schemas": [sj.BULK_REQUEST], "failOnErrors": len(ops) + 1, "Operations": [
+        {"method": "POST", "path": "/Users", "bulkId": op.id, "data": bodies[op.id]} for op in ops]}
+    try:
+        _, reply, _ = service.request("POST", "/Bulk", request)
+    except RequestFailed as exc:
+        if exc.status is not None and not retryable(exc.status):  # Bulk refused: one by one
+            return [(op, deliver_user(service, op, {}, directory)) for op in ops]
+        return [(op, failure(service, op, exc)) for op in ops]
+    answers = {str(a.get("bulkId")): a for a in reply.get("Operations") or () if isinstance(a, dict)}
+    out = []
+    for op in ops:
+        a = answers.get(op.id)
+        status = int(str(a.get("status", "0"))[:3] or 0) if a else 0
+        if a and status in (200, 201) and a.get("location"):
+            remote = str(a["location"]).rstrip("/").rsplit("/", 1)[-1]
+            body = bodies[op.id]
+            out.append((op, result(op, OpStatus.DELIVERED, 1, None,
+                                   Shadow(tid, op.key, remote, a.get("version"), body["externalId"], body["userName"]))))
+        elif a and not retryable(status) and status != 409:
+            detail = (a.get("response") or {}).get("detail") if isinstance(a.get("response"), dict) else None
+            out.append((op, result(op, OpStatus.FAILED, 1, f"bulk POST /Users: HTTP {status}"
+                                   + (f": {str(detail)[:200]}" if detail else ""))))
+        else:
+            out.append((op, deliver_user(service, op, {}, directory)))
+    return out

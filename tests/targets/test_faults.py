@@ -85,3 +85,27 @@ def test_an_account_created_earlier_with_our_external_id_is_adopted_not_doubled(
     assert r.exit_code == 0, r.output
     converged(scim_server, state, {"dr-0": True, "staff-0": True})
     assert by_external(scim_server.users())["staff-0"][0]["displayName"] == "Staff Member0"
+
+
+BULK_FAULTS = [
+    ("bulk-503-twice", Fault(method="POST", path=r"/Bulk$", times=2, status=503), 0),
+    ("bulk-landed-answer-lost", Fault(method="POST", path=r"/Bulk$", times=1, action=RESET_AFTER), 0),
+    ("bulk-refused", Fault(method="POST", path=r"/Bulk$", times=None, status=501), 0),
+]
+
+
+@pytest.mark.parametrize("fault,code", [(f, c) for _, f, c in BULK_FAULTS], ids=[i for i, _, _ in BULK_FAULTS])
+def test_bulk_faults_converge_without_doubles(tmp_path, _scim_servers, fault_proxy, fault, code):
+    from .conftest import _server
+
+    server = _server(_scim_servers, "scim2-server", True)  # scimmy offers no Bulk
+    proxy = fault_proxy(server.base_url)
+    proxy.add(fault)
+    org = write_org(tmp_path / "org", proxy.base_url, staff=60, extra="max_attempts: 2\n")
+    state = f"sqlite:///{tmp_path}/state.db"
+    r = apply(org, state, server.token)
+    assert fault.fired >= 1 and proxy.count("POST", "/Bulk") >= 1
+    proxy.clear()
+    s = sync(org, state, server.token)
+    assert s.exit_code == 0, (r.output, s.output)
+    converged(server, state, {"dr-0": True, **{f"staff-{i}": True for i in range(60)}})
