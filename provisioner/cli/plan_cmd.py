@@ -47,7 +47,8 @@ def plan_or_fail(org_dir: str, state_url, today, allow_mass_change: bool, resend
             click.echo(f"note: no state yet at {sqlite_path(url)}: planning against an empty state", err=True)
         snapshot = backend.read() if backend is not None else Snapshot(None, 0, {})
         result = make_plan(org_dir, snapshot=snapshot, today=today, validation=validation,
-                           allow_mass_change=allow_mass_change, resend_expired=resend_expired, state_url=url)
+                           allow_mass_change=allow_mass_change, resend_expired=resend_expired, state_url=url,
+                           target_info=backend.target_info() if backend is not None else {})
     except StateError as exc:
         fail(str(exc))
     if not result.ok:

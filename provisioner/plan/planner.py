@@ -94,7 +94,8 @@ def plan_changes(validation: Validation, snapshot: Snapshot, today: dt.date, *, 
 def make_plan(org_dir: str | Path, backend: StateBackend | None = None, *, today: dt.date | None = None,
               snapshot: Snapshot | None = None, validation: Validation | None = None,
               allow_mass_change: bool = False, resend_expired: bool = False,
-              now: dt.datetime | None = None, state_url: str | None = None) -> PlanResult:
+              now: dt.datetime | None = None, state_url: str | None = None,
+              target_info: dict | None = None) -> PlanResult:
     """Plan `org_dir` against `backend` (or a given `snapshot`). Config errors stop it
     before any state is read; the document is built only when there is no error."""
     today = today or dt.date.today()
@@ -127,6 +128,8 @@ def make_plan(org_dir: str | Path, backend: StateBackend | None = None, *, today
         "diagnostics": [diagnostic_dict(d) for d in result.diagnostics],
     }
     targets = list(validation.org.targets.values())
-    document["targets"] = target_summary(specs_for(document, snapshot, targets, today), targets)
+    if target_info is None and backend is not None:
+        target_info = backend.target_info()
+    document["targets"] = target_summary(specs_for(document, snapshot, targets, today), targets, target_info)
     result.document = seal(document)
     return result

@@ -76,6 +76,8 @@ def target_lines(document: dict) -> list[str]:
         what = ", ".join(f"{o['count']} {o['object']}{'s' if o['count'] != 1 else ''} to {o['action']}"
                          for o in ops) or "nothing"
         out.append(f"{tid} ({t['type']}): {what}")
+        if t.get("cannot_hold"):
+            out.append(f"{tid} cannot hold (no extension schema there): {', '.join(t['cannot_hold'])}")
     return out
 
 

@@ -67,6 +67,10 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
         " user_name VARCHAR(400),"
         " synced_at VARCHAR(40) NOT NULL,"
         " PRIMARY KEY (target, op_key))",
+        "CREATE TABLE target_info ("
+        " target VARCHAR(80) PRIMARY KEY,"
+        " info TEXT NOT NULL,"
+        " seen_at VARCHAR(40) NOT NULL)",
     )),
 ]
 

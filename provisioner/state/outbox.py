@@ -104,6 +104,17 @@ class OutboxStore:
             if audited:
                 self._put_meta(meta)
 
+    def target_info(self) -> dict[str, dict]:
+        """What each target said of itself at the last delivery (its SCIM capabilities)."""
+        rows = self._conn.execute("SELECT target, info FROM target_info").fetchall()
+        return {r[0]: json.loads(r[1]) for r in rows}
+
+    def set_target_info(self, target: str, info: dict, at: str) -> None:
+        with self._transaction():
+            self._conn.execute("DELETE FROM target_info WHERE target = ?", (target,))
+            self._conn.execute("INSERT INTO target_info (target, info, seen_at) VALUES (?, ?, ?)",
+                               (target, chain.canonical(info), at))
+
     def mark_written(self, op_ids: Iterable[str], file: str, at: str) -> None:
         """Change-file operations now written to `file` (they stay pending until confirmed)."""
         with self._transaction():

@@ -109,3 +109,16 @@ def test_offices_become_groups_with_their_members(scim_server, tmp_path):
     assert r.exit_code == 0, r.output
     left = {u["id"] for u in scim_server.users() if u["externalId"] != "staff-0"}
     assert {m["value"] for m in scim_server.groups()[0]["members"]} == left
+
+
+def test_the_next_plan_says_which_attributes_a_target_without_the_extension_cannot_hold(
+        scim_server_no_extension, tmp_path):
+    from .scimorg import TODAY, cli
+
+    server = scim_server_no_extension
+    state = f"sqlite:///{tmp_path}/state.db"
+    assert apply(write_org(tmp_path / "org", server.base_url, staff=1), state, server.token).exit_code == 0
+    p = cli("plan", write_org(tmp_path / "org", server.base_url, staff=2), "--state", state, "--today", TODAY)
+    assert p.exit_code == 0, p.output
+    assert "idp (scim): 1 user to create" in p.output
+    assert "idp cannot hold (no extension schema there): accountType" in p.output
