@@ -94,8 +94,9 @@ def state_verify(org, state_url) -> None:
 @today_option
 @format_option("text", "json")
 def invitations_command(org, state_url, today, fmt) -> None:
-    """List the invitations of ORG (id or folder): pending, expired, or revoked because the
-    account was deactivated (LIFE007).
+    """List the invitations of ORG (id or folder): pending, expired, revoked because the
+    account was deactivated, or delivered: every target holding the account has received
+    it (a SCIM target reported the user; an admin confirmed the change file) (LIFE007).
 
     Expired ones can be re-sent with `provisioner plan ORG_DIR --resend-expired`.
 
@@ -103,20 +104,31 @@ def invitations_command(org, state_url, today, fmt) -> None:
     Example:
       provisioner invitations orgs/riverside-health --today 2026-03-05
     """
+    from ..targets.invitations import combined, latest_by_key, views
+
     today = today or dt.date.today()
     backend = open_backend(org_id_of(org), state_url, create=False)
     snap = backend.read()
+    latest = latest_by_key(backend.operations())
     backend.close()
-    rows = [{"address": r.address, "account": r.attributes.get("account"), "email": r.attributes.get("email"),
-             "sent_on": r.attributes.get("sent_on"), "expires_on": r.attributes.get("expires_on"),
-             "status": invitation_status(r, today, snap.resources.get(r.attributes.get("account")))}
-            for a, r in snap.resources.items() if kind_of(a) == "invitation"]
+    rows = []
+    for a, r in snap.resources.items():
+        if kind_of(a) != "invitation":
+            continue
+        account = r.attributes.get("account")
+        own = invitation_status(r, today, snap.resources.get(account))
+        seen = views(account, latest)
+        rows.append({"address": r.address, "account": account, "email": r.attributes.get("email"),
+                     "sent_on": r.attributes.get("sent_on"), "expires_on": r.attributes.get("expires_on"),
+                     "status": combined(own, seen), "targets": seen})
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))
         return
     for row in rows:
         when = "expired" if row["status"] == "expired" else "expires"
-        click.echo(f"{row['status']:8} {row['account']:40} {row['email']:40} {when} {row['expires_on']}")
-    counts = {s: sum(r["status"] == s for r in rows) for s in ("pending", "expired", "revoked")}
-    click.echo(f"{counts['pending']} pending, {counts['expired']} expired"
+        at = "  " + ", ".join(f"{t}: {s}" for t, s in row["targets"].items()) if row["targets"] else ""
+        click.echo(f"{row['status']:9} {row['account']:40} {row['email']:40} {when} {row['expires_on']}{at}")
+    counts = {s: sum(r["status"] == s for r in rows) for s in ("delivered", "pending", "expired", "revoked")}
+    click.echo((f"{counts['delivered']} delivered to every target, " if counts["delivered"] else "")
+               + f"{counts['pending']} pending, {counts['expired']} expired"
                + (f", {counts['revoked']} revoked (account inactive)" if counts["revoked"] else ""))
