@@ -34,6 +34,31 @@ def discovery_files(folder: Path) -> list[str]:
     return ["--schema", str(folder / "schemas.json"), "--resource-type", str(folder / "resource-types.json")]
 
 
+def wsgi_app(*, extension: bool = True, token: str = TEST_TOKEN):
+    """The same application the command serves, built in this process (no HTTP): for
+    measuring the server's own rate, e.g. with `httpx.Client(transport=httpx.WSGITransport(app))`."""
+    from scim2_models import ResourceType, Schema, ScimProvider
+    from scim2_server.memory import InMemoryStorage
+    from scim2_server.service import ScimService
+    from scim2_server.testserver.application import BEARER_TOKEN_SCHEME, BearerTokenApplication
+    from scim2_server.utils import load_default_service_provider_config
+
+    schemas = load_json_resource("default-schemas.json")
+    resource_types = load_json_resource("default-resource-types.json")
+    if extension:
+        folder = Path(tempfile.mkdtemp(prefix="scim2-server-"))
+        discovery_files(folder)
+        schemas = json.loads((folder / "schemas.json").read_text(encoding="utf-8"))
+        resource_types = json.loads((folder / "resource-types.json").read_text(encoding="utf-8"))
+    config = load_default_service_provider_config()
+    if token:
+        config.authentication_schemes = [BEARER_TOKEN_SCHEME]
+    provider = ScimProvider.from_discovery([Schema.model_validate(s) for s in schemas],
+                                           [ResourceType.model_validate(r) for r in resource_types], config=config)
+    return BearerTokenApplication(InMemoryStorage(), provider, service=ScimService(provider, secret="in-process"),
+                                  bearer_tokens=[token] if token else [])
+
+
 def start_scim2_server(*, extension: bool = True, token: str = TEST_TOKEN, attempts: int = 3) -> ScimServer:
     """A running scim2-server; call `.stop()` when done. Base URL ends in /v2."""
     name = "scim2-server" if extension else "scim2-server-no-extension"
