@@ -189,4 +189,7 @@ const server = app.listen(port, host, () => {
     console.log(`listening on http://${host}:${bound}`);
 });
 server.keepAliveTimeout = 30000;
+// Exit when the process that started us is gone (a killed test run leaves no server behind).
+const parent = process.ppid;
+setInterval(() => { if (process.ppid !== parent) process.exit(0); }, 500).unref();
 for (const signal of ["SIGTERM", "SIGINT"]) process.on(signal, () => server.close(() => process.exit(0)));
