@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from .harness import (DELAY, EXTENSION_URN, GROUP_URN, HANG, LOSE_RESPONSE, PATCH_URN, RESET_AFTER,
+from .harness import (free_port, DELAY, EXTENSION_URN, GROUP_URN, HANG, LOSE_RESPONSE, PATCH_URN, RESET_AFTER,
                       RESET_BEFORE, USER_URN, Fault, baseline_create_rate, direct_create, direct_patch,
                       inprocess_create_rate)
 
@@ -196,3 +196,9 @@ def test_pages_are_slices_of_the_whole_list(scim_server, start, count):
     page = client.get("/Users", params={"startIndex": start, "count": count}).json()
     assert page["totalResults"] == 7
     assert [u["id"] for u in page["Resources"]] == everyone[start - 1:start - 1 + count]
+
+
+def test_unreachable_upstream_is_a_bad_gateway(fault_proxy):
+    proxy = fault_proxy(f"http://127.0.0.1:{free_port()}/v2")
+    assert httpx.get(f"{proxy.base_url}/Users", timeout=5).status_code == 502
+    assert proxy.log[0].forwarded is False and proxy.log[0].status == 502
