@@ -37,4 +37,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run --sizes $(BENCH_SIZES)
 
 clean:
-	rm -rf $(VENV) .provisioner build *.egg-info
+	rm -rf $(VENV) .provisioner build *.egg-info tests/targets/harness/scimmy/node_modules

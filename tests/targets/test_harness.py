@@ -9,8 +9,9 @@ import time
 import httpx
 import pytest
 
-from .harness import (DELAY, EXTENSION_URN, GROUP_URN, HANG, LOSE_RESPONSE, PATCH_URN, RESET_AFTER,
-                      RESET_BEFORE, USER_URN, Fault, baseline_create_rate, direct_create, direct_patch)
+from .harness import (free_port, DELAY, EXTENSION_URN, GROUP_URN, HANG, LOSE_RESPONSE, PATCH_URN, RESET_AFTER,
+                      RESET_BEFORE, USER_URN, Fault, baseline_create_rate, direct_create, direct_patch,
+                      inprocess_create_rate)
 
 
 def person(n: int = 1, *, extension: bool = True) -> dict:
@@ -116,6 +117,11 @@ def test_baseline_create_rate_counts_real_creates(scim_server):
     assert len(scim_server.users()) == 20
 
 
+def test_inprocess_rate_of_scim2_server():
+    rate = inprocess_create_rate(10)
+    assert rate.users == 10 and rate.seconds > 0
+
+
 # --- the fault proxy -----------------------------------------------------------------------
 
 def test_canned_answers_with_retry_after_then_pass(scim_server, fault_proxy):
@@ -178,3 +184,21 @@ def test_hang_until_the_client_times_out(scim_server, fault_proxy):
         proxy.clear()
         assert client.post("/Users", json=person()).status_code == 201
     assert len(scim_server.users()) == 1
+
+
+@pytest.mark.parametrize("start, count", [(1, 3), (4, 3), (7, 3), (2, 3), (3, 5), (8, 3)])
+def test_pages_are_slices_of_the_whole_list(scim_server, start, count):
+    client = scim_server.client()
+    for n in range(7):
+        assert client.post("/Users", json=person(n, extension=False)).status_code == 201
+    everyone = [u["id"] for u in scim_server.users()]
+    assert len(everyone) == 7
+    page = client.get("/Users", params={"startIndex": start, "count": count}).json()
+    assert page["totalResults"] == 7
+    assert [u["id"] for u in page["Resources"]] == everyone[start - 1:start - 1 + count]
+
+
+def test_unreachable_upstream_is_a_bad_gateway(fault_proxy):
+    proxy = fault_proxy(f"http://127.0.0.1:{free_port()}/v2")
+    assert httpx.get(f"{proxy.base_url}/Users", timeout=5).status_code == 502
+    assert proxy.log[0].forwarded is False and proxy.log[0].status == 502

@@ -197,6 +197,10 @@ class _Reset(Exception):
     """Close the client's connection with a TCP reset."""
 
 
+class _UpstreamFailed(Exception):
+    """The upstream server could not be reached or did not answer."""
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     proxy: FaultProxy
@@ -204,27 +208,20 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format, *args) -> None:  # the proxy keeps its own log
         pass
 
-    def _upstream(self) -> http.client.HTTPConnection:
-        conn = getattr(self, "_conn", None)
-        if conn is None:
-            conn = self._conn = http.client.HTTPConnection(
-                self.proxy.upstream_host, self.proxy.upstream_port, timeout=self.proxy.timeout)
-        return conn
-
     def _forward(self, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+        """One request upstream on a connection of its own (a reused connection that turned
+        out stale would need a retry, and a retried POST could land twice)."""
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
-        for attempt in (1, 2):  # a kept-alive upstream connection may have been closed meanwhile
-            conn = self._upstream()
-            try:
-                conn.request(self.command, self.path, body=body or None, headers=headers)
-                answer = conn.getresponse()
-                return answer.status, answer.getheaders(), answer.read()
-            except (ConnectionError, http.client.HTTPException):
-                conn.close()
-                self._conn = None
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        conn = http.client.HTTPConnection(self.proxy.upstream_host, self.proxy.upstream_port,
+                                          timeout=self.proxy.timeout)
+        try:
+            conn.request(self.command, self.path, body=body or None, headers=headers)
+            answer = conn.getresponse()
+            return answer.status, answer.getheaders(), answer.read()
+        except (OSError, http.client.HTTPException) as error:
+            raise _UpstreamFailed(str(error)) from error
+        finally:
+            conn.close()
 
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -293,16 +290,18 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(fault.delay)
             status = upstream_status
             self._send(status, headers, answer)
-        except (ConnectionError, OSError, http.client.HTTPException):
-            # The client went away (e.g. it timed out on a hang or delay) or upstream failed.
-            status = status if forwarded else None
+        except _UpstreamFailed as error:
+            # The server did not answer (it is down, or it dropped the request): a gateway error.
             self.close_connection = True
-            if not forwarded and action == PASS:
-                try:
-                    self._send(502, [("Content-Type", "text/plain")], b"fault proxy: upstream unreachable")
-                    status = 502
-                except OSError:
-                    pass
+            try:
+                status = 502
+                self._send(502, [("Content-Type", "text/plain")], f"fault proxy: upstream failed: {error}".encode())
+            except OSError:
+                status = None
+        except OSError:
+            # The client went away (e.g. it timed out during a delay).
+            status = None
+            self.close_connection = True
         finally:
             record()
 
@@ -315,15 +314,10 @@ class _Handler(BaseHTTPRequestHandler):
             if not self.parse_request():
                 return
             self._handle()
-        except _Reset:
-            self.close_connection = True
-        except (ConnectionError, TimeoutError):
+        except (_Reset, OSError):
             self.close_connection = True
 
     def finish(self) -> None:
-        conn = getattr(self, "_conn", None)
-        if conn is not None:
-            conn.close()
         try:
             super().finish()
         except OSError:
