@@ -122,3 +122,21 @@ def test_the_next_plan_says_which_attributes_a_target_without_the_extension_cann
     assert p.exit_code == 0, p.output
     assert "idp (scim): 1 user to create" in p.output
     assert "idp cannot hold (no extension schema there): accountType" in p.output
+
+
+def test_a_right_taken_away_in_the_config_is_taken_away_at_the_target(scim_server, tmp_path):
+    state = f"sqlite:///{tmp_path}/state.db"
+    org = write_org(tmp_path / "org", scim_server.base_url, staff=1,
+                    receives=("referral_accounts", "front_office_roles"))
+    people = org / "org.yaml"
+    people.write_text(people.read_text().replace("account_type: office_staff\n",
+                                                 "account_type: office_staff\nfront_office: scheduler\n"))
+    r = apply(org, state, scim_server.token)
+    assert r.exit_code == 0, r.output
+    ext = by_external(scim_server.users())["staff-0"][0][EXTENSION_URN]
+    assert ext.get("frontOfficeRole") == "scheduler"
+    people.write_text(people.read_text().replace("front_office: scheduler\n", ""))
+    r = apply(org, state, scim_server.token)
+    assert r.exit_code == 0, r.output
+    ext = by_external(scim_server.users())["staff-0"][0].get(EXTENSION_URN, {})
+    assert "frontOfficeRole" not in ext
