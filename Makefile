@@ -9,6 +9,7 @@ ORG    ?= orgs/riverside-health
 TODAY  ?= 2026-11-23
 TODAY_FLAG := $(if $(TODAY),--today $(TODAY))
 BENCH_SIZES ?= 1000,10000,100000
+BENCH_SCIM_PEOPLE ?= 10000
 
 .PHONY: install run test docs bench clean scim-demo-server scim-demo
 
@@ -35,6 +36,7 @@ docs: $(STAMP)
 # A measurement, not a test: validate/plan/apply times and peak memory beside plain YAML parsing.
 bench: $(STAMP)
 	$(BIN)/python -m bench.run --sizes $(BENCH_SIZES)
+	$(BIN)/python -m bench.scim --people $(BENCH_SCIM_PEOPLE)
 
 # Targets against a real SCIM service, locally: `make scim-demo-server` in one terminal,
 # `make scim-demo` in another (a copy of the example org plus a SCIM Target; docs/targets.md).
