@@ -37,4 +37,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run --sizes $(BENCH_SIZES)
 
 clean:
-	rm -rf $(VENV) .provisioner build *.egg-info
+	rm -rf $(VENV) .provisioner orgs/riverside-health/.audit orgs/harbor-therapy/.audit build *.egg-info

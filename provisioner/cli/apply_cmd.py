@@ -68,6 +68,8 @@ def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, o
                 fail("refusing to apply without confirmation: stdin is not a terminal; pass --auto-approve")
             if not click.confirm("Apply these changes?", default=False):
                 fail("apply cancelled; nothing was changed")
+        if backend is None:  # confirmed: only now is a new state database created
+            backend = open_backend(document["org"], state_url)
     else:
         try:
             document = read_plan(target)
@@ -75,7 +77,7 @@ def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, o
             state_url = state_for_plan(document, state_url)
         except StateError as exc:
             fail(str(exc))
-        folder = org_dir
+        folder = org_dir or document["config"]["dir"]
         backend = open_backend(document["org"], state_url)
         if not document["changes"]:
             click.echo("No changes in this plan; nothing to apply.")
@@ -87,6 +89,7 @@ def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, o
             step = (lambda i: bar.update(1)) if bar is not None else None
             snapshot = apply_document(document, backend, actor=who, org_dir=folder, today=today,
                                       lock_timeout=lock_timeout, progress=step, rederive=not fresh)
+        head = backend.head()
     except StateError as exc:
         fail(str(exc))
     finally:
@@ -95,3 +98,19 @@ def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, o
     click.echo(f"Apply complete! {s['create']} created, {s['update']} updated, {s['replace']} replaced, "
                f"{s['deactivate']} deactivated, {s['reactivate']} reactivated, {s['delete']} deleted. "
                f"State serial {snapshot.serial}.")
+    anchor_head(folder, document["org"], snapshot.lineage, head)
+
+
+def anchor_head(folder, org: str, lineage: str, head: dict | None) -> None:
+    """Print the new audit head and record it in the org's anchor file (commit that file)."""
+    from ..state.anchor import write_anchor
+
+    if head is None:
+        return
+    click.echo(f"Audit head: commit {head['commit']}, audit row {head['audit_seq']}, {head['mac_alg']} {head['mac']}")
+    try:
+        path = write_anchor(folder, org, lineage, head)
+    except StateError as exc:
+        click.echo(f"warning: the state was applied, but {exc}; record the head above by hand", err=True)
+        return
+    click.echo(f"Anchored in {path}: commit it with the config so `provisioner state verify` can check the state.")
