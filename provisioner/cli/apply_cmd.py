@@ -13,7 +13,7 @@ from ..plan import DEFAULT_LOCK_TIMEOUT, apply_document, read_plan
 from ..plan.apply import check_config, state_for_plan
 from ..state import StateError
 from ..state.actor import resolve_actor
-from .common import fail, open_backend, state_option, today_option
+from .common import anchor_head, fail, open_backend, state_option, today_option
 from .plan_cmd import plan_or_fail, render_plan
 
 PROGRESS_THRESHOLD = 20
@@ -88,7 +88,8 @@ def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, o
         with _progress(total) as bar:
             step = (lambda i: bar.update(1)) if bar is not None else None
             snapshot = apply_document(document, backend, actor=who, org_dir=folder, today=today,
-                                      lock_timeout=lock_timeout, progress=step, rederive=not fresh)
+                                      lock_timeout=lock_timeout, progress=step, rederive=not fresh,
+                                      verify=not (fresh and auto_approve))  # else verified just now
         head = backend.head()
     except StateError as exc:
         fail(str(exc))
@@ -99,18 +100,3 @@ def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, o
                f"{s['deactivate']} deactivated, {s['reactivate']} reactivated, {s['delete']} deleted. "
                f"State serial {snapshot.serial}.")
     anchor_head(folder, document["org"], snapshot.lineage, head)
-
-
-def anchor_head(folder, org: str, lineage: str, head: dict | None) -> None:
-    """Print the new audit head and record it in the org's anchor file (commit that file)."""
-    from ..state.anchor import write_anchor
-
-    if head is None:
-        return
-    click.echo(f"Audit head: commit {head['commit']}, audit row {head['audit_seq']}, {head['mac_alg']} {head['mac']}")
-    try:
-        path = write_anchor(folder, org, lineage, head)
-    except StateError as exc:
-        click.echo(f"warning: the state was applied, but {exc}; record the head above by hand", err=True)
-        return
-    click.echo(f"Anchored in {path}: commit it with the config so `provisioner state verify` can check the state.")

@@ -12,7 +12,7 @@ import click
 from ..plan.lifecycle import invitation_status
 from ..plan.resources import kind_of
 from ..state import StateError
-from .common import fail, format_option, open_backend, org_id_of, state_option, today_option
+from .common import anchor_head, fail, format_option, open_backend, org_id_of, state_option, today_option
 
 
 def read_state(org, state_url):
@@ -147,12 +147,15 @@ def state_unlock(org, state_url, holder, actor) -> None:
             fail(f"the state is locked by {info.holder} (pid {info.pid} on {info.host}, since {info.since}); "
                  f"to break that lock, name it: provisioner state unlock --holder {info.holder}")
         info = backend.break_lock(holder, resolve_actor(actor), _dt.datetime.now(_dt.timezone.utc))
+        head, lineage, owner = backend.head(), backend.read().lineage, backend.stored_org()
     except StateError as exc:
         fail(str(exc))
     finally:
         backend.close()
     click.echo(f"Broke the lock of {info.holder} (pid {info.pid} on {info.host}, since {info.since}); recorded in "
                "the audit log.")
+    if org and Path(org).is_dir() and lineage and owner:
+        anchor_head(org, owner, lineage, head)
 
 
 @click.command("invitations")

@@ -77,8 +77,7 @@ def commit_mac(prev_mac: str, content: str, key: bytes | None) -> tuple[str, str
 def after_text(kind: str, status: str, attributes: str) -> str:
     """The audit log's `after` for a resource row, built from the row's stored text (the
     attributes are already canonical JSON), so replay compares strings without parsing."""
-    return ('{"attributes":' + attributes + ',"kind":' + json.dumps(kind, ensure_ascii=False)
-            + ',"status":' + json.dumps(status, ensure_ascii=False) + "}")
+    return '{"attributes":' + attributes + ',"kind":' + canonical(kind) + ',"status":' + canonical(status) + "}"
 
 
 # -- the commit chain and the meta table ------------------------------------------------------
@@ -187,12 +186,15 @@ def _differing(expected: str, row_after: str) -> str:
 
 
 def verify_resources(rows: Iterable[Sequence], expected: dict[str, tuple[str, int | None]],
-                     first_serial: int | None) -> list[Problem]:
-    """Resource rows (address, kind, status, attributes text, serial) against the replay."""
+                     first_serial: int | None, last: Mapping | None = None) -> list[Problem]:
+    """Resource rows (address, kind, status, attributes text, serial; in address order)
+    against the replay and, in the same pass, against the last commit's count and digest."""
     problems: list[Problem] = []
     seen = set()
+    h = hashlib.sha256()
     for address, kind, status, attributes, serial in rows:
         seen.add(address)
+        h.update(resource_line(address, kind, status, attributes, serial).encode("utf-8") + b"\n")
         want = expected.get(address)
         if want is None:
             problems.append(Problem(f"resource {address} is not in the audit log (inserted)"))
@@ -209,6 +211,9 @@ def verify_resources(rows: Iterable[Sequence], expected: dict[str, tuple[str, in
             problems.append(Problem(f"resource {address}: serial {serial} is newer than the state (edited)"))
     for address in sorted(set(expected) - seen):
         problems.append(Problem(f"resource {address} is missing (deleted): the audit log says it exists"))
+    if last is not None and not problems and (len(seen), "sha256:" + h.hexdigest()) != (
+            last["resources"], last["resources_digest"]):
+        problems.append(Problem("the resources do not match the last commit's count and digest (edited)"))
     return problems
 
 

@@ -75,8 +75,12 @@ def test_unlock_is_recorded_and_the_state_still_verifies(org_folder, org_docs, s
     _sql(state_url, "INSERT INTO state_lock (id, token, holder, pid, host, since) VALUES (1, 't', 'ci@runner', 99, "
                     "'runner-9', '2026-01-01T00:00:00+00:00')")
     assert socket.gethostname() != "runner-9"
-    r = run("state", "unlock", "--state", state_url, "--holder", "ci@runner", "--actor", "ops@test.example")
+    r = run("state", "unlock", org_folder, "--state", state_url, "--holder", "ci@runner", "--actor",
+            "ops@test.example")
     assert r.exit_code == 0, r.output
+    assert "Anchored in" in r.output  # given the org folder, the new head is anchored
+    v = run("state", "verify", org_folder, "--state", state_url)
+    assert v.exit_code == 0 and "not in the anchor" not in v.output
     b = open_state(None, state_url)
     last = b.audit()[-1]
     assert (last.action, last.actor, last.before["holder"], last.before["host"]) == (
