@@ -163,7 +163,7 @@ def replay(audit_rows: Iterable[Sequence], commits: list[dict]) -> dict[str, tup
         while b < len(bounds) and bounds[b][0] < seq:
             b += 1
         serial = bounds[b][1] if b < len(bounds) and seq > first else None
-        expected[address] = (after, serial)
+        expected[address] = ("null", None) if action == "delete" else (after, serial)
     return {a: v for a, v in expected.items() if v[0] != "null"}
 
 

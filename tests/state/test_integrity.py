@@ -132,3 +132,24 @@ def test_state_show_finds_the_only_state(org_folder, tmp_path):
     assert run("apply", org_folder, "--today", "2026-03-01", "--auto-approve").exit_code == 0
     r = run("state", "show", "person.ann")
     assert r.exit_code == 0 and json.loads(r.stdout)["address"] == "person.ann"
+
+
+def test_replace_deactivate_delete_and_reactivate_all_verify(org_folder, org_docs, state_url, tmp_path):
+    plan_and_apply(org_folder, state_url, tmp_path / "p1.json")
+    docs = edit(org_docs)
+    docs["person/bob"]["profiles"][0]["user_type"] = "OT"  # replace in place: an archive row appears
+    docs["person/dan"]["status"] = "inactive"
+    docs["person/dan"]["referral_disposition"] = {"action": "reassign", "to": "ann"}
+    docs["group/east-ortho"]["members"] = ["ann"]  # group membership deleted
+    write_org(org_folder, docs)
+    doc = plan_and_apply(org_folder, state_url, tmp_path / "p2.json")
+    assert {"replace", "deactivate", "delete"} <= {c["action"] for c in doc["changes"]}
+    docs["person/dan"]["status"] = "active"
+    write_org(org_folder, docs)
+    third = plan_and_apply(org_folder, state_url, tmp_path / "p3.json")
+    assert "reactivate" in {c["action"] for c in third["changes"]}
+    r = run("state", "verify", org_folder, "--state", state_url)
+    assert r.exit_code == 0, r.output
+    _sql(state_url, "UPDATE resources SET status = 'active' WHERE address LIKE 'profile.bob-pt~%'")
+    r = run("state", "verify", org_folder, "--state", state_url)
+    assert r.exit_code == 1 and "profile.bob-pt~2: differs from the audit log in status (edited)" in r.output
