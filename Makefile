@@ -53,4 +53,4 @@ scim-demo: $(STAMP)
 		--state sqlite:///.provisioner/demo/state.db
 
 clean:
-	rm -rf $(VENV) .provisioner build *.egg-info tests/targets/harness/scimmy/node_modules
+	rm -rf $(VENV) .provisioner orgs/riverside-health/.audit orgs/harbor-therapy/.audit build *.egg-info tests/targets/harness/scimmy/node_modules

@@ -18,7 +18,7 @@ DEFAULT_PERMISSION_LIMIT = 2
 
 @dataclass(frozen=True)
 class Policy:
-    """Org-wide limits (DOMAIN.md defaults), overridable in the Organization document."""
+    """Org-wide limits (docs/domain.md defaults), overridable in the Organization document."""
 
     max_client_admins: int = 2  # ADM004
     mass_change_limit: float = 0.25  # plan guard

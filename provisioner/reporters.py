@@ -77,6 +77,7 @@ def render_json(diagnostics: Sequence[Diagnostic], **_) -> str:
         "valid": s.valid,
         "error_count": s.errors,
         "warning_count": s.warnings,
+        "info_count": s.infos,
         "waived_count": s.waived,
         "diagnostics": [diagnostic_dict(d) for d in diagnostics],
     }
@@ -92,7 +93,8 @@ def _escape_property(text: str) -> str:
 
 
 def render_github(diagnostics: Sequence[Diagnostic], **_) -> str:
-    """GitHub Actions workflow commands: one `::error file=…,line=…::…` line per finding."""
+    """GitHub Actions workflow commands: one `::error file=…,line=…::…` line per finding; a
+    waived finding is a notice whose title and text say it is waived, and by what."""
     out = []
     for d in diagnostics:
         level = {"error": "error", "warning": "warning", "info": "notice"}[str(d.severity)]
@@ -105,9 +107,11 @@ def render_github(diagnostics: Sequence[Diagnostic], **_) -> str:
             props.append(f"line={d.line}")
         if d.column:
             props.append(f"col={d.column}")
-        props.append(f"title={_escape_property(d.code)}")
+        title = f"{d.code} (waived)" if d.waived_by else d.code
+        props.append(f"title={_escape_property(title)}")
         subject = f" [{d.subject}]" if d.subject else ""
-        out.append(f"::{level} {','.join(props)}::{_escape_data(d.code + ': ' + d.message + subject)}")
+        waived = f" (waived: {d.waived_by})" if d.waived_by else ""
+        out.append(f"::{level} {','.join(props)}::{_escape_data(d.code + ': ' + d.message + subject + waived)}")
     return "\n".join(out) + ("\n" if out else "")
 
 

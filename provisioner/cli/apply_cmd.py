@@ -14,7 +14,7 @@ from ..plan.apply import apply_plan
 from ..plan.apply import check_config, state_for_plan
 from ..state import StateError
 from ..state.actor import resolve_actor
-from .common import fail, open_backend, state_option, today_option
+from .common import anchor_head, fail, open_backend, state_option, today_option
 from .plan_cmd import plan_or_fail, render_plan
 from .targets_cmd import deliver_and_report
 
@@ -25,7 +25,7 @@ def stdin_is_terminal() -> bool:
     return sys.stdin.isatty()
 
 
-def _resume(backend, targets, actor, folder, lock_timeout) -> None:
+def _resume(backend, org: str, targets, actor, folder, lock_timeout) -> None:
     """No changes to apply: deliver what earlier applies still owe the targets, if anything."""
     from ..targets.operations import OpStatus
 
@@ -35,6 +35,7 @@ def _resume(backend, targets, actor, folder, lock_timeout) -> None:
     try:
         code = deliver_and_report(backend, targets, actor=resolve_actor(actor), org_dir=folder,
                                   lock_timeout=lock_timeout)
+        anchor_head(folder, org, backend.read().lineage, backend.head())
     finally:
         backend.close()
     raise SystemExit(code)
@@ -87,12 +88,14 @@ def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, o
         document, folder = result.document, target
         click.echo(render_plan(document, "text"), nl=False)
         if not document["changes"]:
-            _resume(backend, result.validation.org.targets, actor, target, lock_timeout)
+            _resume(backend, result.validation.org.id, result.validation.org.targets, actor, target, lock_timeout)
         if not auto_approve:
             if not stdin_is_terminal():
                 fail("refusing to apply without confirmation: stdin is not a terminal; pass --auto-approve")
             if not click.confirm("Apply these changes?", default=False):
                 fail("apply cancelled; nothing was changed")
+        if backend is None:  # confirmed: only now is a new state database created
+            backend = open_backend(document["org"], state_url)
     else:
         try:
             document = read_plan(target)
@@ -100,7 +103,7 @@ def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, o
             state_url = state_for_plan(document, state_url)
         except StateError as exc:
             fail(str(exc))
-        folder = org_dir
+        folder = org_dir or document["config"]["dir"]
         backend = open_backend(document["org"], state_url)
         if not document["changes"]:
             click.echo("No changes in this plan; nothing to apply.")
@@ -112,7 +115,8 @@ def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, o
             step = (lambda i: bar.update(1)) if bar is not None else None
             applied = apply_plan(document, backend, actor=who, org_dir=folder, today=today,
                                  lock_timeout=lock_timeout, progress=step, rederive=not fresh,
-                                 targets=result.validation.org.targets if fresh else None)
+                                 targets=result.validation.org.targets if fresh else None,
+                                 verify=not (fresh and auto_approve))  # else verified just now
     except StateError as exc:
         backend.close()
         fail(str(exc))
@@ -121,8 +125,10 @@ def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, o
                f"{s['deactivate']} deactivated, {s['reactivate']} reactivated, {s['delete']} deleted. "
                f"State serial {applied.snapshot.serial}.")
     try:
-        code = deliver_and_report(backend, applied.targets, actor=who, org_dir=folder or document["config"]["dir"],
+        code = deliver_and_report(backend, applied.targets, actor=who, org_dir=folder,
                                   lock_timeout=lock_timeout) if applied.targets or applied.operations else 0
+        # after delivery: its results are audit rows too, so the anchor records the newest head
+        anchor_head(folder, document["org"], applied.snapshot.lineage, backend.head())
     finally:
         backend.close()
     raise SystemExit(code)

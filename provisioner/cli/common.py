@@ -87,3 +87,19 @@ def open_backend(org_id: str | None, url: str | None, create: bool = True, missi
         return open_state(org_id, url, create=create)
     except StateError as exc:
         fail(str(exc))
+
+
+def anchor_head(folder, org: str, lineage: str, head: dict | None) -> None:
+    """Print the new audit head and record it in the org's anchor file (commit that file)."""
+    from ..state import StateError
+    from ..state.anchor import write_anchor
+
+    if head is None:
+        return
+    click.echo(f"Audit head: commit {head['commit']}, audit row {head['audit_seq']}, {head['mac_alg']} {head['mac']}")
+    try:
+        path = write_anchor(folder, org, lineage, head)
+    except StateError as exc:
+        click.echo(f"warning: the state was written, but {exc}; record the head above by hand", err=True)
+        return
+    click.echo(f"Anchored in {path}: commit it with the config so `provisioner state verify` can check the state.")

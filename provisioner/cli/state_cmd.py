@@ -1,16 +1,30 @@
-"""`provisioner state ...` (list, show, verify) and `provisioner invitations`: read the
-applied state and its audit log."""
+"""`provisioner state ...` (list, show, verify, unlock) and `provisioner invitations`: read
+the applied state, verify it, and break a stale lock on purpose."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import click
 
 from ..plan.lifecycle import invitation_status
 from ..plan.resources import kind_of
-from .common import fail, format_option, open_backend, org_id_of, state_option, today_option
+from ..state import StateError
+from .common import anchor_head, fail, format_option, open_backend, org_id_of, state_option, today_option
+
+
+def read_state(org, state_url, with_operations: bool = False):
+    """The snapshot of ORG's state (and, if asked, its outbox of target operations), or a
+    CLI error (a damaged state names what is wrong)."""
+    backend = open_backend(org_id_of(org), state_url, create=False)
+    try:
+        return (backend.read(), backend.operations()) if with_operations else backend.read()
+    except StateError as exc:
+        fail(str(exc))
+    finally:
+        backend.close()
 
 
 @click.group("state")
@@ -36,9 +50,7 @@ def state_list(org, state_url, kind) -> None:
     Example:
       provisioner state list riverside-health --kind person
     """
-    backend = open_backend(org_id_of(org), state_url, create=False)
-    snap = backend.read()
-    backend.close()
+    snap = read_state(org, state_url)
     for address, r in snap.resources.items():
         if kind and kind_of(address) != kind:
             continue
@@ -57,9 +69,7 @@ def state_show(address, org, state_url) -> None:
     Example:
       provisioner state show person.maria-lopez --org riverside-health
     """
-    backend = open_backend(org_id_of(org), state_url, create=False)
-    snap = backend.read()
-    backend.close()
+    snap = read_state(org, state_url)
     r = snap.resources.get(address)
     if r is None:
         fail(f"no resource {address!r} in the state")
@@ -71,21 +81,82 @@ def state_show(address, org, state_url) -> None:
 @click.argument("org", required=False)
 @state_option
 def state_verify(org, state_url) -> None:
-    """Check the audit log's hash chain: exit 1 naming each edited or deleted row.
+    """Verify the state: the audit log's hash chain, the commit records, the meta table, and
+    every resource row against the replay of the audit log; given the org folder, also
+    against its anchor (ORG/.audit/state-anchor.json). Exit 1 naming each edited, inserted
+    or deleted row; signatures are checked when PROVISIONER_AUDIT_KEY is set.
+
+    \b
+    Examples:
+      provisioner state verify orgs/riverside-health
+      provisioner state verify riverside-health --state sqlite:///backups/rh.db
+    """
+    from ..state import exposed
+    from ..state.anchor import anchor_path, read_anchor
+
+    folder = org if org and Path(org).is_dir() else None
+    backend = open_backend(org_id_of(org), state_url, create=False)
+    try:
+        anchor = read_anchor(folder)
+        problems = backend.integrity(anchor, str(anchor_path(folder)) if folder else "")
+        rows, commits = backend.audit_count(), len(backend.commits())
+    except StateError as exc:
+        fail(str(exc))
+    finally:
+        backend.close()
+    warning = exposed(backend.path)
+    for p in [p for p in problems if not p.error]:
+        click.echo(f"warning: {p.message}", err=True)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
+    errors = [p for p in problems if p.error]
+    if errors:
+        for p in errors:
+            click.echo(f"error: {p.message}", err=True)
+        fail(f"the state at {backend.path} fails verification ({len(errors)} problem(s))")
+    anchored = (f"; matches its anchor {anchor_path(folder)}" if anchor and anchor.get("states")
+                else "; not checked against an anchor (pass the org folder)" if folder is None else
+                f"; no anchor at {anchor_path(folder)} yet")
+    click.echo(f"state verified: audit log intact: {rows} rows, {commits} commits, resources match the audit "
+               f"log{anchored}")
+
+
+@state_group.command("unlock")
+@click.argument("org", required=False)
+@state_option
+@click.option("--holder", default=None, help="The lock holder you mean to break, as `state unlock` names it.")
+@click.option("--actor", default=None, help="Who breaks the lock, for the audit log (default as for apply).")
+def state_unlock(org, state_url, holder, actor) -> None:
+    """Break a stale apply lock, deliberately: name its holder with --holder. Refused when
+    the holder differs (the lock changed hands) or is a live process on this machine. The
+    release is recorded in the audit log.
 
     \b
     Example:
-      provisioner state verify riverside-health
+      provisioner state unlock riverside-health --holder ci@build-7
     """
+    import datetime as _dt
+
+    from ..state.actor import resolve_actor
+
     backend = open_backend(org_id_of(org), state_url, create=False)
-    problems = backend.verify()
-    rows = len(backend.audit())
-    backend.close()
-    if problems:
-        for p in problems:
-            click.echo(f"error: {p}", err=True)
-        raise SystemExit(1)
-    click.echo(f"audit log intact: {rows} rows")
+    try:
+        info = backend.lock_info()
+        if info is None:
+            fail(f"the state at {backend.path} is not locked; nothing to unlock")
+        if holder is None:
+            fail(f"the state is locked by {info.holder} (pid {info.pid} on {info.host}, since {info.since}); "
+                 f"to break that lock, name it: provisioner state unlock --holder {info.holder}")
+        info = backend.break_lock(holder, resolve_actor(actor), _dt.datetime.now(_dt.timezone.utc))
+        head, lineage, owner = backend.head(), backend.read().lineage, backend.stored_org()
+    except StateError as exc:
+        fail(str(exc))
+    finally:
+        backend.close()
+    click.echo(f"Broke the lock of {info.holder} (pid {info.pid} on {info.host}, since {info.since}); recorded in "
+               "the audit log.")
+    if org and Path(org).is_dir() and lineage and owner:
+        anchor_head(org, owner, lineage, head)
 
 
 @click.command("invitations")
@@ -107,10 +178,8 @@ def invitations_command(org, state_url, today, fmt) -> None:
     from ..targets.invitations import combined, latest_by_key, views
 
     today = today or dt.date.today()
-    backend = open_backend(org_id_of(org), state_url, create=False)
-    snap = backend.read()
-    latest = latest_by_key(backend.operations())
-    backend.close()
+    snap, ops = read_state(org, state_url, with_operations=True)
+    latest = latest_by_key(ops)
     rows = []
     for a, r in snap.resources.items():
         if kind_of(a) != "invitation":

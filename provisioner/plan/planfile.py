@@ -67,12 +67,22 @@ def dumps(document: dict) -> str:
 
 
 def write_plan(document: dict, path: str | Path) -> None:
+    """Save the plan owner-only (0600; a folder made for it 0700), whatever the umask: it
+    holds people's names, e-mails and rights."""
     path = Path(path)
     if path.parent and not path.parent.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(path.parent, 0o700)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(dumps(document), encoding="utf-8")
+    _write_private(tmp, dumps(document))
     os.replace(tmp, path)
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        os.fchmod(f.fileno(), 0o600)
+        f.write(text)
 
 
 def read_plan(path: str | Path) -> dict:

@@ -64,7 +64,7 @@ def _at_org(d: Diagnostic, org) -> Diagnostic:
 
 
 def new_offices_without_people(changes: list[Change], validated: list[Diagnostic]) -> list[Diagnostic]:
-    """LIFE005 is an error for an office this plan creates (seed 001: add its providers and
+    """LIFE005 is an error for an office this plan creates (“Client Admin best practices”: add its providers and
     staff at the same time); for an office that exists it stays the warning validate gave."""
     created = {c.address.removeprefix("office.") for c in changes if c.kind == "office" and c.action.creates}
     return [replace(d, severity=Severity.ERROR, message=f"new {d.message}: create an office together with "

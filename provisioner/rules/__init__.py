@@ -1,4 +1,4 @@
-"""The rules of DOMAIN.md that can be judged from configuration alone, run over one org.
+"""The rules of docs/domain.md that can be judged from configuration alone, run over one org.
 
 Each rule is a small function registered in `catalog` with its id; `run_rules` derives
 effective access and licence pools once, runs every check, then applies the org's policy

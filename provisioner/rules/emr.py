@@ -1,4 +1,4 @@
-"""EMR users (seed 003): TYPE, EMAIL and PERM rules on EMR profiles and their effective
+"""EMR users (“Managing Users and Permissions”): TYPE, EMAIL and PERM rules on EMR profiles and their effective
 permissions (the profile `admin` flag already expanded by access.py). Licence seats are
 in licences.py.
 """
@@ -9,7 +9,7 @@ from ..diagnostics import Severity, error, warning
 from ..vocabulary import DISCIPLINE_OF_USER_TYPE, LIMITED_ADMIN_PERMISSIONS, USER_TYPES
 from .catalog import describe, rule
 
-SEED003 = "seed 003 (WebPT managing users and permissions)"
+SEED003 = "“Managing Users and Permissions (Large Organizations)” (docs/domain.md)"
 
 
 def _subject(profile) -> str:
@@ -30,7 +30,7 @@ def user_type_known(ctx):
 
 describe("TYPE002", "User types are never changed in place", Severity.ERROR, stage="plan", source=SEED003,
          explanation="'Never update an existing profile's User Type ... create a new profile with the "
-         "PT user and inactivate the previous SPT profile' (seed 003). The plan turns a user-type "
+         "PT user and inactivate the previous SPT profile' (“Managing Users and Permissions”). The plan turns a user-type "
          "change into a replace: a new profile, the old one inactivated and its e-mail marked so the "
          "new profile can take it.",
          example_fix="Add a new profile `sam-lee-pt` (user_type: PT) and set the SPT profile inactive.")
@@ -39,7 +39,7 @@ describe("TYPE002", "User types are never changed in place", Severity.ERROR, sta
 @rule("TYPE003", "One profile per discipline", Severity.ERROR, source=SEED003,
       explanation="'Each user type requires its own profile to ensure proper tracking and billing. "
       "... if you have a user that is both a PT and an OT, you'll need to create two separate "
-      "profiles' (seed 003). Conversely one person has at most one active profile per discipline "
+      "profiles' (“Managing Users and Permissions”). Conversely one person has at most one active profile per discipline "
       "(physical therapy, occupational therapy, speech-language, clerical, billing); an inactive "
       "profile replaced by a new one does not count.",
       example_fix="Set the old SPT profile `status: inactive` once the PT profile exists.")
@@ -58,9 +58,9 @@ def one_profile_per_discipline(ctx):
                 seen[discipline] = prof.id
 
 
-@rule("EMAIL001", "E-mails are unique", Severity.ERROR, source=SEED003 + "; seed 001 (account confirmation)",
-      explanation="'Each user profile requires a unique email address' (seed 003), and a par8o "
-      "account is confirmed through its e-mail (seed 001). Compared case-insensitively and "
+@rule("EMAIL001", "E-mails are unique", Severity.ERROR, source=SEED003 + "; “Client Admin best practices” (docs/domain.md)",
+      explanation="'Each user profile requires a unique email address' (“Managing Users and Permissions”), and a par8o "
+      "account is confirmed through its e-mail (“Client Admin best practices”). Compared case-insensitively and "
       "including inactive accounts: each person's login among persons, each EMR profile's among "
       "profiles. A person's login may equal one of their own profiles' e-mails.",
       example_fix="email: maria.lopez+ot@riverside.example   # a distinct proxy address")
@@ -85,7 +85,7 @@ def emails_unique(ctx):
 
 @rule("PERM001", "Edit Users comes with View Users", Severity.WARNING, source=SEED003,
       explanation="'View Users' lists users and 'Edit Users' updates them; 'having both permissions "
-      "enabled is referred to as being a Full User Manager' (seed 003). Edit without view is an "
+      "enabled is referred to as being a Full User Manager' (“Managing Users and Permissions”). Edit without view is an "
       "incomplete grant that usually means a permission was forgotten.",
       example_fix="permissions: [view_users, edit_users]")
 def edit_users_needs_view(ctx):
@@ -99,7 +99,7 @@ def edit_users_needs_view(ctx):
 
 @rule("PERM002", "Assistants finishing notes are attested", Severity.ERROR, source=SEED003,
       explanation="'Finish SOAP Notes ... The user manager must complete an attestation if enabling "
-      "this permission for an assistant user type' (seed 003); assistants normally only start and "
+      "this permission for an assistant user type' (“Managing Users and Permissions”); assistants normally only start and "
       "forward notes 'unless assistant finalization is specifically allowed by a payer'. Record "
       "who attested and when.",
       example_fix="attestation: {by: clinic-director, date: 2026-03-01}")
@@ -113,7 +113,7 @@ def assistant_finish_attested(ctx):
 
 
 @rule("PERM003", "Limited admin permissions have few holders", Severity.WARNING, source=SEED003,
-      explanation="Seed 003 says 'you probably want to limit' calendar, clinic, company, billing-report "
+      explanation="“Managing Users and Permissions” says 'you probably want to limit' calendar, clinic, company, billing-report "
       "and insurance admin ('even fewer users' for company admin; 'restrict to a few people' for "
       "billing reports). Active persons holding each one, directly or through the profile `admin` "
       "flag, are counted against `policy.permission_limits` (default 2 each). The subject is the "
@@ -139,7 +139,7 @@ def limited_admin_holders(ctx):
 
 @rule("PERM004", "MIPS and virtual visits only where the clinic has them", Severity.ERROR, source=SEED003,
       explanation="The MIPS column appears 'only if the clinic is MIPS enabled' and Virtual Visits "
-      "'only if you're enabled for virtual visits' (seed 003). A profile cannot report MIPS or hold "
+      "'only if you're enabled for virtual visits' (“Managing Users and Permissions”). A profile cannot report MIPS or hold "
       "virtual visits at a default clinic with `mips: none` or `virtual_visits: false`.",
       example_fix="mips: individual   # on the office, or remove `mips: true` from the profile")
 def clinic_features_enabled(ctx):
@@ -158,7 +158,7 @@ def clinic_features_enabled(ctx):
 
 @rule("PERM005", "Therapists who finish notes have a signature", Severity.WARNING, source=SEED003,
       explanation="'Establish Provider Signatures on the therapist's profile for use in "
-      "Documentation' (seed 003): uploaded, drawn or selected. A therapist who can finish SOAP "
+      "Documentation' (“Managing Users and Permissions”): uploaded, drawn or selected. A therapist who can finish SOAP "
       "notes without a signature on file produces unsigned documentation.",
       example_fix="signature: drawn")
 def therapist_signature(ctx):

@@ -106,7 +106,7 @@ def _supervision_problem(prof, persons) -> str | None:
 
 
 @rule("GOV004", "Assistants and students are supervised; students have an end date", Severity.WARNING,
-      source="seed 003 (assistant and student user types); 45 CFR 164.308(a)(3)(ii)(A) (supervision)",
+      source="“Managing Users and Permissions (Large Organizations)” (docs/domain.md); 45 CFR 164.308(a)(3)(ii)(A) (supervision)",
       explanation="Assistants (PTA, COTA, SLPA) and students (SPT, SOT, SSLP) work under a therapist: "
       "each active assistant or student profile names a `supervisor` who is active and has an active "
       "therapist profile at the same (default) clinic. A student placement ends, so student "
@@ -156,7 +156,7 @@ def access_reviewed(ctx):
 
 
 @rule("GOV006", "Separation of duties", Severity.WARNING,
-      source="45 CFR 164.308(a)(3)-(4) (workforce security, access management); seed 002, seed 003",
+      source="45 CFR 164.308(a)(3)-(4) (workforce security, access management); “Front Office Role”, “Managing Users and Permissions” (docs/domain.md)",
       explanation="One person should not hold both halves of a conflicting pair of permissions "
       "(`policy.separation_of_duties`; default: edit_users with billing_report_admin, take_payments "
       "with enter_refunds, take_payments with enter_adjustments). Permissions are the person's "

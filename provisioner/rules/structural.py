@@ -48,11 +48,11 @@ describe("LOAD001", "The org is a folder of YAML files", E, stage="load", source
          explanation="The path given is not a folder, or holds no `*.yaml`, `*.yml` or `*.yaml.j2` "
          "file. An org is a folder of files; any number of documents per file.",
          example_fix="Run `provisioner validate orgs/riverside-health` on the folder, not a file.")
-describe("DOC001", "Every document has `kind:`", E, stage="load", source="DOMAIN.md (vocabulary)",
+describe("DOC001", "Every document has `kind:`", E, stage="load", source="docs/domain.md (vocabulary)",
          explanation="A YAML document is not a mapping or has no `kind:`, so the provisioner cannot "
          "tell which schema applies.",
          example_fix="Start the document with `kind: Person`.")
-describe("DOC002", "The kind is known", E, stage="load", source="DOMAIN.md (vocabulary)",
+describe("DOC002", "The kind is known", E, stage="load", source="docs/domain.md (vocabulary)",
          explanation="`kind:` names something other than Organization, Office, Person, Group, "
          "InsurancePlan or Waiver; a suggestion is offered for near misses.",
          example_fix="`kind: Office` rather than `kind: Ofice`.")
@@ -61,16 +61,16 @@ describe("SCHEMA001", "Documents match their schema", E, stage="load", source="s
          "(for example an account type or user type the seeds do not know). Every schema property is "
          "documented in schemas/; the message names the field and suggests near misses.",
          example_fix="`account_type: office_staff` rather than `account_type: office-staff`.")
-describe("ORG001", "Exactly one Organization per folder", E, stage="load", source="DOMAIN.md (concepts)",
+describe("ORG001", "Exactly one Organization per folder", E, stage="load", source="docs/domain.md (concepts)",
          explanation="An org folder describes one organization, which owns one master group and the "
          "policy. A folder with none, or with two, cannot be judged.",
          example_fix="Add `kind: Organization` with id, name and master_group, or move the second org "
          "into its own folder.")
-describe("ID001", "Ids are unique", E, stage="load", source="DOMAIN.md (vocabulary)",
+describe("ID001", "Ids are unique", E, stage="load", source="docs/domain.md (vocabulary)",
          explanation="Two documents of one kind, or two EMR profiles, share an id. Ids are how plans "
          "and state recognise a record across runs, so they must be unique and never reused.",
          example_fix="Rename the second profile `maria-lopez-ot`.")
-describe("REF001", "References resolve", E, stage="load", source="DOMAIN.md (vocabulary)",
+describe("REF001", "References resolve", E, stage="load", source="docs/domain.md (vocabulary)",
          explanation="A value names an office, person, insurance plan or call center that is not "
          "defined in the folder; a suggestion is offered for near misses.",
          example_fix="`offices: [eastside-rehab]` rather than `[eastside-rehb]`.")

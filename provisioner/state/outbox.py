@@ -29,7 +29,7 @@ def _operation(row) -> Operation:
 class OutboxStore:
     """Needs `self._conn` (a DB-API connection in autocommit mode), `self._meta()`,
     `self._append_audit(meta, at, actor, digest, write)`, `self._put_meta(meta)` and
-    `self._transaction()` from the backend."""
+    `self._transaction()` and `self._append_commit(meta, event, at, actor)` from the backend."""
 
     def _insert_operations(self, operations: Iterable[Operation]) -> None:
         c = self._conn
@@ -102,6 +102,7 @@ class OutboxStore:
                                        Write(row[1], None, f"deliver:{res.status}"[:20], None, after))
                     audited = True
             if audited:
+                self._append_commit(meta, "deliver", at, actor)
                 self._put_meta(meta)
 
     def target_info(self) -> dict[str, dict]:

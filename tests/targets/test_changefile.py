@@ -126,7 +126,7 @@ def test_an_invitation_is_delivered_once_the_change_file_operation_is_confirmed(
     assert cli("apply", org, "--auto-approve", "--state", state, "--today", TODAY).exit_code == 0
 
     def seen():
-        r = cli("invitations", "x", "--state", state, "--today", TODAY, "--format", "json")
+        r = cli("invitations", "testorg", "--state", state, "--today", TODAY, "--format", "json")
         assert r.exit_code == 0, r.output
         return {row["account"]: (row["status"], row["targets"]) for row in json.loads(r.output)}
 
