@@ -68,12 +68,42 @@ def state_show(address, org, state_url) -> None:
     Example:
       provisioner state show person.maria-lopez --org riverside-health
     """
+    if org is None and state_url is None:
+        org = org_holding(address)
     snap = read_state(org, state_url)
     r = snap.resources.get(address)
     if r is None:
         fail(f"no resource {address!r} in the state")
     click.echo(json.dumps({"address": r.address, "kind": r.kind, "status": r.status,
                            "attributes": r.attributes}, indent=2, ensure_ascii=False))
+
+
+def org_holding(address: str) -> str | None:
+    """With several states in `.provisioner/` and no org named, the one state that holds
+    ADDRESS (None leaves the usual choice: $PROVISIONER_STATE, or the only state)."""
+    import os
+
+    from ..state import STATE_DIR, STATE_ENV, open_state
+
+    found = sorted(Path(STATE_DIR).glob("*.db"))
+    if os.environ.get(STATE_ENV) or len(found) < 2:
+        return None
+    holders = []
+    for path in found:
+        try:
+            backend = open_state(None, f"sqlite:///{path}", create=False)
+        except StateError:
+            continue
+        try:
+            if backend.has(address):
+                holders.append(path.stem)
+        finally:
+            backend.close()
+    if len(holders) == 1:
+        return holders[0]
+    if not holders:
+        fail(f"no resource {address!r} in any state in {STATE_DIR}/ ({', '.join(p.stem for p in found)})")
+    fail(f"{address!r} is in the states of {', '.join(holders)}: name one with --org")
 
 
 @state_group.command("verify")
