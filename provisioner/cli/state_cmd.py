@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from ..plan.apply import check_state
 from ..plan.lifecycle import invitation_status
 from ..plan.resources import kind_of
 from ..state import StateError
@@ -176,6 +177,7 @@ def state_unlock(org, state_url, holder, actor) -> None:
         if holder is None:
             fail(f"the state is locked by {info.holder} (pid {info.pid} on {info.host}, since {info.since}); "
                  f"to break that lock, name it: provisioner state unlock --holder {info.holder}")
+        check_state(backend, org if org and Path(org).is_dir() else None)  # never seal a tampered state
         info = backend.break_lock(holder, resolve_actor(actor), _dt.datetime.now(_dt.timezone.utc))
         head, lineage, owner = backend.head(), backend.read().lineage, backend.stored_org()
     except StateError as exc:
