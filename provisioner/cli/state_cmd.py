@@ -147,8 +147,9 @@ def state_verify(org, state_url) -> None:
     anchored = (f"; matches its anchor {anchor_path(folder)}" if anchor and anchor.get("states")
                 else "; not checked against an anchor (pass the org folder)" if folder is None else
                 f"; no anchor at {anchor_path(folder)} yet")
-    click.echo(f"state verified: audit log intact: {rows} rows, {commits} commits, resources match the audit "
-               f"log{anchored}")
+    plural = "" if commits == 1 else "s"
+    click.echo(f"state verified: audit log intact: {rows} rows, {commits} commit{plural}, resources match the "
+               f"audit log{anchored}")
 
 
 @state_group.command("unlock")
