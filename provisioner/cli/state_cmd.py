@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from ..plan.apply import check_state
 from ..plan.lifecycle import invitation_status
 from ..plan.resources import kind_of
 from ..state import StateError
@@ -69,12 +70,42 @@ def state_show(address, org, state_url) -> None:
     Example:
       provisioner state show person.maria-lopez --org riverside-health
     """
+    if org is None and state_url is None:
+        org = org_holding(address)
     snap = read_state(org, state_url)
     r = snap.resources.get(address)
     if r is None:
         fail(f"no resource {address!r} in the state")
     click.echo(json.dumps({"address": r.address, "kind": r.kind, "status": r.status,
                            "attributes": r.attributes}, indent=2, ensure_ascii=False))
+
+
+def org_holding(address: str) -> str | None:
+    """With several states in `.provisioner/` and no org named, the one state that holds
+    ADDRESS (None leaves the usual choice: $PROVISIONER_STATE, or the only state)."""
+    import os
+
+    from ..state import STATE_DIR, STATE_ENV, open_state
+
+    found = sorted(Path(STATE_DIR).glob("*.db"))
+    if os.environ.get(STATE_ENV) or len(found) < 2:
+        return None
+    holders = []
+    for path in found:
+        try:
+            backend = open_state(None, f"sqlite:///{path}", create=False)
+        except StateError:
+            continue
+        try:
+            if backend.has(address):
+                holders.append(path.stem)
+        finally:
+            backend.close()
+    if len(holders) == 1:
+        return holders[0]
+    if not holders:
+        fail(f"no resource {address!r} in any state in {STATE_DIR}/ ({', '.join(p.stem for p in found)})")
+    fail(f"{address!r} is in the states of {', '.join(holders)}: name one with --org")
 
 
 @state_group.command("verify")
@@ -117,8 +148,9 @@ def state_verify(org, state_url) -> None:
     anchored = (f"; matches its anchor {anchor_path(folder)}" if anchor and anchor.get("states")
                 else "; not checked against an anchor (pass the org folder)" if folder is None else
                 f"; no anchor at {anchor_path(folder)} yet")
-    click.echo(f"state verified: audit log intact: {rows} rows, {commits} commits, resources match the audit "
-               f"log{anchored}")
+    plural = "" if commits == 1 else "s"
+    click.echo(f"state verified: audit log intact: {rows} rows, {commits} commit{plural}, resources match the "
+               f"audit log{anchored}")
 
 
 @state_group.command("unlock")
@@ -147,6 +179,7 @@ def state_unlock(org, state_url, holder, actor) -> None:
         if holder is None:
             fail(f"the state is locked by {info.holder} (pid {info.pid} on {info.host}, since {info.since}); "
                  f"to break that lock, name it: provisioner state unlock --holder {info.holder}")
+        check_state(backend, org if org and Path(org).is_dir() else None)  # never seal a tampered state
         info = backend.break_lock(holder, resolve_actor(actor), _dt.datetime.now(_dt.timezone.utc))
         head, lineage, owner = backend.head(), backend.read().lineage, backend.stored_org()
     except StateError as exc:

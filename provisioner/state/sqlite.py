@@ -46,6 +46,10 @@ class SQLiteBackend(OutboxStore):
         self.path = Path(path)
         self.org_id = org_id
         self.key = integrity.audit_key()
+        if not self.path.exists():  # owner-only from the start; SQLite's journal copies the mode
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.fchmod(fd, 0o600)
+            os.close(fd)
         self._conn = sqlite3.connect(str(self.path), timeout=busy_timeout, isolation_level=None,
                                      check_same_thread=False)
         self._conn.row_factory = sqlite3.Row
@@ -105,6 +109,9 @@ class SQLiteBackend(OutboxStore):
             raise StateError(f"the state serial in {self.path} is {serial!r}, not a number (the meta table was "
                              "edited): run `provisioner state verify`")
         return Snapshot(meta.get("lineage"), int(serial), resources)
+
+    def has(self, address: str) -> bool:
+        return self._conn.execute("SELECT 1 FROM resources WHERE address = ?", (address,)).fetchone() is not None
 
     # -- locking ------------------------------------------------------------------------
     def lock_info(self) -> LockInfo | None:

@@ -240,6 +240,25 @@ def locked_by(host: str, pid: int, holder: str = "alice@ops.example"):
     return setup
 
 
+def anchor_rewritten(edit):
+    def setup(tmp: Path, org: Path) -> None:
+        _apply(tmp, org)
+        path = org / ".audit" / "state-anchor.json"
+        path.write_text(edit(path.read_text()))
+    return setup
+
+
+def plan_for_other_state(tmp: Path, org: Path) -> None:
+    """A re-sealed plan whose recorded state URL points at another org's database."""
+    from provisioner.plan.planfile import seal
+
+    _apply(tmp, _other_org(tmp), name="other.db")
+    _cli("plan", org, "--state", _url(tmp), "--today", TODAY, "--out", tmp / "plan.json")
+    doc = json.loads((tmp / "plan.json").read_text())
+    doc["state"]["url"] = _url(tmp, "other.db")
+    (tmp / "plan.json").write_text(json.dumps(seal(doc)))
+
+
 def newer_schema(tmp: Path, org: Path) -> None:
     _apply(tmp, org)
     _sql(tmp, "INSERT INTO schema_version (version, description, applied_at) VALUES (99, 'future', 'x')")
@@ -342,9 +361,28 @@ CASES = [
          args=("state", "unlock", "--state", "{state}", "--holder", "alice@ops.example"), setup=locked_by(HERE, 1)),
     Case("unlock-when-not-locked", r"not locked",
          args=("state", "unlock", "--state", "{state}", "--holder", "alice@ops.example"), setup=applied()),
+    Case("unlock-on-tampered-state", r"fails verification.*person\.cy-park",
+         args=("state", "unlock", "{org}", "--state", "{state}", "--holder", "alice@ops.example"),
+         setup=lambda tmp, org: (locked_by("ci-runner-7", 4242)(tmp, org), _sql(tmp, ADMIN_INJECTED))),
     Case("unlock-foreign-stale-lock", r"alice@ops\.example.*ci-runner-7", exit=0, state_written=True,
          args=("state", "unlock", "--state", "{state}", "--holder", "alice@ops.example"),
          setup=locked_by("ci-runner-7", 4242)),
+    Case("anchor-not-json", r"state-anchor\.json:1: the state anchor is not JSON", args=VERIFY_ORG,
+         setup=anchor_rewritten(lambda text: "{ this is not json")),
+    Case("anchor-of-another-org", r"anchor .* is for org other-clinic", args=VERIFY_ORG,
+         setup=anchor_rewritten(lambda text: text.replace('"org": "lakeside-clinic"', '"org": "other-clinic"'))),
+    Case("commit-record-edited", r"commit 1 \(serial 9\)", args=VERIFY,
+         setup=applied("UPDATE commits SET serial = 9 WHERE seq = 1")),
+    Case("commit-records-deleted", r"no commit records \(deleted\)", args=VERIFY,
+         setup=applied("DELETE FROM commits")),
+    Case("plan-pointed-at-other-orgs-state", r"belongs to org other-clinic",
+         args=("apply", "{tmp}/plan.json", "--today", TODAY), setup=plan_for_other_state),
+    Case("show-damaged-attributes", r"office\.north.*not JSON",
+         args=("state", "show", "office.north", "--state", "{state}"),
+         setup=applied("UPDATE resources SET attributes = '[' WHERE address = 'office.north'")),
+    Case("invitations-damaged-serial", r"serial.*not a number",
+         args=("invitations", ORG_ID, "--state", "{state}", "--today", TODAY),
+         setup=applied("UPDATE meta SET value = 'x1' WHERE key = 'serial'")),
     # -- bad state URLs and databases ----------------------------------------------------------
     Case("state-url-not-sqlite", r"unsupported state URL", args=("state", "verify", "--state", "mysql://db/x")),
     Case("state-url-no-file", r"names no database file", args=("state", "verify", "--state", "sqlite:///")),

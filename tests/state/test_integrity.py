@@ -153,3 +153,29 @@ def test_replace_deactivate_delete_and_reactivate_all_verify(org_folder, org_doc
     _sql(state_url, "UPDATE resources SET status = 'active' WHERE address LIKE 'profile.bob-pt~%'")
     r = run("state", "verify", org_folder, "--state", state_url)
     assert r.exit_code == 1 and "profile.bob-pt~2: differs from the audit log in status (edited)" in r.output
+
+
+def test_state_show_finds_the_state_holding_the_address(org_folder, org_docs, tmp_path):
+    assert run("apply", org_folder, "--today", "2026-03-01", "--auto-approve").exit_code == 0
+    other = edit(org_docs)
+    other["org"]["id"] = "otherorg"
+    other["person/zed"] = {"kind": "Person", "id": "zed", "name": "Zed", "email": "zed@test.example",
+                           "account_type": "office_staff", "offices": ["north"]}
+    write_org(tmp_path / "other", other)
+    assert run("apply", tmp_path / "other", "--today", "2026-03-01", "--auto-approve").exit_code == 0
+    r = run("state", "show", "person.zed")
+    assert r.exit_code == 0 and json.loads(r.stdout)["attributes"]["email"] == "zed@test.example"
+    both = run("state", "show", "person.ann")
+    assert both.exit_code == 1 and "otherorg, testorg" in both.output and "--org" in both.output
+
+
+def test_a_database_made_by_the_library_is_private(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0)
+    try:
+        SQLiteBackend(tmp_path / "lib.db").close()
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "lib.db").stat().st_mode) == 0o600
