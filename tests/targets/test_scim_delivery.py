@@ -140,3 +140,22 @@ def test_a_right_taken_away_in_the_config_is_taken_away_at_the_target(scim_serve
     assert r.exit_code == 0, r.output
     ext = by_external(scim_server.users())["staff-0"][0].get(EXTENSION_URN, {})
     assert "frontOfficeRole" not in ext
+
+
+def test_delivery_results_are_audited_and_the_state_still_verifies(scim_server, tmp_path):
+    from .scimorg import cli
+
+    state = f"sqlite:///{tmp_path}/state.db"
+    org = write_org(tmp_path / "org", scim_server.base_url, staff=2)
+    assert apply(org, state, scim_server.token).exit_code == 0
+    assert apply(write_org(tmp_path / "org", scim_server.base_url, staff=2, inactive={"staff-1"}), state,
+                 scim_server.token).exit_code == 0
+    v = cli("state", "verify", org, "--state", state)
+    assert v.exit_code == 0, v.output
+    from provisioner.state import open_state
+
+    backend = open_state(None, state, create=False)
+    rows = [r for r in backend.audit() if r.action.startswith("deliver:")]
+    backend.close()
+    assert [(r.address, r.action, r.after["target"]) for r in rows][-1] == ("person.staff-1", "deliver:delivered", "idp")
+    assert len(rows) == 4
