@@ -30,6 +30,11 @@ NON_RESOURCE_ACTIONS = frozenset({"unlock"})  # audit rows that record an event,
 DELIVERY_PREFIX = "deliver:"  # a target's result for one operation (state/outbox.py): an event too
 
 
+# Commit events that write no resource row: their commit repeats the previous resources
+# digest instead of reading every row again (the replay check still reads them all).
+RESOURCELESS_EVENTS = frozenset({"deliver", "unlock"})
+
+
 def is_event(action: str) -> bool:
     return action in NON_RESOURCE_ACTIONS or action.startswith(DELIVERY_PREFIX)
 COMMIT_FIELDS = ("seq", "serial", "lineage", "org", "event", "audit_seq", "audit_hash", "resources",

@@ -252,8 +252,13 @@ class SQLiteBackend(OutboxStore):
         if last is not None and last["mac_alg"] == integrity.KEYED and not self.key:
             raise StateError(f"this state's commits are signed with {integrity.KEY_ENV}; set it to write to the "
                              "state (an unsigned commit would break the chain)")
-        count, digest = integrity.resources_digest(self._conn.execute(
-            "SELECT address, kind, status, attributes, serial FROM resources ORDER BY address"))
+        if event in integrity.RESOURCELESS_EVENTS and last is not None:  # no resource row changed
+            prior = self._conn.execute("SELECT resources, resources_digest FROM commits WHERE seq = ?",
+                                       (last["seq"],)).fetchone()
+            count, digest = prior["resources"], prior["resources_digest"]
+        else:
+            count, digest = integrity.resources_digest(self._conn.execute(
+                "SELECT address, kind, status, attributes, serial FROM resources ORDER BY address"))
         record = {"seq": (last["seq"] if last else 0) + 1, "serial": int(meta.get("serial", 0)),
                   "lineage": meta.get("lineage") or "", "org": meta.get("org") or "", "event": event,
                   "audit_seq": int(meta.get("audit_seq", 0)), "audit_hash": meta.get("audit_hash", chain.GENESIS),
