@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Mapping
 
 from ..diagnostics import Diagnostic, Origin, error, warning
+from ..rules.lifecycle import DISPOSITION_SHAPE
 from ..state.backend import Resource
 from .changes import field_diff, Action, Change
 from .resources import ACCOUNT_KINDS, is_provider, kind_of, name_of
@@ -29,12 +30,11 @@ def lifecycle_findings(changes: list[Change], desired: Mapping[str, Resource], c
             if c.address not in desired:
                 found.append(error(
                     "LIFE002", f"provider {who!r} was removed from the config; a provider is never removed: "
-                    "keep the person with `status: inactive` and a `referral_disposition` (reassign, forward "
-                    "or decline their open referrals)", subject=who))
+                    f"keep the person with `status: inactive` and {DISPOSITION_SHAPE}", subject=who))
             elif not c.after.attributes.get("referral_disposition"):
                 found.append(error(
                     "LIFE002", f"provider {who!r} is being deactivated but their open referrals have no "
-                    "disposition: add `referral_disposition: {action: reassign|forward|decline, to: PERSON}`",
+                    f"disposition: add {DISPOSITION_SHAPE}",
                     origin=origins[c.address].at("status"), subject=who))
         if c.kind == "office" and c.action is Action.CREATE:
             go_live = c.after.attributes.get("go_live")

@@ -11,6 +11,9 @@ from ..diagnostics import Severity, error, info, warning
 from .catalog import describe, rule
 
 SEED001 = "seed 001 (par8o best practices)"
+# The shape a departing provider's disposition is written in (LIFE002), shown in messages.
+DISPOSITION_SHAPE = ("`referral_disposition: {action: reassign, to: <provider>}` "
+                     "(or `{action: forward, to: <provider>}`, or `{action: decline}`)")
 
 
 describe("LIFE001", "Deactivate, never delete", None, stage="plan", source=SEED001 + "; 45 CFR 164.316(b)(2)",
@@ -60,8 +63,8 @@ def departing_provider_disposition(ctx):
             continue
         disp = p.referral_disposition
         if disp is None:
-            yield error("LIFE002", "an inactive provider must state `referral_disposition` (reassign, "
-                        "forward or decline the open referrals)", origin=p.origin.at("status"), subject=p.id)
+            yield error("LIFE002", f"an inactive provider must say what happens to their open referrals: "
+                        f"{DISPOSITION_SHAPE}", origin=p.origin.at("status"), subject=p.id)
             continue
         if disp.action in ("reassign", "forward"):
             if disp.to is None:
