@@ -141,6 +141,7 @@ class Person:
     from_template: frozenset[str]  # fields whose value the role template supplied
     referral_disposition: Disposition | None
     origin: Origin
+    previously: str | None = None  # the id before a rename: the plan moves the account (ID001)
 
     @property
     def active(self) -> bool:

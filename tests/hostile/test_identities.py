@@ -255,11 +255,7 @@ RULE_ROWS = [
          expect=r"LIFE002.*referral_disposition: \{action: reassign, to: <provider>\}", located=r"extra\.yaml:\d+"),
 ]
 
-PENDING = {"login-reused-from-deactivated-person", "login-reused-by-case-from-deactivated-person",
-           "unannounced-rename", "profile-email-reused-by-another-person", "previously-names-a-configured-person",
-           "rename-with-previously-is-a-move", "mass-change-counts-profiles-apart", "deactivation-revokes-invitation",
-           "note-to-call-center-staff"}
-CASES = [c for c in ID_ROWS + EMAIL_ROWS + NPI_ROWS + STATE_ROWS + RULE_ROWS if c.id not in PENDING]
+CASES = ID_ROWS + EMAIL_ROWS + NPI_ROWS + STATE_ROWS + RULE_ROWS
 
 
 @pytest.mark.parametrize("case", CASES, ids=ids(CASES))
