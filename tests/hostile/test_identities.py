@@ -133,6 +133,12 @@ ID_ROWS = [
     Case("insurance-plan-item-newline",
          files={"extra.yaml": provider(npi='"1245319599"').replace("[medicare]", '["medicare\\n"]')},
          expect=r"ID001.*line break", located=r"extra\.yaml:10"),
+    Case("cli-org-id-newline", args=("state", "list", "lakeside-clinic\n"),
+         expect=r"ID001.*line break"),
+    Case("cli-org-id-path-escape", args=("invitations", "../lakeside-clinic", "--today", TODAY),
+         expect=r"plain org id \(ID001\)"),
+    Case("cli-org-id-bidi", args=("state", "show", "person.ana-ruiz", "--org", "lakeside\u202eclinic"),
+         expect=r"ID001.*bidi"),
     Case("previously-newline", files={"extra.yaml": person(extra='previously: "dee\\n"\n')},
          expect=r"ID001.*line break", located=r"extra\.yaml:7"),
 ]
