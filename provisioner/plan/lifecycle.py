@@ -146,10 +146,16 @@ def call_center_notes(changes: list[Change], desired: Mapping[str, Resource],
     if not centers:
         return []
     touched: dict[str, set[str]] = {}
+    renamed = {name_of(c.moved_from): name_of(c.address) for c in changes if c.action is Action.MOVE
+               and c.kind == "person"}
+    planned = {c.address for c in changes}
     for c in changes:
         if c.kind != "membership" or c.action not in (Action.CREATE, Action.DELETE):
             continue
         person, office = name_of(c.address).split("@", 1)
+        other = renamed.get(person) or next((o for o, n in renamed.items() if n == person), None)
+        if other and f"membership.{other}@{office}" in planned:
+            continue  # a renamed provider at the same office: no change for the call center
         who = desired.get(f"person.{person}") or current.get(f"person.{person}")
         if is_provider(who) and office not in centers and f"office.{office}" in current:
             verb = "added at" if c.action is Action.CREATE else "removed from"

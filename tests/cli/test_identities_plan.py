@@ -146,5 +146,7 @@ def test_NOTE001_quiet_on_the_first_apply_and_without_provider_changes(org_folde
     assert first.exit_code == 0 and "info NOTE001" not in first.output
     plan_and_apply(org_folder, state_url, tmp_path / "p1.json")
     docs["person/eve"]["name"] = "Eve Renamed"
+    _rename(docs, "cat", "cat-lee")  # a provider renamed at the same office is no provider change
     write_org(org_folder, docs)
-    assert "info NOTE001" not in plan(org_folder, state_url).output
+    quiet = plan(org_folder, state_url)
+    assert quiet.exit_code == 0 and "will move" in quiet.output and "info NOTE001" not in quiet.output
