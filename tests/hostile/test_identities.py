@@ -246,6 +246,9 @@ RULE_ROWS = [
     Case("licence-type-absent-means-no-seats", files={"extra.yaml": person(extra="profiles:\n" + profile(
         user_type="PTA", extra="supervisor: ana-ruiz"))},
          expect=r"LIC001.*assistant", located=r"org\.yaml:\d+"),
+    Case("office-without-licenses-has-no-seats", files={"extra.yaml": "kind: Office\nid: south\nname: South\n"
+         "---\n" + person(extra="profiles:\n" + profile(user_type="PT", clinic="south"))},
+         expect=r"LIC001.*no therapist licences.*0 seats", located=r"extra\.yaml:1"),
     Case("mips-on-clerical-profile", files={"extra.yaml": person(extra="profiles:\n" + profile(extra="mips: true"))},
          expect=r"error PERM004.*clinician", located=r"extra\.yaml:13"),
     Case("mips-at-group-reporting-clinic", exit=0, files={
