@@ -118,7 +118,7 @@ def reused_emails(changes: list[Change], desired: Mapping[str, Resource], curren
             holders.setdefault((kind, normal_email(str(r.attributes["email"]))), address)
     found = []
     for c in changes:
-        if c.kind not in ACCOUNT_KINDS or c.after is None or c.action is Action.MOVE:
+        if c.kind not in ACCOUNT_KINDS or c.after is None:
             continue
         email = str(c.after.attributes.get("email") or "")
         holder = holders.get((c.kind, normal_email(email)))

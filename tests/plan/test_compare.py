@@ -164,6 +164,12 @@ def test_EMAIL001_reused_emails_fires_on_a_deactivated_holder_and_is_quiet_for_a
     moved = {"person.new": R("person.new", email="o@x.example", previously="old")}
     changes, _ = compare(moved, current)
     assert reused_emails(changes, moved, current, origins) == []
+    # a move that also takes another deactivated account's address is still refused
+    both = {**current, "person.gone": R("person.gone", "inactive", email="g@x.example")}
+    grab = {"person.new": R("person.new", email="g@x.example", previously="old")}
+    changes, _ = compare(grab, both)
+    (err,) = reused_emails(changes, grab, both, origins)
+    assert "person.gone" in err.message
 
 
 def test_mass_change_counts_people_and_profiles_apart():
