@@ -18,6 +18,8 @@ import pytest
 from .corpus import MINIMAL, Case, check, ids, write_files
 
 TODAY = "2026-11-23"
+ORG_YAML = (MINIMAL / "org.yaml").read_text()
+PEOPLE_YAML = (MINIMAL / "people.yaml").read_text()
 PLAN = ("plan", "{org}", "--state", "{state}", "--today", TODAY)
 VALIDATE = ("validate", "{org}", "--today", TODAY)
 
@@ -92,7 +94,7 @@ ID_ROWS = [
     Case("person-id-homoglyph", files={"extra.yaml": person(id='"hug\\u043e-lam"')},
          expect=r"ID001.*CYRILLIC", located=r"extra\.yaml:2"),
     Case("org-id-newline-never-names-a-state-file", args=("plan", "{org}", "--today", TODAY),
-         files={"org.yaml": open(Path(__file__).parent.parent / "fixtures/minimal/org.yaml").read()
+         files={"org.yaml": ORG_YAML
                 .replace("id: lakeside-clinic", 'id: "lakeside-clinic\\n"')},
          expect=r"ID001.*line break", located=r"org\.yaml:2"),
     Case("office-id-newline", files={"extra.yaml": 'kind: Office\nid: "south\\n"\nname: South\n'},
@@ -204,8 +206,8 @@ STATE_ROWS = [
          files={"extra.yaml": person(id="dee-lam-khan")},
          expect=r"EMAIL001.*previously: dee-lam", located=r"extra\.yaml:4"),
     Case("profile-email-reused-by-another-person", setup=applied({}), args=PLAN,
-         files={"people.yaml": open(Path(__file__).parent.parent / "fixtures/minimal/people.yaml").read()
-                .split("profiles:")[0] + open(Path(__file__).parent.parent / "fixtures/minimal/people.yaml").read()
+         files={"people.yaml": PEOPLE_YAML
+                .split("profiles:")[0] + PEOPLE_YAML
                 .split("signature: drawn\n")[1],
                 "extra.yaml": person(extra="profiles:\n" + profile(email="ana.ruiz@lakeside.example"))},
          expect=r"EMAIL001.*deactivated.*profile\.ana-ruiz-pt", located=r"extra\.yaml:10"),
@@ -252,9 +254,9 @@ RULE_ROWS = [
     Case("mips-on-clerical-profile", files={"extra.yaml": person(extra="profiles:\n" + profile(extra="mips: true"))},
          expect=r"error PERM004.*clinician", located=r"extra\.yaml:13"),
     Case("mips-at-group-reporting-clinic", exit=0, files={
-        "org.yaml": open(Path(__file__).parent.parent / "fixtures/minimal/org.yaml").read()
+        "org.yaml": ORG_YAML
         .replace("mips: individual", "mips: group"),
-        "people.yaml": open(Path(__file__).parent.parent / "fixtures/minimal/people.yaml").read()
+        "people.yaml": PEOPLE_YAML
         .replace("    signature: drawn", "    signature: drawn\n    mips: true")},
          expect=r"warning PERM004.*group", located=r"people\.yaml:20"),
     Case("view-users-with-billing-reports", exit=0, files={"extra.yaml": person(extra=(
@@ -262,7 +264,7 @@ RULE_ROWS = [
         "profiles:\n" + profile(extra="permissions: [view_users, billing_report_admin]")))},
          expect=r"warning GOV006.*view_users", located=r"extra\.yaml:\d+"),
     Case("no-client-admin", exit=0, expect=r"warning GOV008", located=r"org\.yaml:1", files={
-        "people.yaml": open(Path(__file__).parent.parent / "fixtures/minimal/people.yaml").read()
+        "people.yaml": PEOPLE_YAML
         .replace("template: call-center-manager", "template: call-center-staff")}),
     Case("disposition-message-shape", files={"extra.yaml": provider(extra="status: inactive\n")},
          expect=r"LIFE002.*referral_disposition: \{action: reassign, to: <provider>\}", located=r"extra\.yaml:\d+"),
