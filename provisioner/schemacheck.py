@@ -98,12 +98,17 @@ def did_you_mean(word: object, choices: Iterable[object]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def _printable(text: str) -> str:
+    """`text` with line breaks, invisible and control characters escaped (`\\n`, `\\u200b`)."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 def subject_of(data: dict) -> str | None:
     kind, ident = data.get("kind"), data.get("id")
     if isinstance(ident, str):
-        return ident
+        return _printable(ident)
     if kind == "Waiver" and isinstance(data.get("rule"), str):
-        return f"waiver {data.get('rule')} {data.get('subject')}"
+        return _printable(f"waiver {data.get('rule')} {data.get('subject')}")
     return None
 
 
@@ -207,7 +212,7 @@ def _spoofed(err, where: str) -> tuple[str, str] | None:
     whitespace, a line break, an invisible or bidi character, or a look-alike letter."""
     if err.validator != "pattern" or not isinstance(err.instance, str):
         return None
-    is_id = err.validator_value.startswith(("^[a-z0-9]", "^([a-z0-9]"))
+    is_id = err.validator_value.startswith(("^[a-z0-9]", "^([a-z0-9]", "^[a-z][a-z_]")) or where == "subject"
     if not (is_id or _is_email_field(where)):
         return None
     email = _is_email_field(where) or (is_id and "@" in err.instance)

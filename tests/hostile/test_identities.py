@@ -89,8 +89,8 @@ ID_ROWS = [
          expect=r"ID001.*space", located=r"extra\.yaml:2"),
     Case("person-id-zero-width", files={"extra.yaml": person(id='"hugo\\u200blam"')},
          expect=r"ID001.*(invisible|ZERO WIDTH)", located=r"extra\.yaml:2"),
-    Case("person-id-bidi", files={"extra.yaml": person(id='"hugo\\u202elam"')},
-         expect=r"ID001.*bidi", located=r"extra\.yaml:2"),
+    Case("person-id-bidi", files={"extra.yaml": person(id='"hugo\\u202elam"')},  # never echoed raw
+         expect=r"^(?!.*\u202e).*ID001.*bidi", located=r"extra\.yaml:2"),
     Case("person-id-homoglyph", files={"extra.yaml": person(id='"hug\\u043e-lam"')},
          expect=r"ID001.*CYRILLIC", located=r"extra\.yaml:2"),
     Case("org-id-newline-never-names-a-state-file", args=("plan", "{org}", "--today", TODAY),
@@ -141,6 +141,10 @@ ID_ROWS = [
          expect=r"plain org id \(ID001\)"),
     Case("cli-org-id-bidi", args=("state", "show", "person.ana-ruiz", "--org", "lakeside\u202eclinic"),
          expect=r"ID001.*bidi"),
+    Case("waiver-subject-newline", files={"extra.yaml": (
+        'kind: Waiver\nrule: LIC003\nsubject: "north/therapist\\n"\njustification: held\n'
+        'approved_by: cmo@lakeside.example\nexpires: 2027-01-01\n')},
+         expect=r"ID001.*line break", located=r"extra\.yaml:3"),
     Case("previously-newline", files={"extra.yaml": person(extra='previously: "dee\\n"\n')},
          expect=r"ID001.*line break", located=r"extra\.yaml:7"),
 ]
@@ -156,7 +160,7 @@ EMAIL_ROWS = [
     Case("login-zero-width-clone", files={"extra.yaml": person(email='"ana.ruiz\\u200d@lakeside.example"')},
          expect=r"EMAIL001.*(invisible|ZERO WIDTH)", located=r"extra\.yaml:4"),
     Case("login-bidi-override", files={"extra.yaml": person(email='"dee.lam@\\u202eelpmaxe.edisekal"')},
-         expect=r"EMAIL001.*bidi", located=r"extra\.yaml:4"),
+         expect=r"^(?!.*\u202e).*EMAIL001.*bidi", located=r"extra\.yaml:4"),
     Case("login-no-break-space", files={"extra.yaml": person(email='"dee\\u00a0lam@lakeside.example"')},
          expect=r"EMAIL001.*(space|NO-BREAK)", located=r"extra\.yaml:4"),
     Case("profile-email-newline",
