@@ -26,7 +26,7 @@ class Policy:
     admin_review_period_days: int = 90  # GOV005, admins
     permission_limits: Mapping[str, int] = field(default_factory=dict)  # PERM003
     separation_of_duties: tuple[tuple[str, str], ...] = (
-        ("edit_users", "billing_report_admin"),
+        ("user_management", "billing_report_admin"),  # view_users or edit_users
         ("take_payments", "enter_refunds"),
         ("take_payments", "enter_adjustments"),
     )  # GOV006
@@ -141,6 +141,7 @@ class Person:
     from_template: frozenset[str]  # fields whose value the role template supplied
     referral_disposition: Disposition | None
     origin: Origin
+    previously: str | None = None  # the id before a rename: the plan moves the account (ID001)
 
     @property
     def active(self) -> bool:

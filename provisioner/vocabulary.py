@@ -45,6 +45,8 @@ LICENSE_TYPES = COUNTED_LICENSE_TYPES + ("clerical",)
 # “Managing Users and Permissions”: EMR permissions.
 PATIENT_PERMISSIONS = ("view_patients", "edit_patients", "edit_patient_transactions")
 USER_MANAGER_PERMISSIONS = ("view_users", "edit_users")
+# GOV006: held with either of them ("View Users ... can create new user profiles", “Managing Users and Permissions”).
+USER_MANAGEMENT = "user_management"
 NOTE_PERMISSIONS = ("start_soap_notes", "forward_soap_notes", "finish_soap_notes")
 # "You probably want to limit" (PERM003); the profile's `admin` flag grants all of them.
 LIMITED_ADMIN_PERMISSIONS = (

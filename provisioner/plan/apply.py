@@ -45,10 +45,12 @@ def writes_for(document: dict, today: dt.date) -> list[Write]:
         if action == "replace" and not c.get("replaces"):
             old = _resource(address, c["before"])
             archive = f"{address}~{new_serial}"
-            gone = retired(Resource(archive, old.kind, old.attributes, old.status))
+            gone = retired(Resource(archive, old.kind, old.attributes, old.status), c.get("retired_email"))
             out.append(Write(address, after, action, c["before"], resource_dict(after)))
             out.append(Write(archive, gone, "deactivate", c["before"], resource_dict(gone)))
             continue
+        if action == "move":  # re-addressed (ID001): the old address goes, both rows audited as a move
+            out.append(Write(c["moved_from"], None, action, c["before"], {"moved_to": address}))
         out.append(Write(address, None if action == "delete" else after, action, c["before"],
                          resource_dict(after)))
     return out

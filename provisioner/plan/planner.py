@@ -20,7 +20,10 @@ from ..state.backend import Snapshot, StateBackend
 from ..targets.owed import specs_for, summary as target_summary
 from .changes import ACTION_ORDER, Action, Change
 from .compare import compare
-from .lifecycle import MASS_CHANGE_CODE, invitation_changes, lifecycle_findings, mass_change, order
+from .lifecycle import (
+    MASS_CHANGE_CODE, call_center_notes, invitation_changes, lifecycle_findings, mass_change, order,
+    reused_emails,
+)
 from .planfile import FORMAT_VERSION, config_digest, seal
 from .resources import desired_resources, kind_of
 
@@ -81,6 +84,8 @@ def plan_changes(validation: Validation, snapshot: Snapshot, today: dt.date, *, 
     changes, noops = compare(desired, current)
     findings = lifecycle_findings(changes, desired, current, origins, today)
     findings += mass_change(changes, current, org.policy.mass_change_limit, allow_mass_change)
+    findings += reused_emails(changes, desired, current, origins)
+    findings += call_center_notes(changes, desired, current, origins)
     findings += new_offices_without_people(changes, validation.diagnostics)
     invitations = invitation_changes(changes, current, desired, today, resend_expired)
     touched = {c.address for c in invitations}

@@ -52,10 +52,11 @@ def front_office_no_clinical(ctx):
         if p.front_office is None or _is_clinician(p):
             continue
         for prof in ctx.access[p.id].profiles:
-            for perm in prof.permissions:
-                if perm.name in CLINICIAN_ONLY_PERMISSIONS:
-                    yield error("FO002", f"front-office-only account holds clinician-only permission "
-                                f"{perm.name!r}", origin=perm.origin, subject=f"{p.id}/{prof.profile_id}")
+            held = [perm for perm in prof.permissions if perm.name in CLINICIAN_ONLY_PERMISSIONS]
+            if held:  # one finding per profile, naming every clinician-only permission
+                names = ", ".join(dict.fromkeys(perm.name for perm in held))
+                yield error("FO002", f"front-office-only account holds clinician-only permission(s) {names}",
+                            origin=held[0].origin, subject=f"{p.id}/{prof.profile_id}")
 
 
 describe("FO003", "Effective front-office permissions are documented", None, stage="report", source=SEED002,

@@ -23,15 +23,18 @@ def _seats_origin(office, license_type: str):
       "license for that user type ... the license must be present in the user's default clinic' "
       "(“Managing Users and Permissions”). Per office and licence type (therapist, assistant, student), active profiles whose "
       "default clinic it is never exceed the seats bought, unless `unlimited`; clerical users are "
-      "not charged and never counted.",
+      "not charged and never counted. A licence type absent from `licenses:` (or an office with no "
+      "`licenses:` at all) has 0 seats of it.",
       example_fix="licenses: {therapist: 7, assistant: 3}   # buy a seat, or move a default clinic")
 def seats_not_exceeded(ctx):
     for pool in ctx.pools.values():
         if pool.over:
             office = ctx.org.offices[pool.office]
             origin, key = _seats_origin(office, pool.license_type)
+            seats = (f"{pool.seats} {pool.license_type} licence(s)" if pool.license_type in office.licenses else
+                     f"no {pool.license_type} licences (a type absent from `licenses:` has 0 seats)")
             yield error("LIC001", f"{pool.used} active {pool.license_type} users have this default clinic "
-                        f"but it has {pool.seats} {pool.license_type} licence(s): {', '.join(pool.users)}",
+                        f"but it has {seats}: {', '.join(pool.users)}",
                         origin=origin, subject=f"{office.id}/{pool.license_type}", key=key)
 
 

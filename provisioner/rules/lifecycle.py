@@ -11,6 +11,9 @@ from ..diagnostics import Severity, error, info, warning
 from .catalog import describe, rule
 
 SEED001 = "“Client Admin best practices” (docs/domain.md)"
+# The shape a departing provider's disposition is written in (LIFE002), shown in messages.
+DISPOSITION_SHAPE = ("`referral_disposition: {action: reassign, to: <provider>}` "
+                     "(or `{action: forward, to: <provider>}`, or `{action: decline}`)")
 
 
 describe("LIFE001", "Deactivate, never delete", None, stage="plan", source=SEED001 + "; 45 CFR 164.316(b)(2)",
@@ -33,13 +36,18 @@ describe("LIFE006", "Removing an office leaves no provider without one", Severit
 describe("LIFE007", "Invitations expire after 2 days", None, stage="plan", source=SEED001,
          explanation="'Temporary passwords expire in 2 days, and can only be reset by par8o support "
          "staff' (“Client Admin best practices”). A new account starts as an invitation; the plan and state record when it "
-         "was sent, report invitations that expired unconfirmed, and can re-send them.",
+         "was sent, report invitations that expired unconfirmed, and can re-send them. A deactivated "
+         "account's pending invitation is revoked in the same plan (shown as its own change), so "
+         "`state list` and `invitations` agree that it is revoked.",
          example_fix="provisioner plan orgs/riverside-health --resend-expired --out plans/resend.json")
 describe("MASS001", "Mass-change guard", Severity.ERROR, stage="plan",
          source="docs/domain.md (plan semantics); 45 CFR 164.308(a)(1)(ii)(B) (risk management)",
          explanation="A plan that deactivates or removes more than `policy.mass_change_limit` of the "
          "active accounts (default 25%) is refused: a deleted folder or a bad merge must not lock a "
-         "health system out of its referrals. A deliberate large change is applied with "
+         "health system out of its referrals. Accounts are counted per kind: referral-platform "
+         "accounts (people) and EMR profiles each against their own active count in the applied "
+         "state, so a change that keeps the people but strips a third of the EMR profiles is refused "
+         "too (one finding per kind). A deliberate large change is applied with "
          "`--allow-mass-change`.",
          example_fix="provisioner plan orgs/riverside-health --allow-mass-change --out plans/reorg.json")
 
@@ -60,8 +68,8 @@ def departing_provider_disposition(ctx):
             continue
         disp = p.referral_disposition
         if disp is None:
-            yield error("LIFE002", "an inactive provider must state `referral_disposition` (reassign, "
-                        "forward or decline the open referrals)", origin=p.origin.at("status"), subject=p.id)
+            yield error("LIFE002", f"an inactive provider must say what happens to their open referrals: "
+                        f"{DISPOSITION_SHAPE}", origin=p.origin.at("status"), subject=p.id)
             continue
         if disp.action in ("reassign", "forward"):
             if disp.to is None:
@@ -193,3 +201,13 @@ def shared_specialty_group(ctx):
         if len(ids) >= 2 and (office_id, specialty) not in grouped and office is not None:
             yield info("GRP003", f"{len(ids)} {specialty} providers ({', '.join(ids)}) and no group for them",
                        origin=office.origin.at("id"), subject=office_id)
+
+
+describe("NOTE001", "Tell the call center about provider changes", Severity.INFO, stage="plan", source=SEED001,
+         explanation="'If your organization is supported by a call center, communicate provider changes "
+         "to the call center's managing staff as soon as possible' (“Client Admin best practices”). A call center (an office "
+         "with `call_center: true`) serves the organization's other offices; a plan that adds, removes "
+         "or moves a provider at one of them lists, per call center, the provider changes and its "
+         "managing staff: active people designated to it (`call_center:`) with an admin right, else "
+         "everyone designated to it.",
+         example_fix="Send the listed call-center managers the plan's provider changes before applying it.")

@@ -35,6 +35,12 @@ DELIVERY_PREFIX = "deliver:"  # a target's result for one operation (state/outbo
 RESOURCELESS_EVENTS = frozenset({"deliver", "unlock"})
 
 
+def removes(action: str, after: str) -> bool:
+    """Whether an audit row removed its address: a delete, or the old address of a move
+    (ID001: its row's after is `{"moved_to": NEW}`)."""
+    return action == "delete" or (action == "move" and after.startswith('{"moved_to":'))
+
+
 def is_event(action: str) -> bool:
     return action in NON_RESOURCE_ACTIONS or action.startswith(DELIVERY_PREFIX)
 COMMIT_FIELDS = ("seq", "serial", "lineage", "org", "event", "audit_seq", "audit_hash", "resources",
@@ -173,7 +179,7 @@ def replay(audit_rows: Iterable[Sequence], commits: list[dict]) -> dict[str, tup
         while b < len(bounds) and bounds[b][0] < seq:
             b += 1
         serial = bounds[b][1] if b < len(bounds) and seq > first else None
-        expected[address] = ("null", None) if action == "delete" else (after, serial)
+        expected[address] = ("null", None) if removes(action, after) else (after, serial)
     return {a: v for a, v in expected.items() if v[0] != "null"}
 
 
