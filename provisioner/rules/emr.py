@@ -93,7 +93,7 @@ def emails_unique(ctx):
 
 
 @rule("EMAIL002", "E-mail addresses use one script", Severity.WARNING, source="Unicode TR #39 (mixed-script "
-      "confusables); DOMAIN.md EMAIL001",
+      "confusables); docs/domain.md (EMAIL001)",
       explanation="An address whose letters mix scripts (a Cyrillic `а` among Latin letters) looks "
       "like another address but is a different login: the classic way to slip a look-alike account "
       "past a reviewer. Each login and profile e-mail whose letters come from more than one script "
