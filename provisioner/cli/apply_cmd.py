@@ -3,6 +3,7 @@ confirm and apply it."""
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from contextlib import nullcontext
 from pathlib import Path
@@ -13,7 +14,9 @@ from ..plan import DEFAULT_LOCK_TIMEOUT, apply_document, read_plan
 from ..plan.apply import check_config, state_for_plan
 from ..state import StateError
 from ..state.actor import resolve_actor
+from ..state.sqlite import write_failed
 from .common import fail, open_backend, state_option, today_option
+from .edges import exit_code
 from .plan_cmd import plan_or_fail, render_plan
 
 PROGRESS_THRESHOLD = 20
@@ -87,11 +90,40 @@ def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, o
             step = (lambda i: bar.update(1)) if bar is not None else None
             snapshot = apply_document(document, backend, actor=who, org_dir=folder, today=today,
                                       lock_timeout=lock_timeout, progress=step, rederive=not fresh)
+        _complete(document, snapshot.serial)
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: say whether the plan was committed
+        _interrupted(document, backend, exc)
     except StateError as exc:
         fail(str(exc))
+    except sqlite3.Error as exc:
+        fail(str(write_failed(exc, getattr(backend, "path", "the state"))))
     finally:
         backend.close()
+
+
+def _complete(document: dict, serial: int, note: str = "") -> None:
     s = document["summary"]
     click.echo(f"Apply complete! {s['create']} created, {s['update']} updated, {s['replace']} replaced, "
                f"{s['deactivate']} deactivated, {s['reactivate']} reactivated, {s['delete']} deleted. "
-               f"State serial {snapshot.serial}.")
+               f"State serial {serial}.{note}")
+
+
+def _interrupted(document: dict, backend, interrupt: KeyboardInterrupt) -> None:
+    """The state decides, not the moment of the signal: the plan was committed exactly when
+    the serial moved past the one it was planned against (the lock keeps others out)."""
+    planned = document["state"]["serial"]
+    try:
+        backend.rollback_open()
+        serial = backend.read().serial
+    except Exception:  # noqa: BLE001 - the state cannot be read: say so rather than guess
+        serial = None
+    if serial is not None and serial > planned:
+        try:
+            _complete(document, serial, " (Interrupted after the commit: the plan was applied.)")
+        except KeyboardInterrupt:
+            pass
+        click.echo(f"note: interrupted, but the plan was applied (state serial {serial})", err=True)
+        raise SystemExit(0)
+    state = f"state serial {serial}" if serial is not None else "run `provisioner state list` to check"
+    click.echo(f"\nerror: interrupted before the commit: nothing was applied ({state}); apply again", err=True)
+    raise SystemExit(exit_code(interrupt))
