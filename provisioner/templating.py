@@ -25,6 +25,9 @@ from .diagnostics import Diagnostic, Severity
 from .textlines import Mover, split_lines
 
 _BIG_WIDTH = re.compile(r"\d{6,}")
+# Filters and string methods whose integer arguments are widths or counts of what they make.
+_SIZED = frozenset({"center", "indent", "wordwrap", "truncate", "ljust", "rjust", "zfill", "expandtabs",
+                    "slice", "batch", "lipsum"})
 
 
 class TooMuch(Exception):
@@ -59,14 +62,14 @@ def _steps(iterable):
         yield item
 
 
-def _check_arguments(args, kwargs, owner=None) -> None:
-    for a in (*args, *kwargs.values(), owner):
+def _check_arguments(name: str, args, kwargs, owner=None) -> None:
+    for a in (*args, *kwargs.values()) if name in _SIZED else ():
         if isinstance(a, int) and not isinstance(a, bool) and abs(a) > limits.MAX_TEMPLATE_ARGUMENT:
             raise TooMuch(f"an argument of {a if abs(a) < 10**12 else 'more than 10**12'} "
                           f"(at most {limits.MAX_TEMPLATE_ARGUMENT:,})")
-        if isinstance(a, str) and "%" in a or isinstance(a, str) and "{" in a:
-            if _BIG_WIDTH.search(a):
-                raise TooMuch("a format with a width of a million characters or more")
+    for a in (*args, *kwargs.values(), owner):
+        if isinstance(a, str) and ("%" in a or "{" in a) and _BIG_WIDTH.search(a):
+            raise TooMuch("a format with a width of a million characters or more")
 
 
 def _check_replace(value, old, new) -> None:
@@ -79,9 +82,10 @@ def _check_replace(value, old, new) -> None:
 def _guarded_filter(name, func):
     @functools.wraps(func)
     def guarded(*args, **kwargs):
-        _check_arguments(args, kwargs)
         plain = [a for a in args if not isinstance(a, (nodes.EvalContext, jinja2.runtime.Context,
                                                          jinja2.Environment))]
+        # the value filtered may be any size (an NPI is a big number); its arguments may not
+        _check_arguments(name, plain[1:], kwargs, plain[0] if plain and isinstance(plain[0], str) else None)
         if name == "replace" and len(plain) >= 3:
             _check_replace(*plain[:3])
         return _value(func(*args, **kwargs))
@@ -124,13 +128,13 @@ class _Environment(SandboxedEnvironment):
             if len(counts) == 2 and left.bit_length() + right.bit_length() > limits.MAX_TEMPLATE_POWER_BITS:
                 raise TooMuch(f"a product too large to compute (over {limits.MAX_TEMPLATE_POWER_BITS} bits)")
         elif operator == "%" and isinstance(left, str):
-            _check_arguments((left,), {})
+            _check_arguments("%", (left,), {})
         return _value(super().call_binop(context, operator, left, right))
 
     def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 (Jinja's own signature)
         target = getattr(__obj, "__wrapped__", __obj)
         owner = getattr(target, "__self__", None)
-        _check_arguments(args, kwargs, owner if isinstance(owner, str) else None)
+        _check_arguments(getattr(target, "__name__", ""), args, kwargs, owner if isinstance(owner, str) else None)
         if getattr(target, "__name__", "") == "replace" and isinstance(owner, str) and len(args) >= 2:
             _check_replace(owner, args[0], args[1])
         return _value(super().call(__context, __obj, *args, **kwargs))

@@ -15,6 +15,7 @@ from provisioner.cli import main
 from provisioner.limits import MAX_ECHO_WIDTH, MAX_FILE_BYTES
 
 from .corpus import Case, check, ids
+from .inprocess import check_here
 from .test_yaml import PERSON, person
 
 CANARY = "hunter2-canary"
@@ -116,12 +117,17 @@ CASES = [
 ]
 
 
+# Rows that could crash or hang the interpreter if their bound regressed run in a fresh
+# process; the rest run in this one (same checks, a fraction of the time).
+PROCESS = {'link-proc-environ', 'link-dev-zero', 'link-proc-self-fd', 'fifo', 'fifo-template', 'fifo-via-link', 'fifo-plan-config-digest', 'link-etc-passwd'}
+
+
 @pytest.mark.parametrize("case", CASES, ids=ids(CASES))
-def test_hostile_filesystem(case, tmp_path):
-    got = check(case, tmp_path)
+def test_hostile_filesystem(case, tmp_path, monkeypatch):
+    output = check(case, tmp_path).output if case.id in PROCESS else check_here(case, tmp_path, monkeypatch)
     for secret in FORBIDDEN:
-        assert secret not in got.output, f"{case.id}: content from outside the org folder was printed"
-    for line in got.output.splitlines():
+        assert secret not in output, f"{case.id}: content from outside the org folder was printed"
+    for line in output.splitlines():
         if " | " in line:  # an echoed source line
             assert len(line) <= MAX_ECHO_WIDTH + 20, f"{case.id}: echoed a {len(line)}-character line"
 

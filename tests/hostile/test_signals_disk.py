@@ -140,12 +140,17 @@ def test_signal_while_waiting_for_the_lock(tmp_path, signum, code):
     before = (tmp_path / "state.db").read_bytes()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROVISIONER_")}
     proc = subprocess.Popen([sys.executable, "-m", "provisioner", "apply", "org", "--auto-approve", "--state", url,
-                             "--today", TODAY, "--lock-timeout", "60"], cwd=tmp_path, env=env,
+                             "--today", TODAY, "--lock-timeout", "60"], cwd=tmp_path, env={**env, "PYTHONUNBUFFERED": "1"},
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    time.sleep(1.5)
+    seen = b""
+    while b"Plan:" not in seen:  # the plan is shown: the apply is about to wait for the lock
+        line = proc.stdout.readline()
+        assert line, seen.decode()
+        seen += line
+    time.sleep(0.5)
     proc.send_signal(signum)
     out, _ = proc.communicate(timeout=10)
-    output = out.decode()
+    output = seen.decode() + out.decode()
     assert proc.returncode == code, output[-2000:]
     assert "interrupted" in output and "nothing was applied" in output, output[-2000:]
     assert not TRACEBACK.search(output) and "Aborted!" not in output

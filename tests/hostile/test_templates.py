@@ -8,6 +8,7 @@ import pytest
 from provisioner.pipeline import validate
 
 from .corpus import Case, check, ids
+from .inprocess import check_here
 
 HEAVY = r"TPL003"
 
@@ -88,10 +89,15 @@ CASES = [
 ]
 
 
+# Rows that could crash or hang the interpreter if their bound regressed run in a fresh
+# process; the rest run in this one (same checks, a fraction of the time).
+PROCESS = {'nested-range-loops', 'nested-loops-over-list', 'huge-power', 'huge-power-negative', 'string-repetition', 'string-repetition-left', 'list-repetition', 'doubling-concat', 'doubling-plus', 'doubling-join', 'center-filter', 'center-method', 'format-width', 'str-format-width', 'indent-filter', 'replace-blowup', 'output-flood', 'wordwrap-width', 'macro-recursion', 'recursive-loop', 'deep-nesting-rendered'}
+
+
 @pytest.mark.parametrize("case", CASES, ids=ids(CASES))
-def test_hostile_template(case, tmp_path):
-    got = check(case, tmp_path)
-    assert "root:x:0" not in got.output
+def test_hostile_template(case, tmp_path, monkeypatch):
+    output = check(case, tmp_path).output if case.id in PROCESS else check_here(case, tmp_path, monkeypatch)
+    assert "root:x:0" not in output
 
 
 def test_rendered_findings_echo_the_template_line(org_dir):
@@ -108,3 +114,11 @@ def test_a_loop_within_the_budget_renders(org_dir):
     result = validate(org_dir)
     assert result.ok, result.diagnostics[:3]
     assert len(result.org.insurance_plans) == 301
+
+
+def test_big_numbers_as_values_are_not_work(org_dir):
+    (org_dir / "t.yaml.j2").write_text("kind: InsurancePlan\nid: p-{{ 1234567893|string }}\n"
+                                       "name: {{ '%s'|format(1234567893) }} {{ (3 * 'ab')|upper }}\n")
+    result = validate(org_dir)
+    assert result.ok, result.diagnostics[:3]
+    assert result.org.insurance_plans["p-1234567893"].name == "1234567893 ABABAB"
