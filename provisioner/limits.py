@@ -32,12 +32,44 @@ COMPOSE_SAFE_NESTING = 1000
 _BLOCK_PREFIX = re.compile(r"^(?:[ \t?:-]|[&!][^ \t\r\n]*)*", re.M)
 
 
+_TOKEN = re.compile(r"""[\[\]{}]|"(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|#[^\n]*|["']""")
+_STARTS = frozenset(" \t\r\n[{,:?-")
+
+
+def flow_upper_bound(text: str) -> int:
+    """An upper bound on the nesting of flow collections (`[`, `{`). Brackets inside quoted
+    scalars and comments do not count; from the first place where quoting is not plain
+    (a quote left open, a bracket or `#` inside quotes) every opening bracket counts and no
+    closing one does, so the bound never falls below the real depth."""
+    opens = text.count("[") + text.count("{")
+    if opens <= COMPOSE_SAFE_NESTING:
+        return opens
+    depth = best = pos = 0
+    search = _TOKEN.search
+    while (m := search(text, pos)) is not None:
+        token, start = m.group(), m.start()
+        pos = m.end()
+        at_start = start == 0 or text[start - 1] in _STARTS
+        if token in "[{":
+            depth += 1
+            best = max(best, depth)
+        elif token in "]}":
+            depth = max(depth - 1, 0)
+        elif not at_start:  # `O'Brien`, `a#b`: a quote or hash inside plain text starts nothing
+            pos = start + 1
+        elif token[0] == "#":
+            continue
+        elif len(token) == 1 or any(c in token for c in "[]{}#"):  # quoting we do not follow
+            return best + text.count("[", start) + text.count("{", start)
+    return best
+
+
 def nesting_upper_bound(text: str) -> int:
-    """An upper bound on the YAML nesting depth of `text`, without parsing it: every flow
-    collection opens with `[` or `{`, and every block collection starts further right than
-    its parent (or, once per level, at the same column), within a line's leading
-    indentation and indicators."""
-    flow = text.count("[") + text.count("{")
+    """An upper bound on the YAML nesting depth of `text`, without parsing it: flow
+    collections as `flow_upper_bound` counts them, and every block collection starts
+    further right than its parent (or, once per level, at the same column), within a
+    line's leading indentation and indicators."""
+    flow = flow_upper_bound(text)
     if flow > COMPOSE_SAFE_NESTING:
         return flow
     block = max((m.end() - m.start() for m in _BLOCK_PREFIX.finditer(text)), default=0)

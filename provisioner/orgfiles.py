@@ -106,7 +106,7 @@ def walk(root: Path) -> tuple[list[Path], list[Path], list[Diagnostic]]:
                                       "an org folder holds plain files only")
                     (templates if entry.name.endswith(TEMPLATE_SUFFIXES) else plain).append(path)
             except Refused as exc:  # a refused link that names no YAML file or folder is never read
-                if _wanted(entry.name) or os.path.isdir(path):
+                if _wanted(entry.name) or os.path.isdir(path) or "." not in entry.name:
                     problems.append(refusal(path, str(exc)))
             except OSError as exc:
                 problems.append(refusal(path, _os_reason(exc)))

@@ -150,8 +150,14 @@ class _Builder:
 
     def _mark(self, node: Node, key_node: Node | None) -> Mark:
         sm = node.start_mark
-        raw = self._text(node.value) if isinstance(node, ScalarNode) else None
-        plain = isinstance(node, ScalarNode) and not node.style  # None (Python) or '' (libyaml)
+        scalar = isinstance(node, ScalarNode)
+        raw = (node.value if self.restore is None else node.value.translate(self.restore)) if scalar else None
+        plain = scalar and not node.style  # None (Python) or '' (libyaml)
+        if self.lines.table is None:  # the common case, without a call per position
+            if key_node is None:
+                return Mark(sm.line + 1, sm.column + 1, None, None, raw, plain)
+            km = key_node.start_mark
+            return Mark(sm.line + 1, sm.column + 1, km.line + 1, km.column + 1, raw, plain)
         line, column = self.lines(sm.line, sm.column)
         if key_node is not None:
             km = key_node.start_mark

@@ -150,3 +150,25 @@ def test_line_separators_do_not_shift_marks():
     docs, _ = parse('a: "x\u2028y"\nb: 1\n', "f.yaml")
     assert docs[0].data["a"] == "x\u2028y"
     assert docs[0].marks[("b",)][:2] == (2, 4)
+
+
+@pytest.mark.parametrize("tail", [
+    "y: [O'a, [[[[b]]]]]\n", 'y: ["x]]", [[c]]]\n', "y: ['it''s ]', [[d]]]\n", "y: [a #c]]]\n  , [[e]]]\n",
+    'y: "multi\n  ]]]] line"\nz: [[[f]]]\n', "y: a[b\nz: [[g]]\n", "y: x]]]]\nz: [[[h]]]\n",
+    "y: [a#b, [[[i]]]]\n", "y: ['a\n  ]]]] b', [[[j]]]]\n",
+])
+def test_flow_bound_is_never_below_the_real_depth(tail):
+    """The cheap bound decides whether the event scan runs: it must never undercount."""
+    import yaml
+
+    from provisioner.limits import COMPOSE_SAFE_NESTING, flow_upper_bound
+
+    text = "x: [a]\n" * (COMPOSE_SAFE_NESTING + 1) + tail
+    stack, deepest = [], 0
+    for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            stack.append(bool(event.flow_style))
+            deepest = max(deepest, sum(stack))
+        elif isinstance(event, yaml.CollectionEndEvent):
+            stack.pop()
+    assert deepest >= 2 and flow_upper_bound(text) >= deepest
