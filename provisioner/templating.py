@@ -27,7 +27,7 @@ from .textlines import Mover, split_lines
 _BIG_WIDTH = re.compile(r"\d{6,}")
 # Filters and string methods whose integer arguments are widths or counts of what they make.
 _SIZED = frozenset({"center", "indent", "wordwrap", "truncate", "ljust", "rjust", "zfill", "expandtabs",
-                    "slice", "batch", "lipsum"})
+                    "slice", "batch", "lipsum", "generate_lorem_ipsum"})
 
 
 class TooMuch(Exception):

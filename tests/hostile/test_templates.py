@@ -64,6 +64,7 @@ CASES = [
          located=r"t\.yaml\.j2:2"),
     Case("wordwrap-width", HEAVY, tpl("name: {{ 'a b'|wordwrap(1000000000) }}{{ 'x'.ljust(10**9) }}\n"),
          located=r"t\.yaml\.j2:1"),
+    Case("lipsum-flood", HEAVY, tpl("# x\nname: {{ lipsum(1000000000) }}\n"), located=r"t\.yaml\.j2:2"),
     # -- runtime errors at the template's own line (they had none)
     Case("include-absolute", r"TPL001.*include", tpl("# a\n# b\n{% include '/etc/passwd' %}\n"),
          located=r"t\.yaml\.j2:3"),
@@ -91,7 +92,7 @@ CASES = [
 
 # Rows that could crash or hang the interpreter if their bound regressed run in a fresh
 # process; the rest run in this one (same checks, a fraction of the time).
-PROCESS = {'nested-range-loops', 'nested-loops-over-list', 'huge-power', 'huge-power-negative', 'string-repetition', 'string-repetition-left', 'list-repetition', 'doubling-concat', 'doubling-plus', 'doubling-join', 'center-filter', 'center-method', 'format-width', 'str-format-width', 'indent-filter', 'replace-blowup', 'output-flood', 'wordwrap-width', 'macro-recursion', 'recursive-loop', 'deep-nesting-rendered'}
+PROCESS = {'lipsum-flood', 'nested-range-loops', 'nested-loops-over-list', 'huge-power', 'huge-power-negative', 'string-repetition', 'string-repetition-left', 'list-repetition', 'doubling-concat', 'doubling-plus', 'doubling-join', 'center-filter', 'center-method', 'format-width', 'str-format-width', 'indent-filter', 'replace-blowup', 'output-flood', 'wordwrap-width', 'macro-recursion', 'recursive-loop', 'deep-nesting-rendered'}
 
 
 @pytest.mark.parametrize("case", CASES, ids=ids(CASES))

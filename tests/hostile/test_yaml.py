@@ -103,6 +103,10 @@ CASES = [
     Case("tag-verbatim", TAG, {"t.yaml": person(offices="!<tag:yaml.org,2002:python/tuple> [north]")},
          located=r"t\.yaml:6:10"),
     Case("tag-on-null", TAG, {"t.yaml": person(name="!!python/none")}, located=r"t\.yaml:3:7"),
+    Case("tag-int-on-text", TAG, {"t.yaml": person(name="!!int abc")}, located=r"t\.yaml:3:7"),
+    Case("tag-float-on-text", TAG, {"t.yaml": person(name="!!float abc")}, located=r"t\.yaml:3:7"),
+    Case("tag-bool-on-text", TAG, {"t.yaml": person(name="!!bool maybe")}, located=r"t\.yaml:3:7"),
+    Case("tag-null-on-text", TAG, {"t.yaml": person(name="!!null something")}, located=r"t\.yaml:3:7"),
     Case("tag-on-anchor-alias", TAG, {"t.yaml": "kind: Person\nx: &a !!python/tuple [1]\ny: *a\n"},
          located=r"t\.yaml:2:4"),
     # -- line breaks YAML 1.2 does not count (item 9): U+2028, U+2029, NEL
