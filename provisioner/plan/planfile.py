@@ -81,11 +81,13 @@ def write_plan(document: dict, path: str | Path) -> None:
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(dumps(document))
         os.replace(tmp, path)
-    except OSError as exc:
+    except BaseException as exc:  # a full disk, a read-only folder, Ctrl-C: no partial file stays
         try:
             tmp.unlink(missing_ok=True)
         except OSError:
             pass
+        if not isinstance(exc, OSError):
+            raise
         reason = (exc.strerror or str(exc)).lower()
         raise PlanFileError(f"cannot write the plan to {path}: {reason}; nothing was saved") from None
 

@@ -126,3 +126,15 @@ def test_a_real_plan_still_shows(tmp_path):
     assert made.returncode == 0, made.stderr
     shown = run("show", "plan.json")
     assert shown.returncode == 0 and "create" in shown.stdout
+
+
+def test_an_interrupted_plan_out_leaves_no_partial_file(tmp_path, monkeypatch):
+    from provisioner.plan import planfile
+
+    def interrupted(src, dst):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(planfile.os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        planfile.write_plan({"format_version": "1"}, tmp_path / "p.json")
+    assert list(tmp_path.iterdir()) == []
