@@ -16,6 +16,8 @@ MAX_INT_DIGITS = 100
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_PLAN_BYTES = 512 * 1024 * 1024
 MAX_ECHO_WIDTH = 160
+# A line with many findings is echoed under the first few only.
+MAX_ECHOES_PER_LINE = 5
 # Templates (TPL003): loop iterations in one render, characters of output, length of any one
 # value (string, list) an expression makes, an integer argument to a filter or method,
 # bits of a power's result, and a wall-clock backstop in seconds.

@@ -10,7 +10,7 @@ import json
 from typing import Callable, Sequence
 
 from .diagnostics import Diagnostic, Severity, summarize
-from .limits import MAX_ECHO_WIDTH
+from .limits import MAX_ECHO_WIDTH, MAX_ECHOES_PER_LINE
 
 FORMAT_VERSION = "1"
 
@@ -45,6 +45,7 @@ def render_text(diagnostics: Sequence[Diagnostic], lines: dict[str, list[str]] |
     """`file:line:col: severity CODE: message [subject]` plus the source line and a caret."""
     lines = lines or {}
     out: list[str] = []
+    echoed: dict[tuple, int] = {}
     for d in diagnostics:
         if quiet and d.severity is not Severity.ERROR:
             continue
@@ -57,7 +58,10 @@ def render_text(diagnostics: Sequence[Diagnostic], lines: dict[str, list[str]] |
         if d.waived_by:
             out.append(f"    waived: {d.waived_by}")
         source = lines.get(d.file or "", [])
-        if d.line and 0 < d.line <= len(source):
+        shown = echoed[(d.file, d.line)] = echoed.get((d.file, d.line), 0) + 1
+        if shown == MAX_ECHOES_PER_LINE + 1:
+            out.append(f"    (more findings on line {d.line}; the line is not shown again)")
+        if d.line and 0 < d.line <= len(source) and shown <= MAX_ECHOES_PER_LINE:
             text, column = _window(source[d.line - 1], d.column)
             gutter = f"{d.line:>5} | "
             out.append(f"{_DIM}{gutter}{_RESET}{text}" if colour else f"{gutter}{text}")
