@@ -1,4 +1,5 @@
-"""`python -m provisioner` runs the command line."""
+"""`python -m provisioner` and the `provisioner` script: run the command line, answering an
+interrupt that comes while the program is still loading with one line, not a traceback."""
 
 import os
 import signal
@@ -10,9 +11,14 @@ def _interrupted_early(signum, frame):  # Ctrl-C or SIGTERM while the program is
     os._exit(128 + signum)
 
 
-signal.signal(signal.SIGINT, _interrupted_early)
-signal.signal(signal.SIGTERM, _interrupted_early)
-from .cli import main  # noqa: E402
+def run() -> None:
+    signal.signal(signal.SIGINT, _interrupted_early)
+    signal.signal(signal.SIGTERM, _interrupted_early)
+    from .cli import main
 
-signal.signal(signal.SIGINT, signal.default_int_handler)
-main()
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    main()
+
+
+if __name__ == "__main__":
+    run()

@@ -239,3 +239,17 @@ def test_closed_pipe_is_a_quiet_exit(tmp_path, args):
     err = proc.stderr.decode()
     assert proc.returncode == 0, err
     assert not TRACEBACK.search(err) and "Exception ignored" not in err and "BrokenPipe" not in err
+
+
+def test_an_interrupt_while_loading_is_one_line(tmp_path):
+    """Ctrl-C while the modules are still being imported: no importlib traceback."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVISIONER_")}
+    code = ("import signal, os, provisioner.__main__ as m, builtins; real = builtins.__import__\n"
+            "def slow(name, *a, **k):\n"
+            "    if name == 'cli': os.kill(os.getpid(), signal.SIGINT)\n"
+            "    return real(name, *a, **k)\n"
+            "builtins.__import__ = slow\nm.run()\n")
+    proc = subprocess.run([sys.executable, "-c", code, "rules"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=30)
+    assert proc.returncode == 130, proc.stderr[-2000:]
+    assert proc.stderr.strip() == "error: interrupted while starting; nothing was changed"
