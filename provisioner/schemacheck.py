@@ -105,10 +105,10 @@ def _printable(text: str) -> str:
 
 
 def subject_of(data: dict) -> str | None:
-    kind, ident = data.get("kind"), data.get("id")
+    ident = data.get("id")
     if isinstance(ident, str):
         return _printable(ident)
-    if kind == "Waiver" and isinstance(data.get("rule"), str):
+    if data.get("kind") == "Waiver" and isinstance(data.get("rule"), str):
         return _printable(f"waiver {data.get('rule')} {data.get('subject')}")
     return None
 
@@ -134,6 +134,11 @@ def _check(doc: Document, locator: Locator):
     kind = data.get("kind")
     if kind is None:
         yield error("DOC001", f"document has no `kind:`; one of: {', '.join(KINDS)}", origin=origin)
+        return
+    if not isinstance(kind, str):
+        shown = {list: "a list", dict: "a mapping", bool: "a boolean"}.get(type(kind), "a number")
+        yield error("DOC002", f"`kind:` must be text, not {shown}; one of: {', '.join(KINDS)}",
+                    origin=origin.at("kind"))
         return
     if kind not in SCHEMA_FILES:
         yield error("DOC002", f"unknown kind {kind!r}{did_you_mean(kind, KINDS)}; one of: {', '.join(KINDS)}",

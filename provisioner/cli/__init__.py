@@ -8,6 +8,7 @@ import click
 
 from .. import __version__
 from .apply_cmd import apply_command
+from .edges import Edges
 from .plan_cmd import plan_command, show_command
 from .rules_cmd import rules_command
 from .state_cmd import invitations_command, state_group
@@ -15,7 +16,7 @@ from .targets_cmd import confirm_command, pending_command, sync_command
 from .validate_cmd import validate_command
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=Edges, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="provisioner")
 def main() -> None:
     """Access as code for health systems and clinics.

@@ -111,7 +111,10 @@ def plan_command(org_dir, out, fmt, state_url, today, detailed_exitcode, allow_m
         backend.close()
     document = result.document
     if out:
-        write_plan(document, out)
+        try:
+            write_plan(document, out)
+        except PlanFileError as exc:
+            fail(str(exc))
     click.echo(render_plan(document, fmt), nl=False)
     if out and fmt == "text":
         click.echo(f"\nSaved the plan to {out}. Apply exactly this plan with:\n  provisioner apply {out}")

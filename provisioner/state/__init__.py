@@ -51,6 +51,11 @@ def open_state(org_id: str | None, url: str | None = None, cwd: str | Path | Non
     A new database and that folder are owner-only (0600/0700) whatever the umask; SQLite
     gives its journal the database's mode. A state that belongs to another org is refused."""
     path = sqlite_path(state_url(org_id, url, cwd))
+    if path.is_dir():
+        raise StateError(f"the state database {path} is a folder, not a file: name a file, e.g. {path}/state.db")
+    if path.exists() and not path.is_file():
+        raise StateError(f"the state database {path} is not a regular file (a FIFO, socket or device); "
+                         "name a database file")
     if not path.exists():
         if not create:
             raise StateError(f"no state database at {path} (nothing applied yet?)")

@@ -41,6 +41,18 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def write_failed(exc: sqlite3.Error, path: Path) -> StateError:
+    """A failed write said in words: the disk is full, the database is read-only, or SQLite's own."""
+    text = str(exc)
+    if getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL" or "disk is full" in text:
+        cause = f"the disk holding {path} is full (SQLITE_FULL: {text})"
+    elif "readonly" in text or "read-only" in text:
+        cause = f"the state database {path} is read-only ({text})"
+    else:
+        cause = f"the state database {path} could not be written ({text})"
+    return StateError(f"{cause}; nothing was applied: free space or fix permissions and apply again")
+
+
 class SQLiteBackend(OutboxStore):
     def __init__(self, path: str | Path, busy_timeout: float = 30.0, org_id: str | None = None) -> None:
         self.path = Path(path)
@@ -70,8 +82,27 @@ class SQLiteBackend(OutboxStore):
         row = self._conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
         return row[0] or 0
 
+    def rollback_open(self) -> None:
+        """End a transaction an interruption left open (nothing of it is kept)."""
+        self._rollback()
+
+    def _rollback(self) -> None:
+        """Roll back if a transaction is still open: SQLite ends it by itself on some errors
+        (SQLITE_FULL), and "cannot rollback" would then hide the real cause."""
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
+
     def migrate(self) -> None:
         c = self._conn
+        try:
+            current = self.schema_version()
+        except sqlite3.OperationalError:  # a new, empty database
+            current = 0
+        if current > LATEST:
+            raise StateError(f"the state at {self.path} was written by a newer provisioner (schema version "
+                             f"{current}; this one knows up to {LATEST}): upgrade provisioner")
+        if not pending(current):  # nothing to write: a read-only state can still be read
+            return
         c.execute("BEGIN IMMEDIATE")
         try:
             c.execute(VERSION_TABLE)
@@ -87,7 +118,7 @@ class SQLiteBackend(OutboxStore):
                     self._adopt_uncommitted()
             c.execute("COMMIT")
         except BaseException:
-            c.execute("ROLLBACK")
+            self._rollback()
             raise
 
     # -- reading ------------------------------------------------------------------------
@@ -120,8 +151,8 @@ class SQLiteBackend(OutboxStore):
 
     def _try_lock(self, token: str, holder: str) -> tuple[bool, LockInfo | None]:
         c = self._conn
-        c.execute("BEGIN IMMEDIATE")
         try:
+            c.execute("BEGIN IMMEDIATE")
             info = self.lock_info()
             host = socket.gethostname()
             if info and info.host == host and not _pid_alive(info.pid):
@@ -132,8 +163,11 @@ class SQLiteBackend(OutboxStore):
                           (token, holder, os.getpid(), host, _now()))
             c.execute("COMMIT")
             return info is None, info
+        except sqlite3.Error as exc:
+            self._rollback()
+            raise write_failed(exc, self.path) from None
         except BaseException:
-            c.execute("ROLLBACK")
+            self._rollback()
             raise
 
     @contextmanager
@@ -150,7 +184,11 @@ class SQLiteBackend(OutboxStore):
         try:
             yield
         finally:
-            self._conn.execute("DELETE FROM state_lock WHERE id = 1 AND token = ?", (token,))
+            try:
+                self._rollback()
+                self._conn.execute("DELETE FROM state_lock WHERE id = 1 AND token = ?", (token,))
+            except sqlite3.Error:  # a full or read-only disk: the holder's pid marks the lock stale
+                pass
 
     # -- writing ------------------------------------------------------------------------
     def _write_resource(self, write: Write, serial: int) -> None:
@@ -189,8 +227,8 @@ class SQLiteBackend(OutboxStore):
         same transaction (the outbox): checks lineage/serial first (StaleState)."""
         c = self._conn
         stamp = at.isoformat(timespec="seconds")
-        c.execute("BEGIN IMMEDIATE")
         try:
+            c.execute("BEGIN IMMEDIATE")
             meta = self._meta()
             found = (meta.get("lineage"), int(meta.get("serial", 0)))
             if found != tuple(expect):
@@ -209,7 +247,7 @@ class SQLiteBackend(OutboxStore):
             self._put_meta(meta)
             c.execute("COMMIT")
         except BaseException:
-            c.execute("ROLLBACK")
+            self._rollback()
             raise
         return self.read()
 
