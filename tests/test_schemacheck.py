@@ -208,7 +208,9 @@ def test_ID001_no_pattern_accepts_a_trailing_line_break_in_either_validator(kind
     schema = json.loads((SCHEMA_DIR / SCHEMA_FILES[kind]).read_text())
     samples = {"^[a-z0-9]": "hugo-lam", "^([a-z0-9]": "hugo-lam", "^[^@": "hugo.lam@test.example",
                "^\\d{4}": "2026-01-05", "^[0-9]{10}": "1234567893", "^[A-Z]+": "LIC001", "^[A-Za-z_]": "domain",
-               "^[^\\s": "north/therapist", "^[a-z][a-z_]": "view_users"}
+               "^[^\\s": "north/therapist", "^[a-z][a-z_]": "view_users",
+               "^https?://": "https://idp.test.example/scim/v2", "^[A-Z_]": "RIVERSIDE_SCIM_TOKEN",
+               "^(?!/)": "out/changes"}
     checked = 0
     for path, pattern in _patterns(schema):
         good = next(v for k, v in samples.items() if pattern.startswith(k))
