@@ -99,6 +99,7 @@ def test_groups_hold_members_and_wipe_empties_the_server(scim_server):
     assert [m["value"] for m in scim_server.groups()[0]["members"]] == [user["id"]]
     scim_server.wipe()
     assert scim_server.users() == [] and scim_server.groups() == []
+    assert scim_server.count("/Users") == 0 and scim_server.count("/Groups") == 0
 
 
 def test_server_without_extension_does_not_hold_it(scim_server_no_extension):
@@ -114,7 +115,7 @@ def test_server_without_extension_does_not_hold_it(scim_server_no_extension):
 def test_baseline_create_rate_counts_real_creates(scim_server):
     rate = baseline_create_rate(scim_server.base_url, scim_server.token, 20, threads=2)
     assert rate.users == 20 and rate.per_second > 0
-    assert len(scim_server.users()) == 20
+    assert len(scim_server.users()) == 20 == scim_server.count()
 
 
 def test_inprocess_rate_of_scim2_server():
