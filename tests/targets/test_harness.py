@@ -146,6 +146,15 @@ def test_nth_request_only(scim_server, fault_proxy):
     assert proxy.counts[("GET", proxy.base_path + "/Users")] == 3
 
 
+def test_fault_for_one_request_body(scim_server, fault_proxy):
+    proxy = fault_proxy(scim_server.base_url)
+    fault = proxy.add(Fault(method="POST", path=r"/Users$", request_body=r'"maria\.lopez2@', status=500))
+    with client_for(proxy.base_url, scim_server.token) as client:
+        codes = [client.post("/Users", json=person(n)).status_code for n in (1, 2, 3)]
+    assert codes == [201, 500, 201]
+    assert (fault.matched, fault.fired) == (1, 1)
+
+
 def test_lost_answer_still_lands(scim_server, fault_proxy):
     proxy = fault_proxy(scim_server.base_url)
     proxy.add(Fault(method="POST", path=r"/Users$", action=LOSE_RESPONSE, status=500))
