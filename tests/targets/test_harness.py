@@ -99,6 +99,7 @@ def test_groups_hold_members_and_wipe_empties_the_server(scim_server):
     assert [m["value"] for m in scim_server.groups()[0]["members"]] == [user["id"]]
     scim_server.wipe()
     assert scim_server.users() == [] and scim_server.groups() == []
+    assert scim_server.count("/Users") == 0 and scim_server.count("/Groups") == 0
 
 
 def test_server_without_extension_does_not_hold_it(scim_server_no_extension):
@@ -114,7 +115,7 @@ def test_server_without_extension_does_not_hold_it(scim_server_no_extension):
 def test_baseline_create_rate_counts_real_creates(scim_server):
     rate = baseline_create_rate(scim_server.base_url, scim_server.token, 20, threads=2)
     assert rate.users == 20 and rate.per_second > 0
-    assert len(scim_server.users()) == 20
+    assert len(scim_server.users()) == 20 == scim_server.count()
 
 
 def test_inprocess_rate_of_scim2_server():
@@ -143,6 +144,15 @@ def test_nth_request_only(scim_server, fault_proxy):
         codes = [client.get("/Users").status_code for _ in range(3)]
     assert codes == [200, 429, 200]
     assert proxy.counts[("GET", proxy.base_path + "/Users")] == 3
+
+
+def test_fault_for_one_request_body(scim_server, fault_proxy):
+    proxy = fault_proxy(scim_server.base_url)
+    fault = proxy.add(Fault(method="POST", path=r"/Users$", request_body=r'"maria\.lopez2@', status=500))
+    with client_for(proxy.base_url, scim_server.token) as client:
+        codes = [client.post("/Users", json=person(n)).status_code for n in (1, 2, 3)]
+    assert codes == [201, 500, 201]
+    assert (fault.matched, fault.fired) == (1, 1)
 
 
 def test_lost_answer_still_lands(scim_server, fault_proxy):
@@ -181,7 +191,8 @@ def test_hang_until_the_client_times_out(scim_server, fault_proxy):
     with client_for(proxy.base_url, scim_server.token, timeout=0.3) as client:
         with pytest.raises(httpx.ReadTimeout):
             client.post("/Users", json=person())
-        proxy.clear()
+    proxy.clear()
+    with client_for(proxy.base_url, scim_server.token) as client:
         assert client.post("/Users", json=person()).status_code == 201
     assert len(scim_server.users()) == 1
 
