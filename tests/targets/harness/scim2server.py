@@ -17,7 +17,7 @@ from .process import HOST, ServerProcess, ServerStartError, free_port
 from .servers import TEST_TOKEN, ScimServer
 
 HERE = Path(__file__).parent
-EXTENSION_SCHEMA_PATH = HERE / "provisioner-user-extension.json"
+EXTENSION_SCHEMA_PATH = HERE.parents[2] / "provisioner" / "targets" / "scim-extension.json"  # ours, as shipped
 START_TIMEOUT = 20.0
 
 

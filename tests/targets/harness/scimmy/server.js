@@ -28,7 +28,7 @@ function attributeOf(spec) {
     });
 }
 
-const extensionSpec = JSON.parse(readFileSync(new URL("../provisioner-user-extension.json", import.meta.url)));
+const extensionSpec = JSON.parse(readFileSync(new URL("../../../../provisioner/targets/scim-extension.json", import.meta.url)));
 const ProvisionerUser = new SCIMMY.Types.SchemaDefinition(
     extensionSpec.name, extensionSpec.id, extensionSpec.description,
     extensionSpec.attributes.map(attributeOf));
