@@ -82,6 +82,41 @@ def test_no_diagnostics_on_any_example_file(server):
     assert {file: diags for file, diags in found.items() if diags} == {}
 
 
+TARGETS = """\
+kind: Target
+id: emr
+name: EMR
+type: scim
+receives: [emr_profiles]
+scim: {url: "https://emr.example/scim/v2", token_env: EMR_SCIM_TOKEN}
+---
+kind: Target
+id: pm
+name: Practice management
+type: changefile
+receives: [front_office_roles]
+changefile: {folder: out/changes/pm}
+"""
+
+
+def test_target_settings_the_python_check_accepts_are_accepted_in_the_editor(server):
+    """Schema patterns are ECMA-262 (tests/test_schema_metaschema.py): a Python-only `\\Z`
+    made the server refuse every URL, variable name and folder here."""
+    import yaml
+    from jsonschema import Draft202012Validator
+
+    python_check = Draft202012Validator(json.loads((ROOT / "schemas" / "document.schema.json").read_text()))
+    assert [e.message for doc in yaml.safe_load_all(TARGETS) for e in python_check.iter_errors(doc)] == []
+    assert not python_check.is_valid(next(yaml.safe_load_all(TARGETS.replace("EMR_SCIM_TOKEN", "emr-token"))))
+    uri = server.open(SCRATCH / "targets.yaml", TARGETS)
+    assert server.wait_diagnostics(uri) == []
+    server.close(uri)
+    uri = server.open(SCRATCH / "targets-bad.yaml", TARGETS.replace("EMR_SCIM_TOKEN", "emr-token"))
+    [diagnostic] = server.wait_diagnostics(uri, until=bool)
+    server.close(uri)
+    assert diagnostic["range"]["start"]["line"] == 5 and "does not match the pattern" in diagnostic["message"]
+
+
 def test_misspelled_property_and_wrong_enum_in_the_third_document(server):
     good = multi_kind_text()
     kinds = [re.search(r"^kind: (\w+)", doc, re.MULTILINE).group(1) for doc in documents(good)]
