@@ -1,77 +1,26 @@
 """The pre-commit hook of .pre-commit-hooks.yaml, run for real, the way `pre-commit try-repo`
 runs it: the README's three lines point a throwaway git repository holding two orgs at this
-repository and rev, and pre-commit builds the hook's virtualenv from it with pip, as on a
-team's machine. (`try-repo` itself builds into a new temporary store on every call, 60 s
-or more here, so the test writes the configuration it would write and keeps the store.)
-
-The repository is handed to pre-commit as a snapshot of what the hook installs (pyproject,
-README, provisioner/, schemas/, the hook file), committed with fixed dates, so its commit id
-depends only on that content: pre-commit's store (.venv/pre-commit/<digest>/) builds the
-virtualenv once per version of the package, not once per test run."""
+repository and a rev, and pre-commit runs the hook from the virtualenv it built from this
+repository with pip, as on a team's machine. (`try-repo` itself builds into a new temporary
+store on every call, 40 s or more here; tests/precommit_env.py keeps the store instead.)"""
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
-import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
-CACHE = ROOT / ".venv" / "pre-commit"
-SHIPPED = ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml", "provisioner", "schemas")
-GIT_ENV = {"GIT_AUTHOR_NAME": "provisioner tests", "GIT_AUTHOR_EMAIL": "tests@provisioner.invalid",
-           "GIT_COMMITTER_NAME": "provisioner tests", "GIT_COMMITTER_EMAIL": "tests@provisioner.invalid",
-           "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
-           "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
-
-
-def shipped_files() -> list[Path]:
-    files = []
-    for name in SHIPPED:
-        path = ROOT / name
-        files += [path] if path.is_file() else sorted(
-            p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    return files
-
-
-def git(*args: str, cwd: Path) -> str:
-    done = subprocess.run(["git", *args], cwd=cwd, env={**os.environ, **GIT_ENV}, capture_output=True,
-                          text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
+from tests.precommit_env import PRE_COMMIT, ROOT, config, git, pre_commit, ready
 
 
 @pytest.fixture(scope="module")
-def hook_repo() -> tuple[Path, str, Path]:
-    """(snapshot repository, its commit id, PRE_COMMIT_HOME), built once per package content."""
-    digest = hashlib.sha256()
-    for path in shipped_files():
-        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
-    home = CACHE / digest.hexdigest()[:16]
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with open(CACHE / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        for stale in CACHE.iterdir():
-            if stale.is_dir() and stale != home:
-                shutil.rmtree(stale, ignore_errors=True)
-        repo = home / "provisioner"
-        if not (repo / ".git").is_dir():
-            shutil.rmtree(repo, ignore_errors=True)
-            for path in shipped_files():
-                target = repo / path.relative_to(ROOT)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(path, target)
-            git("init", "-q", cwd=repo)
-            git("add", "-A", cwd=repo)
-            git("commit", "-q", "-m", "snapshot", cwd=repo)
-        return repo, git("rev-parse", "HEAD", cwd=repo), home
+def hook_repo():
+    hook = ready()
+    assert readme_config(hook.repo, hook.rev) == config(hook)  # what was installed is what teams write
+    return hook.repo, hook.rev, hook.home
 
 
 @pytest.fixture
@@ -86,12 +35,6 @@ def team_repo(tmp_path) -> Path:
     git("add", "-A", cwd=repo)
     git("commit", "-q", "-m", "orgs", cwd=repo)
     return repo
-
-
-def pre_commit(*args: str, cwd: Path, home: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(home), "NO_COLOR": "1", "PRE_COMMIT_COLOR": "never"}
-    return subprocess.run([str(PRE_COMMIT), *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=600)
 
 
 def readme_config(repo: Path, rev: str) -> str:
