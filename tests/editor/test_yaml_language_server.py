@@ -72,6 +72,20 @@ def test_committed_editor_settings_map_every_yaml_file_to_the_document_schema():
     assert modelines == [], "a modeline overrides the mapping and covers only the first document"
 
 
+def test_the_mapping_covers_yml_and_nested_folders_and_nothing_outside_orgs(server):
+    broken = "kind: Person\nid: cara\nname: Cara\nemail: cara@x.example\naccount_type: nurse\n"
+    seen = {}
+    for where in (SCRATCH / "people.yml", SCRATCH / "a" / "b" / "people.yaml", ROOT / "notes" / "people.yaml"):
+        uri = server.open(where, broken)
+        seen[str(where.relative_to(ROOT))] = [(d["range"]["start"]["line"], d["message"][:24])
+                                              for d in server.wait_diagnostics(uri)]
+        server.close(uri)
+    wrong_enum = [(4, "Value is not accepted. V")]
+    assert seen == {"orgs/scratch-editor-test/people.yml": wrong_enum,
+                    "orgs/scratch-editor-test/a/b/people.yaml": wrong_enum,
+                    "notes/people.yaml": []}
+
+
 def test_no_diagnostics_on_any_example_file(server):
     files = sorted(p for p in ORGS.rglob("*") if p.suffix in (".yaml", ".yml"))
     assert len(files) >= 16
