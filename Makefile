@@ -32,6 +32,7 @@ test: $(STAMP)
 docs: $(STAMP)
 	mkdir -p docs
 	$(BIN)/provisioner rules --format markdown > docs/rules.md
+	$(BIN)/python -m provisioner.schemadoc > schemas/document.schema.json
 
 # A measurement, not a test: validate/plan/apply times and peak memory beside plain YAML parsing.
 bench: $(STAMP)

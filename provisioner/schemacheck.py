@@ -22,7 +22,10 @@ from .locate import Locator
 from .vocabulary import KINDS
 from .yamlsource import Document
 
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+# schemas/ of a checkout; an installed provisioner (a wheel, the pre-commit hook's venv)
+# carries the same files as provisioner/schemas/ (pyproject.toml).
+_INSTALLED_SCHEMAS = Path(__file__).resolve().parent / "schemas"
+SCHEMA_DIR = _INSTALLED_SCHEMAS if _INSTALLED_SCHEMAS.is_dir() else Path(__file__).resolve().parent.parent / "schemas"
 SCHEMA_FILES = {
     "Organization": "organization.schema.json",
     "Office": "office.schema.json",

@@ -113,3 +113,12 @@ def found(path: Path, code: str, today: dt.date = TODAY):
     """The located findings with `code`, as (file name, line, subject) triples."""
     result = run(path, today)
     return [(Path(d.file).name, d.line, d.subject) for d in result.diagnostics if d.code == code]
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """When the pre-commit hook tests are selected, start building the hook's virtualenv
+    (tests/precommit_env.py) now, so that pip works while the other tests run."""
+    if any(item.path.name == "test_precommit_hook.py" for item in items):
+        from tests.precommit_env import start_in_background
+
+        start_in_background()

@@ -13,7 +13,7 @@ from .plan_cmd import plan_command, show_command
 from .rules_cmd import rules_command
 from .state_cmd import invitations_command, state_group
 from .targets_cmd import confirm_command, pending_command, sync_command
-from .validate_cmd import validate_command
+from .validate_cmd import validate_command, validate_files_command
 
 
 @click.group(cls=Edges, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -33,6 +33,7 @@ def main() -> None:
 
 
 main.add_command(validate_command)
+main.add_command(validate_files_command)
 main.add_command(rules_command)
 main.add_command(plan_command)
 main.add_command(show_command)

@@ -1,6 +1,7 @@
-"""kill -9 at random points while a deliverer is sending: afterwards a `sync` delivers the
-rest exactly once. Each round starts a real `provisioner sync` process through a proxy that
-slows every write, and kills it part-way (or, by chance, after it finished)."""
+"""kill -9 at random points of `apply` — planning, the state transaction, delivery — at
+least twenty times: afterwards one more apply delivers the rest exactly once. Each round
+applies a config that deactivates a different set of people, through a proxy that slows
+every write, in a real process killed part-way."""
 
 from __future__ import annotations
 
@@ -12,44 +13,58 @@ import sys
 import time
 
 from .harness import DELAY, Fault
-from .scimorg import TOKEN_ENV, apply, outbox, sync, write_org
-from .test_scim_delivery import converged
+from .scimorg import TODAY, TOKEN_ENV, apply, outbox, write_org
+from .test_scim_delivery import by_external
 
-ROUNDS = 20
-STAFF = 59
+KILLS = 20
+MAX_ROUNDS = 40
+STAFF = 40
 
 
-def test_kill_9_during_delivery_twenty_times_then_sync_delivers_each_person_once(tmp_path, _scim_servers,
-                                                                                  fault_proxy):
+def inactive_set(round_no: int) -> set[str]:
+    return {f"staff-{i}" for i in range(STAFF) if (i + round_no) % 4 == 0}
+
+
+def test_kill_9_during_apply_and_delivery_twenty_times_then_each_person_is_delivered_once(
+        tmp_path, _scim_servers, fault_proxy):
     from .conftest import _server
 
     server = _server(_scim_servers, "scim2-server", True)
     proxy = fault_proxy(server.base_url)
-    proxy.add(Fault(path=r"/ServiceProviderConfig$", times=None, status=503))  # the first apply owes all
-    org = write_org(tmp_path / "org", proxy.base_url, staff=STAFF, groups=True)
+    proxy.add(Fault(method=None, path=r"/(Users|Groups|Bulk)", times=None, action=DELAY, delay=0.03))
     state = f"sqlite:///{tmp_path}/state.db"
-    assert apply(org, state, server.token).exit_code == 3
-    proxy.clear()
-    proxy.add(Fault(method=None, path=r"/(Users|Groups)", times=None, action=DELAY, delay=0.02))
+    org = tmp_path / "org"
     rng = random.Random(20261124)
     env = {**os.environ, TOKEN_ENV: server.token}
-    killed = 0
-    for _ in range(ROUNDS):
-        proc = subprocess.Popen([sys.executable, "-m", "provisioner", "sync", str(org), "--state", state,
-                                 "--lock-timeout", "30"], env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.4, 1.4))
+    killed = rounds = 0
+    while killed < KILLS and rounds < MAX_ROUNDS:
+        rounds += 1
+        write_org(org, proxy.base_url, staff=STAFF, groups=True, inactive=inactive_set(rounds))
+        proc = subprocess.Popen([sys.executable, "-m", "provisioner", "apply", str(org), "--auto-approve",
+                                 "--state", state, "--today", TODAY, "--lock-timeout", "30"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.3, 2.5))
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
             killed += 1
         proc.wait()
-    assert killed >= ROUNDS // 2  # most rounds really were cut short
+    assert killed >= KILLS, f"only {killed} of {rounds} rounds were cut short"
     proxy.clear()
-    final = sync(org, state, server.token)
+    final = apply(write_org(org, proxy.base_url, staff=STAFF, groups=True, inactive=inactive_set(0)), state,
+                  server.token)
     assert final.exit_code == 0, final.output
-    expected = {"dr-0": True, **{f"staff-{i}": True for i in range(STAFF)}}
-    converged(server, state, expected)
+    users = by_external(server.users())
+    assert all(len(found) == 1 for found in users.values()), "an account was doubled"
+    wanted = {"dr-0", *(f"staff-{i}" for i in range(STAFF))} - inactive_set(0)
+    assert {k for k, found in users.items() if found[0]["active"]} == wanted
+    # people deactivated now were either never sent (inactive whenever an apply got through) or are inactive
+    assert set(users) - wanted <= inactive_set(0)
+    _, shadows = outbox(state)
+    assert {s.key.split(".", 1)[1]: s.remote_id for s in shadows.values() if s.key.startswith("person.")} == \
+        {k: found[0]["id"] for k, found in users.items()}
     groups = server.groups()
-    assert len(groups) == 1 and len(groups[0]["members"]) == len(expected)
+    members = {m["value"] for m in groups[0]["members"]}
+    active_ids = {u["id"] for u in server.users() if u["active"]}
+    assert len(groups) == 1 and members == active_ids
     ops, _ = outbox(state)
-    assert {op.status for op in ops} == {"delivered"}
+    assert {op.status for op in ops} <= {"delivered", "superseded"}
