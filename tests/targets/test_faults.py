@@ -109,3 +109,25 @@ def test_bulk_faults_converge_without_doubles(tmp_path, _scim_servers, fault_pro
     s = sync(org, state, server.token)
     assert s.exit_code == 0, (r.output, s.output)
     converged(server, state, {"dr-0": True, **{f"staff-{i}": True for i in range(60)}})
+
+
+def test_a_group_waits_for_a_member_whose_create_failed_and_nothing_else_stops(scim_server, tmp_path, fault_proxy):
+    proxy = fault_proxy(scim_server.base_url)
+    refused = proxy.add(Fault(method="POST", path=r"/Users$", times=None, status=400,
+                              request_body="staff1@scim.example"))
+    org = write_org(tmp_path / "org", proxy.base_url, staff=3, groups=True)
+    state = f"sqlite:///{tmp_path}/state.db"
+    r = apply(org, state, scim_server.token)
+    assert r.exit_code == 4, r.output
+    assert refused.fired == 1 and "3 delivered" in r.output and "1 failed" in r.output
+    assert sorted(u["externalId"] for u in scim_server.users()) == ["dr-0", "staff-0", "staff-2"]
+    assert scim_server.groups() == []  # it waits for staff-1
+    ops, _ = outbox(state)
+    assert {op.key: op.status for op in ops} == {"person.dr-0": "delivered", "person.staff-0": "delivered",
+                                                 "person.staff-1": "failed", "person.staff-2": "delivered",
+                                                 "office.east": "pending"}
+    proxy.clear()
+    s = sync(org, state, scim_server.token, "--retry", "all")
+    assert s.exit_code == 0, s.output
+    converged(scim_server, state, {"dr-0": True, "staff-0": True, "staff-1": True, "staff-2": True})
+    assert len(scim_server.groups()[0]["members"]) == 4
