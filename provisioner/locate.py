@@ -30,6 +30,12 @@ class Locator:
             return replace(diagnostic, file=origin.file, line=mark.key_line, column=mark.key_column)
         return replace(diagnostic, file=origin.file, line=mark.line, column=mark.column)
 
+    def position(self, origin) -> tuple[str, int | None]:
+        """The file and line where `origin` (or its nearest written ancestor) is written."""
+        doc = self._docs.get((origin.file, origin.document))
+        mark = doc.mark(origin.path) if doc else None
+        return origin.file, (mark.line if mark else None)
+
     def locate_all(self, diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
         return sorted((self.locate(d) for d in diagnostics), key=Diagnostic.sort_key)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from .access_cmd import access_command
 from .apply_cmd import apply_command
 from .plan_cmd import plan_command, show_command
 from .rules_cmd import rules_command
@@ -41,3 +42,4 @@ main.add_command(invitations_command)
 main.add_command(sync_command)
 main.add_command(pending_command)
 main.add_command(confirm_command)
+main.add_command(access_command)
