@@ -14,6 +14,7 @@ from .rules_cmd import rules_command
 from .state_cmd import invitations_command, state_group
 from .targets_cmd import confirm_command, pending_command, sync_command
 from .validate_cmd import validate_command
+from .whocan_cmd import whocan_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -43,3 +44,4 @@ main.add_command(sync_command)
 main.add_command(pending_command)
 main.add_command(confirm_command)
 main.add_command(access_command)
+main.add_command(whocan_command)
