@@ -10,6 +10,7 @@ from .. import __version__
 from .access_cmd import access_command
 from .apply_cmd import apply_command
 from .plan_cmd import plan_command, show_command
+from .report_cmd import report_group
 from .rules_cmd import rules_command
 from .state_cmd import invitations_command, state_group
 from .targets_cmd import confirm_command, pending_command, sync_command
@@ -45,3 +46,4 @@ main.add_command(pending_command)
 main.add_command(confirm_command)
 main.add_command(access_command)
 main.add_command(whocan_command)
+main.add_command(report_group)

@@ -62,5 +62,6 @@ describe("FO003", "Effective front-office permissions are documented", None, sta
          explanation="The Privacy Rule asks covered entities to document minimum-necessary access "
          "decisions; seed 002 lists each sub-role's permissions for that purpose. `provisioner access "
          "ORG_DIR --all` lists every person's effective Front Office permission set and the line it "
-         "comes from.",
+         "comes from; `provisioner report ORG_DIR --out ORG_DIR/ACCESS.md` keeps each role's set in the "
+         "repository.",
          example_fix="provisioner access orgs/riverside-health --all   # read the front_office rights")

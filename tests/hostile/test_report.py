@@ -21,6 +21,16 @@ CASES = [
     Case("access-unknown-person", args=("access", "{org}", "zed"), expect=r"error: no person 'zed'"),
     Case("access-broken-org", args=("access", "{org}", "--all"), files=BROKEN_PERSON,
          expect=r"does not make an organization", located=r"people\.yaml:4"),
+    Case("whocan-unknown-permission", args=("who-can", "{org}", "finsh_soap_notes"),
+         expect=r"error: 'finsh_soap_notes' is not a permission.*did you mean finish_soap_notes"),
+    Case("whocan-unknown-office", args=("who-can", "{org}", "take_payments", "--office", "mars"),
+         expect=r"error: no office 'mars'"),
+    Case("whocan-nothing", args=("who-can", "{org}"), exit=2, expect=r"error: name a PERMISSION"),
+    Case("report-check-missing", args=("report", "{org}", "--check"), expect=r"error: .*ACCESS\.md does not exist"),
+    Case("report-check-stale", args=("report", "{org}", "--check"), files={"ACCESS.md": "old\n"},
+         expect=r"^--- .*-old.*error: .*ACCESS\.md is stale"),
+    Case("report-out-unwritable", args=("report", "{org}", "--out", "{tmp}/no/such/dir/A.md"),
+         expect=r"error: cannot write .*A\.md"),
     Case("access-not-a-folder", args=("access", "{tmp}/nowhere", "--all"), expect=r"LOAD001|not a folder"),
 ]
 
