@@ -9,6 +9,7 @@ import click
 from .. import __version__
 from .access_cmd import access_command
 from .apply_cmd import apply_command
+from .log_cmd import log_command
 from .plan_cmd import plan_command, show_command
 from .report_cmd import report_group
 from .rules_cmd import rules_command
@@ -47,3 +48,4 @@ main.add_command(confirm_command)
 main.add_command(access_command)
 main.add_command(whocan_command)
 main.add_command(report_group)
+main.add_command(log_command)

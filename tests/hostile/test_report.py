@@ -31,6 +31,9 @@ CASES = [
          expect=r"^--- .*-old.*error: .*ACCESS\.md is stale"),
     Case("report-out-unwritable", args=("report", "{org}", "--out", "{tmp}/no/such/dir/A.md"),
          expect=r"error: cannot write .*A\.md"),
+    Case("log-no-state", args=("log", "--state", "{state}"), expect=r"error: .*state"),
+    Case("log-bad-date", args=("log", "--state", "{state}", "--since", "2026-13-01"), exit=2,
+         expect=r"'2026-13-01' is not a date written YYYY-MM-DD"),
     Case("access-not-a-folder", args=("access", "{tmp}/nowhere", "--all"), expect=r"LOAD001|not a folder"),
 ]
 

@@ -70,3 +70,52 @@ def access_json(*args) -> dict:
     r = cli("access", *args, "--format", "json")
     assert r.exit_code == 0, r.output
     return json.loads(r.output)
+
+
+def apply_at(folder: Path, state: str, when: str, actor: str = ACTOR, today: str | None = None):
+    """Plan and apply `folder` into `state` as if at `when` (ISO time, UTC), by `actor`;
+    returns the plan document."""
+    import datetime as dt
+
+    from provisioner.plan.apply import apply_plan
+    from provisioner.plan.planner import make_plan
+    from provisioner.state import open_state
+
+    now = dt.datetime.fromisoformat(when).replace(tzinfo=dt.timezone.utc)
+    day = dt.date.fromisoformat(today) if today else now.date()
+    backend = open_state(None, state)
+    try:
+        result = make_plan(folder, backend, today=day, now=now, allow_mass_change=True)
+        assert result.document is not None, [str(d) for d in result.diagnostics if d.is_error]
+        apply_plan(result.document, backend, actor=actor, org_dir=folder, today=day, now=now)
+        return result.document
+    finally:
+        backend.close()
+
+
+def deliver_at(state: str, when: str, keys: set[str] | None = None, actor: str = "it@example.org") -> list:
+    """Mark pending operations (for `keys`, or all) delivered at `when`; returns them."""
+    from provisioner.state import open_state
+    from provisioner.targets.operations import OpResult
+
+    backend = open_state(None, state)
+    try:
+        ops = [op for op in backend.operations(statuses=["pending"]) if keys is None or op.key in keys]
+        backend.record([OpResult(op.id, "delivered", 1) for op in ops], at=when + "+00:00", actor=actor)
+        return ops
+    finally:
+        backend.close()
+
+
+@pytest.fixture
+def small(tmp_path):
+    """(org folder, docs, state URL) of a small org written by tests.orgbuilder."""
+    from tests.orgbuilder import small_org, write_org
+
+    docs = small_org()
+    docs["target/emr"] = {"kind": "Target", "id": "emr", "name": "EMR", "type": "changefile",
+                          "receives": ["emr_profiles"]}
+    docs["target/referrals"] = {"kind": "Target", "id": "referrals", "name": "Referrals", "type": "changefile",
+                                "receives": ["referral_accounts", "front_office_roles"]}
+    folder = write_org(tmp_path / "org", docs)
+    return folder, docs, f"sqlite:///{tmp_path / 'state.db'}"
