@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from ..report.accessdoc import access_markdown
-from .auditing import load_org
-from .common import fail
+from .auditing import load_org, read_state
+from .common import DATE, fail, format_option, state_option
 
 REGENERATE = "provisioner report ORG_DIR --out ORG_DIR/ACCESS.md"
 
@@ -78,3 +78,61 @@ def report_access(org_dir, out, check) -> None:
     except OSError as exc:
         fail(f"cannot write {out}: {exc.strerror or exc}")
     click.echo(f"wrote {out}")
+
+
+class InstantParam(click.ParamType):
+    name = "TIME"
+
+    def convert(self, value, param, ctx):
+        import datetime as dt
+
+        if isinstance(value, dt.datetime):
+            return value
+        try:
+            t = dt.datetime.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a time written YYYY-MM-DD or YYYY-MM-DDTHH:MM", param, ctx)
+        return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
+
+
+@report_group.command("terminations")
+@click.argument("org_dir", type=click.Path(file_okay=False, dir_okay=True))
+@click.option("--since", type=DATE, default=None, metavar="DATE", help="Departures whose clock starts on or after DATE.")
+@click.option("--as-of", "as_of", type=InstantParam(), default=None,
+              help="Judge open deactivations as of this time (default: now, UTC).")
+@click.option("--fail-on-late", is_flag=True, help="Exit 1 when any departure is late.")
+@state_option
+@format_option("text", "json")
+def report_terminations(org_dir, since, as_of, fail_on_late, state_url, fmt) -> None:
+    """List each departure of ORG_DIR (an end date, or a removal from the config) with the
+    hours it took until the deactivation was applied and until each target received it,
+    against policy.deprovision_within_hours (default 24); late ones are flagged.
+
+    \b
+    Examples:
+      provisioner report terminations orgs/riverside-health --since 2026-01-01
+      provisioner report terminations orgs/riverside-health --format json --fail-on-late
+    """
+    import datetime as dt
+    import json
+
+    from ..report.terminations import departures, text
+
+    validation = load_org(org_dir)
+    org = validation.org
+    as_of = as_of or dt.datetime.now(dt.timezone.utc)
+    backend = read_state(org.id, state_url)
+    if backend is None:
+        rows = []
+    else:
+        try:
+            rows = departures(org, backend.read().resources, backend.audit(), backend.operations(), as_of, since)
+        finally:
+            backend.close()
+    if fmt == "json":
+        click.echo(json.dumps({"policy_hours": org.policy.deprovision_within_hours, "as_of": as_of.isoformat(),
+                               "departures": [d.to_dict() for d in rows]}, indent=2))
+    else:
+        click.echo(text(rows, org.policy.deprovision_within_hours, since))
+    if fail_on_late and any(d.late for d in rows):
+        raise SystemExit(1)

@@ -34,6 +34,11 @@ CASES = [
     Case("log-no-state", args=("log", "--state", "{state}"), expect=r"error: .*state"),
     Case("log-bad-date", args=("log", "--state", "{state}", "--since", "2026-13-01"), exit=2,
          expect=r"'2026-13-01' is not a date written YYYY-MM-DD"),
+    Case("terminations-bad-time", args=("report", "terminations", "{org}", "--as-of", "yesterday"), exit=2,
+         expect=r"'yesterday' is not a time"),
+    Case("terminations-bad-policy", args=("report", "terminations", "{org}"),
+         files={"org.yaml": "kind: Organization\nid: x\nname: X\nmaster_group: x\npolicy: {deprovision_within_hours: 0}\n"},
+         expect=r"SCHEMA001.*deprovision_within_hours|does not make an organization", located=r"org\.yaml:\d+"),
     Case("access-not-a-folder", args=("access", "{tmp}/nowhere", "--all"), expect=r"LOAD001|not a folder"),
 ]
 
