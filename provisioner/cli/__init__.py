@@ -12,6 +12,7 @@ from .apply_cmd import apply_command
 from .log_cmd import log_command
 from .plan_cmd import plan_command, show_command
 from .report_cmd import report_group
+from .review_cmd import review_command
 from .rules_cmd import rules_command
 from .state_cmd import invitations_command, state_group
 from .targets_cmd import confirm_command, pending_command, sync_command
@@ -49,3 +50,4 @@ main.add_command(access_command)
 main.add_command(whocan_command)
 main.add_command(report_group)
 main.add_command(log_command)
+main.add_command(review_command)

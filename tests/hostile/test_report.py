@@ -39,6 +39,13 @@ CASES = [
     Case("terminations-bad-policy", args=("report", "terminations", "{org}"),
          files={"org.yaml": "kind: Organization\nid: x\nname: X\nmaster_group: x\npolicy: {deprovision_within_hours: 0}\n"},
          expect=r"SCHEMA001.*deprovision_within_hours|does not make an organization", located=r"org\.yaml:\d+"),
+    Case("review-bad-window", args=("review", "{org}", "--due-within", "soon"),
+         expect=r"error: 'soon' is not a window such as 30d"),
+    Case("review-not-a-campaign", args=("review", "{org}", "--campaign", "org/people.yaml"),
+         expect=r"error: org/people\.yaml: not a campaign file"),
+    Case("review-bad-campaign-date", args=("review", "{org}", "--campaign", "c.csv"),
+         setup=lambda tmp, org: (tmp / "c.csv").write_text("campaign,reviewer,person\nsoon,a@b,ana-ruiz\n"),
+         expect=r"error: c\.csv: line 2: campaign 'soon' is not a date"),
     Case("access-not-a-folder", args=("access", "{tmp}/nowhere", "--all"), expect=r"LOAD001|not a folder"),
 ]
 
