@@ -9,6 +9,7 @@ import click
 from .. import __version__
 from .access_cmd import access_command
 from .apply_cmd import apply_command
+from .evidence_cmd import evidence_group
 from .log_cmd import log_command
 from .plan_cmd import plan_command, show_command
 from .report_cmd import report_group
@@ -51,3 +52,4 @@ main.add_command(whocan_command)
 main.add_command(report_group)
 main.add_command(log_command)
 main.add_command(review_command)
+main.add_command(evidence_group)

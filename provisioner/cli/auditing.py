@@ -10,6 +10,16 @@ import click
 from ..pipeline import Validation, validate
 from .common import fail, open_backend
 
+class DefaultGroup(click.Group):
+    """A group whose first argument, when it names no sub-command, goes to the first
+    sub-command (`provisioner report ORG_DIR` is `provisioner report access ORG_DIR`)."""
+
+    def parse_args(self, ctx, args):
+        if args and self.commands and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = [next(iter(self.commands)), *args]
+        return super().parse_args(ctx, args)
+
+
 no_git_option = click.option("--no-git", is_flag=True, help="Do not ask git which commit wrote each line.")
 
 

@@ -9,21 +9,10 @@ from pathlib import Path
 import click
 
 from ..report.accessdoc import access_markdown
-from .auditing import load_org, read_state
+from .auditing import DefaultGroup, load_org, read_state
 from .common import DATE, fail, format_option, state_option
 
 REGENERATE = "provisioner report ORG_DIR --out ORG_DIR/ACCESS.md"
-
-
-class DefaultGroup(click.Group):
-    """A group whose first argument, when it names no sub-command, goes to `default`."""
-
-    default = "access"
-
-    def parse_args(self, ctx, args):
-        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
-            args = [self.default, *args]
-        return super().parse_args(ctx, args)
 
 
 @click.group("report", cls=DefaultGroup)

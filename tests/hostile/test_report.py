@@ -46,6 +46,12 @@ CASES = [
     Case("review-bad-campaign-date", args=("review", "{org}", "--campaign", "c.csv"),
          setup=lambda tmp, org: (tmp / "c.csv").write_text("campaign,reviewer,person\nsoon,a@b,ana-ruiz\n"),
          expect=r"error: c\.csv: line 2: campaign 'soon' is not a date"),
+    Case("evidence-no-state", args=("evidence", "{org}", "ana-ruiz", "--out", "ev", "--state", "{state}"),
+         expect=r"error: nothing has been applied"),
+    Case("evidence-unknown-person", args=("evidence", "{org}", "zed", "--out", "ev"), expect=r"error: no person 'zed'"),
+    Case("evidence-verify-not-a-bundle", args=("evidence", "verify", "org"), expect=r"error: org: manifest\.json is missing"),
+    Case("evidence-verify-bad-anchor", args=("evidence", "verify", "org", "--anchor", "org/people.yaml"),
+         expect=r"error: cannot read the anchor"),
     Case("access-not-a-folder", args=("access", "{tmp}/nowhere", "--all"), expect=r"LOAD001|not a folder"),
 ]
 
