@@ -10,7 +10,7 @@ import click
 
 from ..report.accessdoc import access_markdown
 from .auditing import DefaultGroup, load_org, read_state
-from .common import DATE, fail, format_option, state_option
+from .common import DATE, fail, format_option, state_option, today_option
 
 REGENERATE = "provisioner report ORG_DIR --out ORG_DIR/ACCESS.md"
 
@@ -125,3 +125,42 @@ def report_terminations(org_dir, since, as_of, fail_on_late, state_url, fmt) -> 
         click.echo(text(rows, org.policy.deprovision_within_hours, since))
     if fail_on_late and any(d.late for d in rows):
         raise SystemExit(1)
+
+
+@report_group.command("html")
+@click.argument("org_dir", type=click.Path(file_okay=False, dir_okay=True))
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="The HTML file to write.")
+@state_option
+@today_option
+def report_html(org_dir, out, state_url, today) -> None:
+    """Write the HTML report of ORG_DIR: one static file with charts (licence use per
+    clinic, admin holders over time, review status, time to deprovision), waivers, role
+    sets and a table per person. Opens offline in any browser.
+
+    \b
+    Example:
+      provisioner report html orgs/riverside-health --out access.html
+    """
+    import datetime as dt
+
+    from ..report.htmldata import report_data
+    from ..report.htmlreport import render_html
+    from ..report.terminations import departures
+
+    validation = load_org(org_dir)
+    org = validation.org
+    today = today or dt.date.today()
+    audit, departed = [], []
+    backend = read_state(org.id, state_url)
+    if backend is not None:
+        try:
+            audit = backend.audit()
+            now = dt.datetime.now(dt.timezone.utc)
+            departed = departures(org, backend.read().resources, audit, backend.operations(), now)
+        finally:
+            backend.close()
+    try:
+        Path(out).write_text(render_html(report_data(org, today, audit, departed)), encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {out}: {exc.strerror or exc}")
+    click.echo(f"wrote {out}")
