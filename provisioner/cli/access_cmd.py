@@ -7,7 +7,7 @@ import click
 from ..report.inputs import sources_for
 from ..report.provenance import access_document
 from ..report.render import RENDERERS
-from .auditing import load_org, no_git_option, read_state, unknown_people
+from .auditing import load_org, no_git_option, read_state, settled, unknown_people
 from .common import fail, format_option, state_option
 
 
@@ -41,4 +41,5 @@ def access_command(org_dir, people, everyone, fmt, state_url, no_git) -> None:
         if backend is not None:
             backend.close()
     ids = list(validation.org.persons) if everyone else list(dict.fromkeys(people))
-    click.echo(RENDERERS[fmt](access_document(validation.org, ids, src)))
+    with settled():
+        click.echo(RENDERERS[fmt](access_document(validation.org, ids, src)))

@@ -4,6 +4,8 @@ and opening its state for reading when there is one."""
 from __future__ import annotations
 
 import datetime as dt
+import gc
+from contextlib import contextmanager
 
 import click
 
@@ -33,6 +35,17 @@ def load_org(org_dir: str, today: dt.date | None = None, rules: bool = False) ->
             click.echo(f"error: {where}{d.code}: {d.message}", err=True)
         fail(f"{org_dir} does not make an organization; run `provisioner validate {org_dir}`")
     return result
+
+
+@contextmanager
+def settled():
+    """What was read so far (model, audit rows, outbox) lives until the command ends: keep
+    it out of the cyclic collector's scans while a report over a large org is built."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def read_state(org_id: str, state_url: str | None):

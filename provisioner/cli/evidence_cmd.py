@@ -15,6 +15,7 @@ from ..report.inputs import sources_for
 from .auditing import DefaultGroup, load_org, no_git_option, read_state, unknown_people
 from .common import fail, state_option
 
+ANCHOR_IN_ORG = Path(".audit") / "state-anchor.json"  # written beside the org at each apply
 README = """# Evidence bundle
 
 One file per person under people/ (Markdown to read, JSON for tools): the chain request ->
@@ -91,8 +92,9 @@ def evidence_collect(org_dir, people, out, state_url, no_git) -> None:
 
 @evidence_group.command("verify")
 @click.argument("bundle", type=click.Path(file_okay=False))
-@click.option("--anchor", "anchor_file", type=click.Path(dir_okay=False), default=None,
-              help="Check the chain ends at this anchor (JSON with seq and hash) instead of the bundle's own.")
+@click.option("--anchor", "anchor_file", type=click.Path(), default=None,
+              help="Check the chain ends at this anchor instead of the bundle's own: a JSON file with seq "
+              "and hash, the state-anchor file, or an org folder holding .audit/state-anchor.json.")
 def evidence_verify(bundle, anchor_file) -> None:
     """Check an evidence BUNDLE offline: files match the manifest, the audit rows chain
     (every hash recomputed), the chain ends at the anchor, and each person's cited rows
@@ -108,15 +110,26 @@ def evidence_verify(bundle, anchor_file) -> None:
     files = {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
     anchor = None
     if anchor_file:
+        path = Path(anchor_file)
+        if path.is_dir():  # an org folder: the anchor file apply writes beside it
+            path = path / ANCHOR_IN_ORG
         try:
-            anchor = read_anchor(json.loads(Path(anchor_file).read_text(encoding="utf-8")))
-        except (OSError, ValueError, AttributeError) as exc:
-            fail(f"cannot read the anchor {anchor_file}: {exc}")
+            lineage = (json.loads(files.get(ev.MANIFEST, b"{}")).get("state") or {}).get("lineage")
+        except (ValueError, AttributeError):
+            lineage = None
+        try:
+            anchor = read_anchor(json.loads(path.read_text(encoding="utf-8")), lineage)
+        except (OSError, ValueError, AttributeError, TypeError) as exc:
+            fail(f"cannot read the anchor {path}: {exc}")
+        if not anchor:
+            fail(f"{path} holds no anchor (seq and hash) for this bundle's state")
     problems, facts = verify_bundle(files, anchor)
     if problems:
         for p in problems:
             click.echo(f"error: {bundle}: {p}", err=True)
         raise SystemExit(1)
     a = facts["anchor"]
+    after = facts["last"] - a["seq"]
+    beyond = f"; {after} later row(s) are past this anchor, vouched for by their chain only" if after > 0 else ""
     click.echo(f"bundle verified: {facts['people']} people, {facts['rows']} audit rows chained to the anchor "
-               f"(row {a['seq']}, {a['hash'][:16]}…); every file matches the manifest")
+               f"(row {a['seq']}, {a['hash'][:16]}…){beyond}; every file matches the manifest")

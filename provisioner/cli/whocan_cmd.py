@@ -9,7 +9,7 @@ from ..report.provenance import access_document
 from ..report.render import RENDERERS
 from ..report.rights import org_rights
 from ..report.whocan import UnknownName, known_names, who_can
-from .auditing import load_org, no_git_option, read_state
+from .auditing import load_org, no_git_option, read_state, settled
 from .common import fail, format_option, state_option
 
 
@@ -52,7 +52,8 @@ def whocan_command(org_dir, permission, office, list_names, fmt, state_url, no_g
     finally:
         if backend is not None:
             backend.close()
-    doc = access_document(org, holders, src, rights=holders)
+    with settled():
+        doc = access_document(org, holders, src, rights=holders)
     doc["query"] = {"permission": permission, "office": office}
     click.echo(RENDERERS[fmt](doc))
     if fmt == "text":

@@ -104,3 +104,29 @@ def test_an_outside_anchor_catches_a_resealed_forgery(bundle, tmp_path):
     earlier.write_text(json.dumps({"seq": 3, "hash": "0" * 64}))
     r = _verify(bundle, "--anchor", earlier)
     assert r.exit_code == 1 and "its hash differs from the anchor's" in r.output
+
+
+def test_the_anchor_file_written_beside_the_org_is_read(bundle, tmp_path):
+    man = json.loads((bundle / "manifest.json").read_text())
+    org = tmp_path / "org"
+    (org / ".audit").mkdir(parents=True)
+    entry = {"audit_seq": man["anchor"]["seq"], "audit_hash": man["anchor"]["hash"], "serial": 1}
+    (org / ".audit" / "state-anchor.json").write_text(json.dumps(
+        {"format_version": "1", "org": "riverside-health", "states": {man["state"]["lineage"]: entry}}))
+    r = _verify(bundle, "--anchor", org)
+    assert r.exit_code == 0, r.output
+    entry["audit_hash"] = "f" * 64
+    (org / ".audit" / "state-anchor.json").write_text(json.dumps(
+        {"states": {"another-lineage": entry, "and-another": entry}}))
+    r = _verify(bundle, "--anchor", org)
+    assert r.exit_code == 1 and "holds no anchor" in r.output
+
+
+def test_an_outside_anchor_older_than_later_delivery_rows_is_passed_through(bundle, tmp_path):
+    rows = [json.loads(l) for l in (bundle / "audit-chain.jsonl").read_text().splitlines()]
+    older = rows[-3]
+    anchor = tmp_path / "a.json"
+    anchor.write_text(json.dumps({"seq": older["seq"], "hash": older["hash"]}))
+    r = _verify(bundle, "--anchor", anchor)
+    assert r.exit_code == 0, r.output
+    assert "2 later row(s) are past this anchor" in r.output
