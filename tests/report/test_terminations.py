@@ -84,3 +84,18 @@ def test_someone_recorded_inactive_from_the_start_was_never_provisioned(small):
     assert hal["person"] == "hal" and not hal["late"]
     assert hal["steps"] == [{"system": "apply", "status": "never active", "at": "2026-03-02T09:00:00+00:00",
                              "hours": None, "late": False}]
+
+
+def test_a_person_removed_from_the_config_is_a_departure(small):
+    folder, docs, state = small
+    apply_at(folder, state, "2026-03-02T09:00:00")
+    changed = edit(docs)
+    del changed["person/gus"]
+    write_org(folder, changed)
+    apply_at(folder, state, "2026-03-05T09:00:00")
+    deliver_at(state, "2026-03-05T15:30:00")
+    r, doc = _report(folder, state, "--as-of", "2026-03-10T00:00")
+    (gus,) = doc["departures"]
+    assert gus["person"] == "gus" and gus["name"] == "Gus Staff"  # from the state: gone from the config
+    assert gus["clock_from"] == "apply" and gus["clock_start"] == "2026-03-05T09:00:00+00:00"
+    assert {s["system"]: s["hours"] for s in gus["steps"]} == {"apply": 0.0, "emr": 6.5, "referrals": 6.5}
