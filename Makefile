@@ -9,8 +9,9 @@ ORG    ?= orgs/riverside-health
 TODAY  ?= 2026-11-23
 TODAY_FLAG := $(if $(TODAY),--today $(TODAY))
 BENCH_SIZES ?= 1000,10000,100000
+BENCH_SCIM_PEOPLE ?= 10000
 
-.PHONY: install run test docs bench clean browser
+.PHONY: install run test docs bench clean browser scim-demo-server scim-demo
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +44,21 @@ docs: $(STAMP)
 # A measurement, not a test: validate/plan/apply times and peak memory beside plain YAML parsing.
 bench: $(STAMP)
 	$(BIN)/python -m bench.run --sizes $(BENCH_SIZES)
+	$(BIN)/python -m bench.scim --people $(BENCH_SCIM_PEOPLE)
+
+# Targets against a real SCIM service, locally: `make scim-demo-server` in one terminal,
+# `make scim-demo` in another (a copy of the example org plus a SCIM Target; docs/targets.md).
+DEMO := .provisioner/demo/riverside-health
+scim-demo-server: $(STAMP)
+	$(BIN)/python examples/scim-demo/serve.py --port 8089
+
+scim-demo: $(STAMP)
+	mkdir -p $(dir $(DEMO))
+	[ -d $(DEMO) ] || cp -r $(ORG) $(DEMO)
+	rm -rf $(DEMO)/out
+	cp examples/scim-demo/target.yaml $(DEMO)/demo-scim-target.yaml
+	DEMO_SCIM_TOKEN=demo-token $(BIN)/provisioner apply $(DEMO) --auto-approve $(TODAY_FLAG) \
+		--state sqlite:///.provisioner/demo/state.db
 
 clean:
-	rm -rf $(VENV) .provisioner build *.egg-info
+	rm -rf $(VENV) .provisioner orgs/riverside-health/.audit orgs/harbor-therapy/.audit build *.egg-info tests/targets/harness/scimmy/node_modules

@@ -3,7 +3,7 @@ every account type with EMR profiles, providers with valid NPIs, groups, insuran
 
 `generate_org(n_people, seed, today)` is pure (stdlib only, deterministic for a seed) and
 returns {relative file path: YAML text}; `write_org` puts those files in a folder. The
-org is meant to pass every rule of DOMAIN.md as of `today`; it does not import
+org is meant to pass every rule of docs/domain.md as of `today`; it does not import
 `provisioner`, so it cannot drift with it silently (tests/bench/ validates its output).
 """
 
@@ -334,7 +334,7 @@ class _Builder:
 
 
 def generate_org(n_people: int, seed: int = 0, today: dt.date = DEFAULT_TODAY) -> dict[str, str]:
-    """An org of `n_people` persons that passes DOMAIN.md's rules on `today`, as
+    """An org of `n_people` persons that passes docs/domain.md's rules on `today`, as
     {relative path: YAML text}. Same arguments, same bytes."""
     return _Builder(n_people, seed, today).files()
 

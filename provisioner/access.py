@@ -125,7 +125,7 @@ def _referral(person: Person) -> Scope:
             if role in CLIENT_ADMIN_ROLES:
                 src, org = admin_source(person, i, role)
                 wq_src, _ = field_source(person, "work_queue_chat", "true")
-                if person.call_center:  # seed 000: a call-center designation limits the Work Queue
+                if person.call_center:  # “Types of par8o Accounts”: a call-center designation limits the Work Queue
                     grants.append(ScopeGrant(CALL_CENTER, (person.call_center,),
                                              f"{src} + {wq_src}, limited by call_center", org))
                 else:

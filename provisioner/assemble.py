@@ -95,7 +95,7 @@ def _person(d: dict, origin: Origin) -> Person:
         if grants else None,
         end_date=_date(merged.get("end_date")), template=template, from_template=frozenset(filled),
         referral_disposition=Disposition(disp["action"], disp.get("to")) if disp else None,
-        origin=origin,
+        origin=origin, previously=merged.get("previously"),
     )
 
 
@@ -129,6 +129,26 @@ class _Refs:
     def each(self, values: Iterable, known, what: str, origin: Origin, subject: str) -> None:
         for i, value in enumerate(values):
             self.check(value, known, what, origin.at(i), subject)
+
+
+def _renames(persons: dict[str, Person]) -> list[Diagnostic]:
+    """ID001: `previously:` names an id that is gone from the config, once."""
+    out, claimed = [], {}
+    for p in persons.values():
+        old = p.previously
+        if old is None:
+            continue
+        at = p.origin.at("previously")
+        if old in persons:
+            why = "itself" if old == p.id else f"person {old!r}, which is still in the config"
+            out.append(error("ID001", f"`previously: {old}` names {why}; a rename moves an id that the config "
+                             "no longer has", origin=at, subject=p.id))
+        elif old in claimed:
+            out.append(error("ID001", f"`previously: {old}` is already claimed by person {claimed[old]!r}; one "
+                             "account moves to one new id", origin=at, subject=p.id))
+        else:
+            claimed[old] = p.id
+    return out
 
 
 def assemble(documents: list[Document]) -> tuple[Org | None, list[Diagnostic]]:
@@ -166,6 +186,7 @@ def assemble(documents: list[Document]) -> tuple[Org | None, list[Diagnostic]]:
     waivers = tuple(_waiver(d, o) for d, o in by_kind.get("Waiver", []))
     targets = unique("Target", _target)
 
+    problems.extend(_renames(persons))
     profile_seen: dict[str, Profile] = {}
     refs = _Refs()
     for p in persons.values():

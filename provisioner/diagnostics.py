@@ -58,6 +58,9 @@ class Diagnostic:
     origin: Origin | None = field(default=None, compare=False, repr=False)
     waived_by: str | None = None
     key: bool = field(default=False, compare=False, repr=False)
+    # Another place the finding is about (the first holder of a duplicate, say): the locator
+    # replaces `{at}` in the message with its file:line.
+    related: Origin | None = field(default=None, compare=False, repr=False)
 
     def sort_key(self) -> tuple:
         return (self.file or "", self.line or 0, self.column or 0, self.code, self.subject or "", self.message)
@@ -78,10 +81,12 @@ def finding(
     origin: Origin | None = None,
     subject: str | None = None,
     key: bool = False,
+    related: Origin | None = None,
 ) -> Diagnostic:
-    """Build an unlocated diagnostic; `key=True` points at the mapping key, not its value."""
+    """Build an unlocated diagnostic; `key=True` points at the mapping key, not its value;
+    `related` is a second place, named where the message says `{at}`."""
     file = origin.file if origin else None
-    return Diagnostic(file, None, None, code, severity, message, subject, origin, key=key)
+    return Diagnostic(file, None, None, code, severity, message, subject, origin, key=key, related=related)
 
 
 def error(code: str, message: str, **kw) -> Diagnostic:

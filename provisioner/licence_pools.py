@@ -1,4 +1,4 @@
-"""Licence accounting (seed 003): per office and counted licence type, the seats bought and
+"""Licence accounting (“Managing Users and Permissions”): per office and counted licence type, the seats bought and
 the active profiles whose default clinic draws on them. Clerical users are never counted;
 `None` seats mean unlimited. Pure; the LIC rules and reports judge the table.
 """

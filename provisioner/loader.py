@@ -6,15 +6,13 @@ Files are read in sorted order so results never depend on the file system.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .diagnostics import Diagnostic, Severity
+from .orgfiles import TEMPLATE_SUFFIXES, YAML_SUFFIXES, Refused, display_path, read_file, refusal, walk  # noqa: F401
+from .textlines import remap, split_lines
 from .yamlsource import Document, parse
-
-YAML_SUFFIXES = (".yaml", ".yml")
-TEMPLATE_SUFFIXES = (".yaml.j2", ".yml.j2")
 
 
 @dataclass
@@ -28,25 +26,9 @@ class Source:
     texts: dict[str, bytes] = field(default_factory=dict)
 
 
-def display_path(path: Path) -> str:
-    """A path as the user would type it: relative to the working directory."""
-    try:
-        relative = os.path.relpath(path)
-    except ValueError:  # another drive on Windows
-        return str(path)
-    return str(path) if relative.startswith("..") and Path(path).is_absolute() else relative
-
-
 def discover(root: Path) -> tuple[list[Path], list[Path]]:
-    plain, templates = [], []
-    for path in sorted(root.rglob("*")):
-        if not path.is_file() or any(part.startswith(".") for part in path.relative_to(root).parts):
-            continue
-        name = path.name
-        if name.endswith(TEMPLATE_SUFFIXES):
-            templates.append(path)
-        elif name.endswith(YAML_SUFFIXES):
-            plain.append(path)
+    """The YAML files and templates that are read (refused entries left out)."""
+    plain, templates, _ = walk(Path(root))
     return plain, templates
 
 
@@ -72,8 +54,9 @@ def load_folder(root: str | Path) -> Source:
         source.diagnostics.append(Diagnostic(display_path(root), None, None, "LOAD001", Severity.ERROR,
                                              "not a folder: an org is a folder of YAML files", None))
         return source
-    plain, templates = discover(root)
-    if not plain and not templates:
+    plain, templates, refused = walk(root)
+    source.diagnostics.extend(refused)
+    if not plain and not templates and not refused:
         source.diagnostics.append(Diagnostic(display_path(root), None, None, "LOAD001", Severity.ERROR,
                                              "no *.yaml, *.yml or *.yaml.j2 files in this folder", None))
         return source
@@ -87,21 +70,28 @@ def load_folder(root: str | Path) -> Source:
 
 def _load_text(source: Source, path: Path, variables: dict | None) -> None:
     file = display_path(path)
-    data = path.read_bytes()
+    try:
+        data = read_file(path)
+    except Refused as exc:
+        source.diagnostics.append(refusal(path, str(exc)))
+        return
     source.texts[file] = data
     text, problem = _decode(data, file)
     if problem:
         source.diagnostics.append(problem)
         return
+    source.lines[file] = split_lines(text)
+    move = None
     if variables is not None:
         from .templating import render_template  # Jinja2 is loaded only for orgs that use templates
 
-        text, problem = render_template(text, file, variables)
+        text, move, problem = render_template(text, file, variables)
         if problem:
             source.diagnostics.append(problem)
             return
-    source.lines[file] = text.splitlines()
     docs, problems = parse(text, file)
+    if move is not None:  # findings in the rendered text point at the template's own lines
+        docs, problems = remap(docs, problems, move)
     source.documents.extend(docs)
     source.diagnostics.extend(problems)
 

@@ -18,7 +18,15 @@ class Locator:
     def __init__(self, documents: Iterable[Document]) -> None:
         self._docs = {(d.file, d.index): d for d in documents}
 
+    def where(self, origin) -> str:
+        """`file:line` of an origin (the file alone when the path is not written)."""
+        doc = self._docs.get((origin.file, origin.document))
+        mark = doc.mark(origin.path) if doc else None
+        return f"{origin.file}:{mark.line}" if mark else origin.file
+
     def locate(self, diagnostic: Diagnostic) -> Diagnostic:
+        if diagnostic.related is not None and "{at}" in diagnostic.message:
+            diagnostic = replace(diagnostic, message=diagnostic.message.replace("{at}", self.where(diagnostic.related)))
         origin = diagnostic.origin
         if origin is None or diagnostic.line is not None:
             return diagnostic

@@ -18,7 +18,7 @@ DEFAULT_PERMISSION_LIMIT = 2
 
 @dataclass(frozen=True)
 class Policy:
-    """Org-wide limits (DOMAIN.md defaults), overridable in the Organization document."""
+    """Org-wide limits (docs/domain.md defaults), overridable in the Organization document."""
 
     max_client_admins: int = 2  # ADM004
     mass_change_limit: float = 0.25  # plan guard
@@ -27,7 +27,7 @@ class Policy:
     deprovision_within_hours: int = 24  # terminations report: access removed everywhere within
     permission_limits: Mapping[str, int] = field(default_factory=dict)  # PERM003
     separation_of_duties: tuple[tuple[str, str], ...] = (
-        ("edit_users", "billing_report_admin"),
+        ("user_management", "billing_report_admin"),  # view_users or edit_users
         ("take_payments", "enter_refunds"),
         ("take_payments", "enter_adjustments"),
     )  # GOV006
@@ -142,6 +142,7 @@ class Person:
     from_template: frozenset[str]  # fields whose value the role template supplied
     referral_disposition: Disposition | None
     origin: Origin
+    previously: str | None = None  # the id before a rename: the plan moves the account (ID001)
 
     @property
     def active(self) -> bool:

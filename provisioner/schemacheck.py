@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable
 import fastjsonschema
 
 from .diagnostics import Diagnostic, Origin, error
+from .identifiers import spoofing_problem
 from .locate import Locator
 from .vocabulary import KINDS
 from .yamlsource import Document
@@ -98,12 +99,17 @@ def did_you_mean(word: object, choices: Iterable[object]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def _printable(text: str) -> str:
+    """`text` with line breaks, invisible and control characters escaped (`\\n`, `\\u200b`)."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 def subject_of(data: dict) -> str | None:
-    kind, ident = data.get("kind"), data.get("id")
+    ident = data.get("id")
     if isinstance(ident, str):
-        return ident
-    if kind == "Waiver" and isinstance(data.get("rule"), str):
-        return f"waiver {data.get('rule')} {data.get('subject')}"
+        return _printable(ident)
+    if data.get("kind") == "Waiver" and isinstance(data.get("rule"), str):
+        return _printable(f"waiver {data.get('rule')} {data.get('subject')}")
     return None
 
 
@@ -129,6 +135,11 @@ def _check(doc: Document, locator: Locator):
     if kind is None:
         yield error("DOC001", f"document has no `kind:`; one of: {', '.join(KINDS)}", origin=origin)
         return
+    if not isinstance(kind, str):
+        shown = {list: "a list", dict: "a mapping", bool: "a boolean"}.get(type(kind), "a number")
+        yield error("DOC002", f"`kind:` must be text, not {shown}; one of: {', '.join(KINDS)}",
+                    origin=origin.at("kind"))
+        return
     if kind not in SCHEMA_FILES:
         yield error("DOC002", f"unknown kind {kind!r}{did_you_mean(kind, KINDS)}; one of: {', '.join(KINDS)}",
                     origin=origin.at("kind"))
@@ -137,8 +148,19 @@ def _check(doc: Document, locator: Locator):
         return
     subject = subject_of(data)
     errors = sorted(validator_of(kind).iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    told: set[tuple] = set()
     for err in errors:
+        # One mistake, one error: a value that breaks both its pattern and its format (a date
+        # written 2026-1-5) is reported once.
+        if err.validator in _ONE_PER_VALUE:
+            at = tuple(err.absolute_path)
+            if at in told:
+                continue
+            told.add(at)
         yield from _explain(err, doc, kind, subject, origin, locator)
+
+
+_ONE_PER_VALUE = ("pattern", "format", "type", "enum", "const")
 
 
 def _explain(err, doc: Document, kind: str, subject, origin: Origin, locator: Locator):
@@ -160,6 +182,10 @@ def _explain(err, doc: Document, kind: str, subject, origin: Origin, locator: Lo
             yield error("SCHEMA001", "a Person needs `account_type` or a role `template`",
                         origin=at, subject=subject)
             return
+        spoof = next((s for s in map(lambda sub: _spoofed(sub, where), err.context) if s), None)
+        if spoof:
+            yield error(*spoof, origin=at, subject=subject)
+            return
         choices = _consts(err.schema)
         if isinstance(err.instance, str) and choices:
             subs = err.schema.get("oneOf", []) + err.schema.get("anyOf", [])
@@ -176,7 +202,34 @@ def _explain(err, doc: Document, kind: str, subject, origin: Origin, locator: Lo
             deepest = best_match(err.context)
         yield from _explain(deepest, doc, kind, subject, origin, locator)
         return
+    spoof = _spoofed(err, where)
+    if spoof:
+        yield error(*spoof, origin=at, subject=subject)
+        return
     yield error("SCHEMA001", _message(err, where or kind, doc, locator), origin=at, subject=subject)
+
+
+def _is_email_field(where: str) -> bool:
+    return where.endswith(("email", "approved_by"))
+
+
+def _spoofed(err, where: str) -> tuple[str, str] | None:
+    """ID001 / EMAIL001 for an id or address that breaks its pattern because of surrounding
+    whitespace, a line break, an invisible or bidi character, or a look-alike letter."""
+    if err.validator != "pattern" or not isinstance(err.instance, str):
+        return None
+    is_id = err.validator_value.startswith(("^[a-z0-9]", "^([a-z0-9]", "^[a-z][a-z_]")) or where == "subject"
+    if not (is_id or _is_email_field(where)):
+        return None
+    email = _is_email_field(where) or (is_id and "@" in err.instance)
+    problem = spoofing_problem(err.instance, ascii_only=not email)
+    if problem is None:
+        return None
+    if email:
+        return "EMAIL001", (f"{err.instance!r} is not a plain e-mail address ({where}): {problem}; an address "
+                            "never carries spaces, line breaks or invisible characters")
+    return "ID001", (f"{err.instance!r} is not a plain identifier ({where}): {problem}; ids are lower-case "
+                     "letters, digits and hyphens, with nothing around them")
 
 
 def _field_name(path: tuple) -> str:

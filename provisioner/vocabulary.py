@@ -12,19 +12,19 @@ KINDS = ("Organization", "Office", "Person", "Group", "InsurancePlan", "Waiver",
 TARGET_TYPES = ("scim", "changefile")
 FACETS = ("referral_accounts", "front_office_roles", "emr_profiles")
 
-# Seed 000: base account types (ACC001).
+# “Types of par8o Accounts”: base account types (ACC001).
 STAFF_TYPES = ("office_staff", "master_group_staff")
 PROVIDER_TYPES = ("physician", "physician_staff")
 ACCOUNT_TYPES = STAFF_TYPES + PROVIDER_TYPES
 
-# Seed 000: admin authorizations added on top of a staff account.
+# “Types of par8o Accounts”: admin authorizations added on top of a staff account.
 ADMIN_ROLES = ("office_admin", "client_admin_full", "client_admin_reporting")
 CLIENT_ADMIN_ROLES = ("client_admin_full", "client_admin_reporting")
 
-# Seed 002: Front Office sub-roles (FO001).
+# “Front Office Role”: Front Office sub-roles (FO001).
 FRONT_OFFICE_ROLES = ("scheduler", "biller")
 
-# Seed 003: EMR user types and the licence each one uses (TYPE001).
+# “Managing Users and Permissions”: EMR user types and the licence each one uses (TYPE001).
 LICENSE_OF_USER_TYPE = {
     "PT": "therapist", "OT": "therapist", "SLP": "therapist",
     "PTA": "assistant", "COTA": "assistant", "SLPA": "assistant",
@@ -42,9 +42,11 @@ DISCIPLINE_OF_USER_TYPE = {
 COUNTED_LICENSE_TYPES = ("therapist", "assistant", "student")
 LICENSE_TYPES = COUNTED_LICENSE_TYPES + ("clerical",)
 
-# Seed 003: EMR permissions.
+# “Managing Users and Permissions”: EMR permissions.
 PATIENT_PERMISSIONS = ("view_patients", "edit_patients", "edit_patient_transactions")
 USER_MANAGER_PERMISSIONS = ("view_users", "edit_users")
+# GOV006: held with either of them ("View Users ... can create new user profiles", “Managing Users and Permissions”).
+USER_MANAGEMENT = "user_management"
 NOTE_PERMISSIONS = ("start_soap_notes", "forward_soap_notes", "finish_soap_notes")
 # "You probably want to limit" (PERM003); the profile's `admin` flag grants all of them.
 LIMITED_ADMIN_PERMISSIONS = (
@@ -61,7 +63,7 @@ GROUP_ROLES = ("sender", "receiver", "both")
 STATUSES = ("active", "inactive")
 DISPOSITIONS = ("reassign", "forward", "decline")
 
-# Seed 000 quick-reference tables: role templates a person may name instead of spelling
+# “Types of par8o Accounts” quick-reference tables: role templates a person may name instead of spelling
 # out account type and admin rights. Explicit fields in the person win.
 ROLE_TEMPLATES: dict[str, dict] = {
     "referral-staff": {"account_type": "office_staff", "admin": []},
@@ -76,7 +78,7 @@ ROLE_TEMPLATES: dict[str, dict] = {
     "provider": {"account_type": "physician", "admin": []},
 }
 
-# Seed 002: Front Office permissions, each with a snake_case id (GOV006 pairs name them).
+# “Front Office Role”: Front Office permissions, each with a snake_case id (GOV006 pairs name them).
 # The scheduler set is the minimum of any Front Office role; a biller adds the billing set.
 SCHEDULER_PERMISSIONS: dict[str, str] = {
     "edit_client_profile": "View/edit profile (all clients)",
@@ -113,6 +115,6 @@ FRONT_OFFICE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "scheduler": tuple(SCHEDULER_PERMISSIONS),
     "biller": tuple(SCHEDULER_PERMISSIONS) + tuple(BILLER_PERMISSIONS),
 }
-# Seed 002: "chart notes and uploaded documents designated for clinician eyes only" (FO002).
+# “Front Office Role”: "chart notes and uploaded documents designated for clinician eyes only" (FO002).
 CLINICIAN_ONLY_PERMISSIONS = NOTE_PERMISSIONS
 CLINICIAN_LICENSE_TYPES = ("therapist", "assistant", "student")

@@ -1,79 +1,28 @@
 """Parse one YAML text into plain documents that remember where every value stood.
 
 YAML 1.2 core semantics (`no`, `on`, `010`, `1:30` stay what they look like in 1.2),
-duplicate keys rejected naming both lines, only string keys, a bound on alias expansion
-("billion laughs"), no custom tags. Knows nothing about kinds or schemas.
+duplicate keys rejected naming both lines, only string keys, bounds on alias expansion
+("billion laughs"), nesting (checked before composing) and number length, no custom tags
+on any node. Knows nothing about kinds or schemas.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import yaml
-from yaml.composer import Composer
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from yaml.parser import Parser
-from yaml.reader import Reader
-from yaml.resolver import BaseResolver
-from yaml.scanner import Scanner
+from yaml.nodes import MappingNode, Node, ScalarNode
 
 from .diagnostics import Diagnostic, Path, Severity, error
+from .limits import COMPOSE_SAFE_NESTING, MAX_INT_DIGITS, MAX_NESTING, nesting_upper_bound
+from .textlines import LineMap, hide_extra_breaks
+from .yamlcore import (  # noqa: F401
+    _CORE_PATTERNS, BOOL, FLOAT, INT, MAP, NULL, SEQ, STR, CoreResolver, _Composer, _PyComposer,
+)
 
 # Nodes an alias may expand to, per file, before the file is refused.
 ALIAS_EXPANSION_LIMIT = 10_000
-
-STR = "tag:yaml.org,2002:str"
-INT = "tag:yaml.org,2002:int"
-FLOAT = "tag:yaml.org,2002:float"
-BOOL = "tag:yaml.org,2002:bool"
-NULL = "tag:yaml.org,2002:null"
-MAP = "tag:yaml.org,2002:map"
-SEQ = "tag:yaml.org,2002:seq"
-
-
-class CoreResolver(BaseResolver):
-    """The YAML 1.2 core schema: the only implicit types are null, bool, int, float."""
-
-
-CoreResolver.add_implicit_resolver(
-    BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-CoreResolver.add_implicit_resolver(
-    INT, re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), list("-+0123456789")
-)
-CoreResolver.add_implicit_resolver(
-    FLOAT,
-    re.compile(
-        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
-    ),
-    list("-+0123456789."),
-)
-CoreResolver.add_implicit_resolver(NULL, re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
-
-
-class _PyComposer(Reader, Scanner, Parser, Composer, CoreResolver):
-    def __init__(self, text: str) -> None:
-        Reader.__init__(self, text)
-        Scanner.__init__(self)
-        Parser.__init__(self)
-        Composer.__init__(self)
-        CoreResolver.__init__(self)
-
-
-try:  # libyaml's parser, when PyYAML was built with it: same nodes and marks, several times faster
-    from yaml._yaml import CParser
-
-    class _CComposer(CParser, CoreResolver):
-        def __init__(self, text: str) -> None:
-            CParser.__init__(self, text)
-            CoreResolver.__init__(self)
-
-    _Composer = _CComposer
-except ImportError:  # pragma: no cover - pure-Python PyYAML
-    _Composer = _PyComposer
 
 
 class Mark(NamedTuple):
@@ -108,19 +57,52 @@ class _Refused(Exception):
         self.diagnostic = diagnostic
 
 
-def _at(file: str, mark: yaml.Mark | None) -> dict:
-    return {"file": file, "line": mark.line + 1 if mark else None, "column": mark.column + 1 if mark else None}
+_LINES = LineMap("")  # the marks' own numbering; parse() sets the file's
 
 
-def _located(code: str, message: str, file: str, mark: yaml.Mark | None, subject: str | None = None) -> Diagnostic:
-    pos = _at(file, mark)
+def _located(code: str, message: str, file: str, mark: yaml.Mark | None, subject: str | None = None,
+             lines: LineMap = _LINES) -> Diagnostic:
+    line, column = lines(mark.line, mark.column) if mark else (None, None)
     d = error(code, message, subject=subject)
-    return Diagnostic(pos["file"], pos["line"], pos["column"], d.code, d.severity, d.message, subject)
+    return Diagnostic(file, line, column, d.code, d.severity, d.message, subject)
+
+
+def _shown(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else text[:width] + "…"
+
+
+def _too_deep(file: str, mark, lines: LineMap) -> _Refused:
+    return _Refused(_located("YAML007", f"collections nested more than {MAX_NESTING} levels deep; refusing "
+                             "the file (flatten the structure)", file, mark, lines=lines))
+
+
+def _check_nesting(text: str, file: str, lines: LineMap) -> None:
+    """Scan libyaml's event stream (iterative, cheap) for nesting deeper than MAX_NESTING,
+    so that the recursive composer never sees it: at 100,000 levels libyaml segfaults."""
+    parser = _Composer(text)
+    depth = 0
+    try:
+        while (event := parser.get_event()) is not None:
+            kind = type(event)
+            if kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                depth += 1
+                if depth > MAX_NESTING:
+                    raise _too_deep(file, event.start_mark, lines)
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                depth -= 1
+            elif kind is yaml.StreamEndEvent:
+                return
+    finally:
+        if hasattr(parser, "dispose"):
+            parser.dispose()
 
 
 class _Builder:
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, lines: LineMap = _LINES, restore: dict | None = None) -> None:
         self.file = file
+        self.lines = lines
+        self.restore = restore
+        self.depth = 0
         self.marks: dict[Path, Mark] = {}
         self.done: set[int] = set()
         self.active: set[int] = set()
@@ -141,49 +123,63 @@ class _Builder:
                     "refusing the file (a 'billion laughs' document?)",
                     self.file, node.start_mark))
         self.marks[path] = self._mark(node, key_node)
+        if isinstance(node, ScalarNode):
+            return self._scalar(node)
+        if node.tag != (MAP if isinstance(node, MappingNode) else SEQ):
+            raise self._refuse("YAML006", f"unsupported tag {_shown(node.tag)!r}", node)
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise _too_deep(self.file, node.start_mark, self.lines)
         self.active.add(ident)
         try:
             if isinstance(node, MappingNode):
                 value = self._mapping(node, path, in_alias)
-            elif isinstance(node, SequenceNode):
-                value = [self.build(item, path + (i,), None, in_alias) for i, item in enumerate(node.value)]
             else:
-                value = self._scalar(node)
+                value = [self.build(item, path + (i,), None, in_alias) for i, item in enumerate(node.value)]
         finally:
             self.active.discard(ident)
             self.done.add(ident)
+            self.depth -= 1
         return value
+
+    def _text(self, text: str) -> str:
+        return text if self.restore is None else text.translate(self.restore)
+
+    def _refuse(self, code: str, message: str, node: Node) -> _Refused:
+        return _Refused(_located(code, message, self.file, node.start_mark, lines=self.lines))
 
     def _mark(self, node: Node, key_node: Node | None) -> Mark:
         sm = node.start_mark
-        raw = node.value if isinstance(node, ScalarNode) else None
-        plain = isinstance(node, ScalarNode) and not node.style  # None (Python) or '' (libyaml)
-        if key_node is not None:
+        scalar = isinstance(node, ScalarNode)
+        raw = (node.value if self.restore is None else node.value.translate(self.restore)) if scalar else None
+        plain = scalar and not node.style  # None (Python) or '' (libyaml)
+        if self.lines.table is None:  # the common case, without a call per position
+            if key_node is None:
+                return Mark(sm.line + 1, sm.column + 1, None, None, raw, plain)
             km = key_node.start_mark
             return Mark(sm.line + 1, sm.column + 1, km.line + 1, km.column + 1, raw, plain)
-        return Mark(sm.line + 1, sm.column + 1, None, None, raw, plain)
+        line, column = self.lines(sm.line, sm.column)
+        if key_node is not None:
+            km = key_node.start_mark
+            return Mark(line, column, *self.lines(km.line, km.column), raw, plain)
+        return Mark(line, column, None, None, raw, plain)
 
     def _mapping(self, node: MappingNode, path: Path, in_alias: bool) -> dict:
-        if node.tag not in (MAP,):
-            raise _Refused(_located("YAML006", f"unsupported tag {node.tag!r}", self.file, node.start_mark))
         out: dict[str, Any] = {}
         first_seen: dict[str, Node] = {}
         for key_node, value_node in node.value:
+            if key_node.tag not in (STR, INT, FLOAT, BOOL, NULL, MAP, SEQ):
+                raise self._refuse("YAML006", f"unsupported tag {_shown(key_node.tag)!r}", key_node)
             if not isinstance(key_node, ScalarNode) or key_node.tag != STR:
-                shown = key_node.value if isinstance(key_node, ScalarNode) else "a collection"
-                raise _Refused(_located(
-                    "YAML003",
-                    f"mapping keys must be strings; {shown!r} is read as "
-                    f"{_type_name(key_node)} (quote it)",
-                    self.file, key_node.start_mark))
-            key = key_node.value
+                shown = _shown(key_node.value) if isinstance(key_node, ScalarNode) else "a collection"
+                raise self._refuse("YAML003", f"mapping keys must be strings; {shown!r} is read as "
+                                   f"{_type_name(key_node)} (quote it)", key_node)
+            key = self._text(key_node.value)
             if key in first_seen:
-                first = first_seen[key].start_mark.line + 1
-                raise _Refused(_located(
-                    "YAML002",
-                    f"duplicate key {key!r}: first defined on line {first}, again on line "
-                    f"{key_node.start_mark.line + 1}",
-                    self.file, key_node.start_mark))
+                first = self.lines(first_seen[key].start_mark.line, 0)[0]
+                again = self.lines(key_node.start_mark.line, 0)[0]
+                raise self._refuse("YAML002", f"duplicate key {_shown(key)!r}: first defined on line {first}, "
+                                   f"again on line {again}", key_node)
             first_seen[key] = key_node
             out[key] = self.build(value_node, path + (key,), key_node, in_alias)
         return out
@@ -191,7 +187,15 @@ class _Builder:
     def _scalar(self, node: ScalarNode) -> Any:
         tag, text = node.tag, node.value
         if tag == STR:
-            return text
+            return self._text(text)
+        pattern = _CORE_PATTERNS.get(tag)
+        if pattern is None:
+            raise self._refuse("YAML006", f"unsupported tag {_shown(tag)!r}", node)
+        if not pattern.match(text):  # an explicit `!!int abc`
+            raise self._refuse("YAML006", f"{_shown(text)!r} is not what the tag {tag!r} describes", node)
+        if tag == INT and len(text.lstrip("+-")) > MAX_INT_DIGITS and not text.startswith(("0o", "0x")):
+            raise self._refuse("YAML008", f"a number of {len(text.lstrip('+-'))} digits; numbers here have at most "
+                               f"{MAX_INT_DIGITS} digits (quote it if it is text)", node)
         if tag == NULL:
             return None
         if tag == BOOL:
@@ -205,7 +209,7 @@ class _Builder:
         if tag == FLOAT:
             return float(text.replace(".inf", "inf").replace(".Inf", "inf").replace(".INF", "inf")
                          .replace(".nan", "nan").replace(".NaN", "nan").replace(".NAN", "nan"))
-        raise _Refused(_located("YAML006", f"unsupported tag {tag!r}", self.file, node.start_mark))
+        raise self._refuse("YAML006", f"unsupported tag {_shown(tag)!r}", node)
 
 
 def _type_name(node: Node) -> str:
@@ -226,7 +230,11 @@ def parse(text: str, file: str) -> tuple[list[Document], list[Diagnostic]]:
     refused (returns no documents) with one located diagnostic."""
     docs: list[Document] = []
     composer = None
+    text, restore = hide_extra_breaks(text)
+    lines = LineMap(text)
     try:
+        if nesting_upper_bound(text) > COMPOSE_SAFE_NESTING:
+            _check_nesting(text, file, lines)
         composer = _Composer(text)
         index = 0
         while composer.check_node():
@@ -234,7 +242,7 @@ def parse(text: str, file: str) -> tuple[list[Document], list[Diagnostic]]:
             # An empty document (a trailing `---`, or one whose every line is commented out)
             # holds nothing; it is skipped like an empty file.
             if node is not None and not (isinstance(node, ScalarNode) and node.tag == NULL and not node.value):
-                builder = _Builder(file)
+                builder = _Builder(file, lines, restore)
                 data = builder.build(node, ())
                 docs.append(Document(file, index, data, builder.marks))
             index += 1
@@ -245,10 +253,10 @@ def parse(text: str, file: str) -> tuple[list[Document], list[Diagnostic]]:
         problem = exc.problem or "invalid YAML"
         if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
             return [], [_located("YAML001", "a tab character where YAML expects indentation or a value: "
-                                 "YAML indents with spaces only", file, mark)]
+                                 "YAML indents with spaces only", file, mark, lines=lines)]
         if exc.context:
             problem = f"{problem} ({exc.context})"
-        return [], [_located("YAML001", f"YAML syntax error: {problem}", file, mark)]
+        return [], [_located("YAML001", f"YAML syntax error: {problem}", file, mark, lines=lines)]
     except yaml.reader.ReaderError as exc:  # control characters and the like
         line = text.count("\n", 0, exc.position) + 1
         column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
@@ -256,7 +264,10 @@ def parse(text: str, file: str) -> tuple[list[Document], list[Diagnostic]]:
                                f"character #x{exc.character:04x} is not allowed in YAML", None)]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "mark", None) or None
-        return [], [_located("YAML001", f"YAML error: {exc}", file, mark)]
+        return [], [_located("YAML001", f"YAML error: {exc}", file, mark, lines=lines)]
+    except RecursionError:  # only the pure-Python composer recurses before the bound applies
+        return [], [Diagnostic(file, None, None, "YAML007", Severity.ERROR,
+                               f"collections nested more than {MAX_NESTING} levels deep; refusing the file", None)]
     finally:
         if composer is not None and hasattr(composer, "dispose"):
             composer.dispose()

@@ -184,3 +184,60 @@ def test_fast_validator_accepts_valid_documents():
 
     assert _valid("Person", VALID_PERSON)
     assert _valid("Person", {k: v for k, v in VALID_PERSON.items() if k != "account_type"} | {"template": "provider"})
+
+
+def _patterns(node, path=()):
+    """Every (path, pattern) of a schema."""
+    if isinstance(node, dict):
+        if isinstance(node.get("pattern"), str):
+            yield path, node["pattern"]
+        for k, v in node.items():
+            yield from _patterns(v, path + (k,))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _patterns(v, path + (i,))
+
+
+@pytest.mark.parametrize("kind", sorted(SCHEMA_FILES))
+def test_ID001_no_pattern_accepts_a_trailing_line_break_in_either_validator(kind):
+    """`$` matches before a final line break in Python's re: jsonschema and fastjsonschema
+    both search patterns, so every pattern must refuse "value\\n" in both."""
+    import fastjsonschema
+    from jsonschema import Draft202012Validator as Reference
+
+    schema = json.loads((SCHEMA_DIR / SCHEMA_FILES[kind]).read_text())
+    samples = {"^[a-z0-9]": "hugo-lam", "^([a-z0-9]": "hugo-lam", "^[^@": "hugo.lam@test.example",
+               "^\\d{4}": "2026-01-05", "^[0-9]{10}": "1234567893", "^[A-Z]+": "LIC001", "^[A-Za-z_]": "domain",
+               "^[^\\s": "north/therapist", "^[a-z][a-z_]": "view_users",
+               "^https?://": "https://idp.test.example/scim/v2", "^[A-Z_]": "RIVERSIDE_SCIM_TOKEN",
+               "^(?!/)": "out/changes"}
+    checked = 0
+    for path, pattern in _patterns(schema):
+        good = next(v for k, v in samples.items() if pattern.startswith(k))
+        fast = fastjsonschema.compile({"type": "string", "pattern": pattern})
+        reference = Reference({"type": "string", "pattern": pattern})
+        assert reference.is_valid(good) and fast(good) == good, (kind, path)
+        for bad in (good + "\n", " " + good, good + " ", good[:2] + "\u200b" + good[2:]):
+            assert not reference.is_valid(bad), (kind, path, bad)
+            with pytest.raises(fastjsonschema.JsonSchemaException):
+                fast(bad)
+        checked += 1
+    assert checked
+
+
+def test_ID001_hugo_lam_with_a_line_break_is_refused_by_both_validators():
+    from provisioner.schemacheck import _valid, validator_of
+
+    doc = {**VALID_PERSON, "id": "hugo-lam\n"}
+    assert list(validator_of("Person").iter_errors(doc))
+    assert _valid("Person", doc) is False
+
+
+def test_one_mistake_one_error_for_a_date_that_breaks_pattern_and_format(org_dir):
+    d = only(org_dir, "o.yaml", """
+        kind: Office
+        id: south
+        name: South
+        go_live: 2026-1-5
+    """)
+    assert "'2026-1-5'" in d.message

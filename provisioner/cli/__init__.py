@@ -9,6 +9,7 @@ import click
 from .. import __version__
 from .access_cmd import access_command
 from .apply_cmd import apply_command
+from .edges import Edges
 from .evidence_cmd import evidence_group
 from .log_cmd import log_command
 from .plan_cmd import plan_command, show_command
@@ -21,7 +22,7 @@ from .validate_cmd import validate_command
 from .whocan_cmd import whocan_command
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=Edges, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="provisioner")
 def main() -> None:
     """Access as code for health systems and clinics.

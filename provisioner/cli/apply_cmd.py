@@ -3,6 +3,7 @@ confirm and apply it."""
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from contextlib import nullcontext
 from pathlib import Path
@@ -14,7 +15,9 @@ from ..plan.apply import apply_plan
 from ..plan.apply import check_config, state_for_plan
 from ..state import StateError
 from ..state.actor import resolve_actor
-from .common import fail, open_backend, state_option, today_option
+from ..state.sqlite import write_failed
+from .common import anchor_head, fail, open_backend, state_option, today_option
+from .edges import exit_code
 from .plan_cmd import plan_or_fail, render_plan
 from .targets_cmd import deliver_and_report
 
@@ -25,7 +28,7 @@ def stdin_is_terminal() -> bool:
     return sys.stdin.isatty()
 
 
-def _resume(backend, targets, actor, folder, lock_timeout) -> None:
+def _resume(backend, org: str, targets, actor, folder, lock_timeout) -> None:
     """No changes to apply: deliver what earlier applies still owe the targets, if anything."""
     from ..targets.operations import OpStatus
 
@@ -35,6 +38,7 @@ def _resume(backend, targets, actor, folder, lock_timeout) -> None:
     try:
         code = deliver_and_report(backend, targets, actor=resolve_actor(actor), org_dir=folder,
                                   lock_timeout=lock_timeout)
+        anchor_head(folder, org, backend.read().lineage, backend.head())
     finally:
         backend.close()
     raise SystemExit(code)
@@ -87,12 +91,14 @@ def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, o
         document, folder = result.document, target
         click.echo(render_plan(document, "text"), nl=False)
         if not document["changes"]:
-            _resume(backend, result.validation.org.targets, actor, target, lock_timeout)
+            _resume(backend, result.validation.org.id, result.validation.org.targets, actor, target, lock_timeout)
         if not auto_approve:
             if not stdin_is_terminal():
                 fail("refusing to apply without confirmation: stdin is not a terminal; pass --auto-approve")
             if not click.confirm("Apply these changes?", default=False):
                 fail("apply cancelled; nothing was changed")
+        if backend is None:  # confirmed: only now is a new state database created
+            backend = open_backend(document["org"], state_url)
     else:
         try:
             document = read_plan(target)
@@ -100,7 +106,7 @@ def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, o
             state_url = state_for_plan(document, state_url)
         except StateError as exc:
             fail(str(exc))
-        folder = org_dir
+        folder = org_dir or document["config"]["dir"]
         backend = open_backend(document["org"], state_url)
         if not document["changes"]:
             click.echo("No changes in this plan; nothing to apply.")
@@ -112,17 +118,54 @@ def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, o
             step = (lambda i: bar.update(1)) if bar is not None else None
             applied = apply_plan(document, backend, actor=who, org_dir=folder, today=today,
                                  lock_timeout=lock_timeout, progress=step, rederive=not fresh,
-                                 targets=result.validation.org.targets if fresh else None)
+                                 targets=result.validation.org.targets if fresh else None,
+                                 verify=not (fresh and auto_approve))  # else verified just now
+        _complete(document, applied.snapshot.serial)
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: say whether the plan was committed
+        _interrupted(document, backend, exc)
     except StateError as exc:
         backend.close()
         fail(str(exc))
-    s = document["summary"]
-    click.echo(f"Apply complete! {s['create']} created, {s['update']} updated, {s['replace']} replaced, "
-               f"{s['deactivate']} deactivated, {s['reactivate']} reactivated, {s['delete']} deleted. "
-               f"State serial {applied.snapshot.serial}.")
+    except sqlite3.Error as exc:
+        backend.close()
+        fail(str(write_failed(exc, getattr(backend, "path", "the state"))))
     try:
-        code = deliver_and_report(backend, applied.targets, actor=who, org_dir=folder or document["config"]["dir"],
+        code = deliver_and_report(backend, applied.targets, actor=who, org_dir=folder,
                                   lock_timeout=lock_timeout) if applied.targets or applied.operations else 0
+        # after delivery: its results are audit rows too, so the anchor records the newest head
+        anchor_head(folder, document["org"], applied.snapshot.lineage, backend.head())
+    except KeyboardInterrupt as exc:  # the plan is committed; what was not delivered stays pending
+        click.echo("\nnote: interrupted during delivery: the plan was applied; undelivered operations stay "
+                   "pending (`provisioner sync` resumes them)", err=True)
+        raise SystemExit(exit_code(exc)) from None
     finally:
         backend.close()
     raise SystemExit(code)
+
+
+def _complete(document: dict, serial: int, note: str = "") -> None:
+    s = document["summary"]
+    click.echo(f"Apply complete! {s['create']} created, {s['update']} updated, {s['replace']} replaced, "
+               f"{s['deactivate']} deactivated, {s['reactivate']} reactivated, {s['delete']} deleted. "
+               f"State serial {serial}.{note}")
+
+
+def _interrupted(document: dict, backend, interrupt: KeyboardInterrupt) -> None:
+    """The state decides, not the moment of the signal: the plan was committed exactly when
+    the serial moved past the one it was planned against (the lock keeps others out)."""
+    planned = document["state"]["serial"]
+    try:
+        backend.rollback_open()
+        serial = backend.read().serial
+    except Exception:  # noqa: BLE001 - the state cannot be read: say so rather than guess
+        serial = None
+    if serial is not None and serial > planned:
+        try:
+            _complete(document, serial, " (Interrupted after the commit: the plan was applied.)")
+        except KeyboardInterrupt:
+            pass
+        click.echo(f"note: interrupted, but the plan was applied (state serial {serial})", err=True)
+        raise SystemExit(0)
+    state = f"state serial {serial}" if serial is not None else "run `provisioner state list` to check"
+    click.echo(f"\nerror: interrupted before the commit: nothing was applied ({state}); apply again", err=True)
+    raise SystemExit(exit_code(interrupt))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import sys
 
 import click
@@ -67,7 +68,15 @@ def org_id_of(target: str | None) -> str | None:
         if result.org is None:
             fail(f"{target} has no valid Organization document; run `provisioner validate {target}`")
         return result.org.id
+    from ..identifiers import spoofing_problem
+
+    if not _PLAIN_ID.fullmatch(target):  # never let "org\n" or "../x" name a state file
+        why = spoofing_problem(target, ascii_only=True) or "ids are lower-case letters, digits and hyphens"
+        fail(f"{target!r} is neither an org folder nor a plain org id (ID001): {why}")
     return target
+
+
+_PLAIN_ID = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 
 def open_backend(org_id: str | None, url: str | None, create: bool = True, missing_ok: bool = False):
@@ -87,3 +96,19 @@ def open_backend(org_id: str | None, url: str | None, create: bool = True, missi
         return open_state(org_id, url, create=create)
     except StateError as exc:
         fail(str(exc))
+
+
+def anchor_head(folder, org: str, lineage: str, head: dict | None) -> None:
+    """Print the new audit head and record it in the org's anchor file (commit that file)."""
+    from ..state import StateError
+    from ..state.anchor import write_anchor
+
+    if head is None:
+        return
+    click.echo(f"Audit head: commit {head['commit']}, audit row {head['audit_seq']}, {head['mac_alg']} {head['mac']}")
+    try:
+        path = write_anchor(folder, org, lineage, head)
+    except StateError as exc:
+        click.echo(f"warning: the state was written, but {exc}; record the head above by hand", err=True)
+        return
+    click.echo(f"Anchored in {path}: commit it with the config so `provisioner state verify` can check the state.")

@@ -9,6 +9,7 @@ import click
 
 from ..pipeline import validate
 from ..plan import make_plan, read_plan, write_plan
+from ..plan.apply import check_state
 from ..plan.lifecycle import expired_invitations
 from ..plan.planfile import PlanFileError
 from ..plan.render import RENDERERS
@@ -32,22 +33,45 @@ def _show_findings(diagnostics, lines, fmt: str) -> None:
         click.echo(render_diagnostics(diagnostics, lines=lines, colour=use_colour()), nl=False)
 
 
+def check_lost_state(org_dir, path, refuse: bool) -> None:
+    """No database where the state should be, yet the org's anchor says it was applied: a
+    lost or misplaced state. Planning says so; applying (which would start a new history) refuses."""
+    from ..state.anchor import anchor_path, read_anchor
+
+    anchor = read_anchor(org_dir)
+    if not anchor or not anchor.get("states"):
+        return
+    known = ", ".join(f"lineage {l} at serial {e.get('serial')}" for l, e in anchor["states"].items())
+    message = (f"there is no state at {path}, but the anchor {anchor_path(org_dir)} records {known}: the state "
+               "database was lost or is elsewhere; restore it (or point --state at it)")
+    if refuse:
+        fail(message + "; nothing was applied")
+    click.echo(f"warning: {message}", err=True)
+
+
 def plan_or_fail(org_dir: str, state_url, today, allow_mass_change: bool, resend_expired: bool,
                  create_state: bool = False, fmt: str = "text"):
     """Plan `org_dir`; on findings that block it, print them and exit 1 (no traceback).
-    Planning never creates a state database; `create_state` opens one for an apply."""
+    Planning never creates a state database (an apply opens one once it is confirmed); a
+    state that fails verification is refused, and `create_state` (planning to apply) refuses
+    also a lost state and signed commits without the key."""
     validation = validate(org_dir, today=today)
     if not validation.ok:
         _show_findings(validation.diagnostics, validation.source.lines, fmt)
         fail("the configuration has errors; nothing was planned")
-    backend = open_backend(validation.org.id, state_url, missing_ok=not create_state)
+    backend = open_backend(validation.org.id, state_url, missing_ok=True)  # created only to apply
     try:
         url = resolve_state_url(validation.org.id, state_url)
         if backend is None:
+            check_lost_state(org_dir, sqlite_path(url), refuse=create_state)
             click.echo(f"note: no state yet at {sqlite_path(url)}: planning against an empty state", err=True)
+        else:
+            for warning in check_state(backend, org_dir, writing=create_state):
+                click.echo(f"warning: {warning}", err=True)
         snapshot = backend.read() if backend is not None else Snapshot(None, 0, {})
         result = make_plan(org_dir, snapshot=snapshot, today=today, validation=validation,
-                           allow_mass_change=allow_mass_change, resend_expired=resend_expired, state_url=url)
+                           allow_mass_change=allow_mass_change, resend_expired=resend_expired, state_url=url,
+                           target_info=backend.target_info() if backend is not None else {})
     except StateError as exc:
         fail(str(exc))
     if not result.ok:
@@ -87,7 +111,10 @@ def plan_command(org_dir, out, fmt, state_url, today, detailed_exitcode, allow_m
         backend.close()
     document = result.document
     if out:
-        write_plan(document, out)
+        try:
+            write_plan(document, out)
+        except PlanFileError as exc:
+            fail(str(exc))
     click.echo(render_plan(document, fmt), nl=False)
     if out and fmt == "text":
         click.echo(f"\nSaved the plan to {out}. Apply exactly this plan with:\n  provisioner apply {out}")

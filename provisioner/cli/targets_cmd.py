@@ -12,7 +12,7 @@ import click
 
 from ..state import StateError
 from ..state.actor import resolve_actor
-from .common import fail, format_option, open_backend, org_id_of, state_option
+from .common import anchor_head, fail, format_option, open_backend, org_id_of, state_option
 
 LOCK_HELP = "Seconds to wait for another apply or sync to finish."
 
@@ -97,6 +97,7 @@ def sync_command(org_dir, state_url, only, retry, actor, lock_timeout) -> None:
     try:
         code = deliver_and_report(backend, dict(validation.org.targets), actor=resolve_actor(actor),
                                   org_dir=org_dir, lock_timeout=lock_timeout, only=only or None, retry=retry)
+        anchor_head(org_dir, validation.org.id, backend.read().lineage, backend.head())
     finally:
         backend.close()
     raise SystemExit(code)

@@ -7,14 +7,15 @@ folder that changed since the plan, and a state that moved on (stale lineage/ser
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from dataclasses import dataclass
 from typing import Mapping
 
 from ..model import Target
 from ..state.audit import canonical
+from ..state.backend import Progress, Resource, Snapshot, StaleState, StateBackend, StateError, Write
 from ..targets.owed import operations as owed_operations, specs_for
-from ..state.backend import Progress, Resource, Snapshot, StaleState, StateBackend, Write
 from .changes import resource_dict
 from .compare import retired
 from .lifecycle import INVITATION_DAYS
@@ -44,10 +45,12 @@ def writes_for(document: dict, today: dt.date) -> list[Write]:
         if action == "replace" and not c.get("replaces"):
             old = _resource(address, c["before"])
             archive = f"{address}~{new_serial}"
-            gone = retired(Resource(archive, old.kind, old.attributes, old.status))
+            gone = retired(Resource(archive, old.kind, old.attributes, old.status), c.get("retired_email"))
             out.append(Write(address, after, action, c["before"], resource_dict(after)))
             out.append(Write(archive, gone, "deactivate", c["before"], resource_dict(gone)))
             continue
+        if action == "move":  # re-addressed (ID001): the old address goes, both rows audited as a move
+            out.append(Write(c["moved_from"], None, action, c["before"], {"moved_to": address}))
         out.append(Write(address, None if action == "delete" else after, action, c["before"],
                          resource_dict(after)))
     return out
@@ -79,6 +82,24 @@ def state_for_plan(document: dict, given: str | None) -> str | None:
     return chosen
 
 
+def check_state(backend: StateBackend, org_dir: str | Path | None = None, *, writing: bool = True) -> list[str]:
+    """Refuse a state that fails verification (state/integrity.py), checked against the org's
+    anchor file when it has one; returns the warnings. Before a write, signed commits with no
+    key to continue them are refused; a state not signed yet is signed from this apply on."""
+    from ..state.anchor import anchor_path, read_anchor
+
+    anchor = read_anchor(org_dir) if org_dir is not None else None
+    where = str(anchor_path(org_dir)) if org_dir is not None else ""
+    problems = backend.integrity(anchor, where)
+    blocking = [p for p in problems if (p.error and p.code != "unsigned") or (writing and p.code == "needs-key")]
+    if blocking:
+        shown = "; ".join(p.message for p in blocking[:10])
+        more = f"; and {len(blocking) - 10} more" if len(blocking) > 10 else ""
+        raise StateError(f"the state at {getattr(backend, 'path', 'the backend')} fails verification: {shown}{more}. "
+                         "Nothing was written; run `provisioner state verify` and restore the state")
+    return [p.message for p in problems if p not in blocking]
+
+
 def check_rederived(document: dict, snapshot: Snapshot, org_dir: str | Path | None = None):
     """Refuse a plan whose changes are not what the config and this state produce.
 
@@ -88,7 +109,7 @@ def check_rederived(document: dict, snapshot: Snapshot, org_dir: str | Path | No
     that no config produces (an admin right added by hand, say) never reaches the state.
     """
     from ..pipeline import validate  # late: the pipeline imports the rule catalog
-    from .planner import plan_changes
+    from .planner import make_plan
 
     folder = Path(org_dir or document["config"]["dir"])
     today = dt.date.fromisoformat(document["today"])
@@ -96,15 +117,37 @@ def check_rederived(document: dict, snapshot: Snapshot, org_dir: str | Path | No
     if not validation.ok:
         raise PlanFileError(f"the config in {folder} does not validate; run `provisioner validate` and plan again")
     options = document.get("options", {})
-    changes, _, findings = plan_changes(validation, snapshot, today,
-                                        allow_mass_change=options.get("allow_mass_change", False),
-                                        resend_expired=options.get("resend_expired", False))
-    if any(d.is_error for d in findings):
+    again = make_plan(folder, snapshot=snapshot, today=today, validation=validation,
+                      allow_mass_change=options.get("allow_mass_change", False),
+                      resend_expired=options.get("resend_expired", False)).document
+    if again is None:
         raise PlanFileError("planning the config against this state now gives errors; run `provisioner plan` again")
-    if canonical([c.to_dict() for c in changes]) != canonical(document["changes"]):
+    if document["org"] != again["org"]:
+        raise PlanFileError(f"the plan names org {document['org']!r}, but {folder} is org {again['org']!r}; it "
+                            "will not be applied: run `provisioner plan` again")
+    if canonical(again["changes"]) != canonical(document["changes"]):
         raise PlanFileError("the plan's changes differ from what the config and state produce (was the file "
                             "edited?); it will not be applied: run `provisioner plan` again")
+    if again["summary"] != document["summary"]:
+        raise PlanFileError("the plan's summary does not count its changes (was the file edited?); it will not be "
+                            "applied: run `provisioner plan` again")
+    if _findings(again["diagnostics"], again["config"]["dir"]) != _findings(document["diagnostics"],
+                                                                           document["config"]["dir"]):
+        raise PlanFileError("the plan's diagnostics differ from the findings the config and state give (hidden "
+                            "or altered findings?); it will not be applied: run `provisioner plan` again")
     return validation
+
+
+def _findings(diagnostics: list[dict], folder: str) -> str:
+    """Diagnostics with their files relative to the org folder (the plan may be applied from
+    another working directory with --org-dir)."""
+    out = []
+    for d in diagnostics:
+        d = dict(d)
+        if d.get("file"):
+            d["file"] = os.path.relpath(d["file"], folder)
+        out.append(d)
+    return canonical(out)
 
 
 @dataclass(frozen=True)
@@ -122,25 +165,35 @@ def apply_document(document: dict, backend: StateBackend, **options) -> Snapshot
 def apply_plan(document: dict, backend: StateBackend, *, actor: str, org_dir: str | Path | None = None,
                    today: dt.date | None = None, lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
                    progress: Progress | None = None, now: dt.datetime | None = None,
-                   rederive: bool = True, targets: Mapping[str, Target] | None = None) -> Applied:
-    """Apply `document` (read with `read_plan`, or fresh from `make_plan`). Under the lock, the
+                   rederive: bool = True, verify: bool = True,
+                   targets: Mapping[str, Target] | None = None) -> Applied:
+    """Apply `document` (read with `read_plan`, or fresh from `make_plan`). The
     state must be the one planned against (stale otherwise) and, with `rederive`, the changes
-    must be exactly what the config produces against it (`check_rederived`). The operations
-    the changes owe the org's targets are recorded in the same transaction (the outbox);
-    delivering them is `provisioner.targets.delivery`'s work."""
+    must be exactly what the config produces against it, summary and diagnostics included
+    (`check_rederived`); with `verify`, the state must pass verification (`check_state`).
+    The operations the changes owe the org's targets (`targets`, or the re-derived config's)
+    are recorded in the same transaction (the outbox); delivering them is
+    `provisioner.targets.delivery`'s work."""
     check_document(document)
     check_config(document, org_dir)
     today = today or dt.date.today()
     now = now or dt.datetime.now(dt.timezone.utc)
     writes = writes_for(document, today)
     expect = (document["state"]["lineage"], document["state"]["serial"])
-    with backend.lock(actor, lock_timeout):
+    # Checked before the lock, so a refused plan leaves the database untouched; under the lock
+    # `backend.apply` still refuses a state that moved on (stale) in its own transaction.
+    if verify:
+        check_state(backend, org_dir or document["config"]["dir"])
+    if rederive:
         snapshot = backend.read()
         if (snapshot.lineage, snapshot.serial) != expect:
             raise StaleState(expect, (snapshot.lineage, snapshot.serial))
-        if rederive:
-            targets = check_rederived(document, snapshot, org_dir).org.targets
-        targets = dict(targets or {})
+        targets = check_rederived(document, snapshot, org_dir).org.targets
+    targets = dict(targets or {})
+    with backend.lock(actor, lock_timeout):
+        snapshot = backend.read()  # what the changes start from: the operations are derived from it
+        if (snapshot.lineage, snapshot.serial) != expect:
+            raise StaleState(expect, (snapshot.lineage, snapshot.serial))
         specs = specs_for(document, snapshot, targets.values(), today)
         ops = owed_operations(specs, expect[1] + 1, now)
         after = backend.apply(writes, expect=expect, actor=actor, plan_digest=document["checksum"], at=now,

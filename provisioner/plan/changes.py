@@ -21,6 +21,7 @@ class Action(str, enum.Enum):
     DEACTIVATE = "deactivate"
     REACTIVATE = "reactivate"
     DELETE = "delete"
+    MOVE = "move"  # the same account under a new address (`previously:`, ID001)
     NOOP = "no-op"
 
     def __str__(self) -> str:
@@ -40,7 +41,7 @@ class Action(str, enum.Enum):
 
 
 ACTION_ORDER = (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DEACTIVATE, Action.REACTIVATE,
-                Action.DELETE, Action.NOOP)
+                Action.DELETE, Action.MOVE, Action.NOOP)
 
 
 def resource_dict(r: Resource | None) -> dict | None:
@@ -63,6 +64,8 @@ class Change:
     after: Resource | None = None
     replaces: str | None = None  # address of the resource a `replace` retires, when another
     diff: list[FieldChange] = field(default_factory=list)
+    moved_from: str | None = None  # a `move`: the address the resource had (it is re-addressed)
+    retired_email: str | None = None  # an in-place `replace`: the mark the archived profile's e-mail gets
 
     @property
     def kind(self) -> str:
@@ -74,6 +77,10 @@ class Change:
                "diff": [{"path": f.path, "before": f.before, "after": f.after} for f in self.diff]}
         if self.replaces:
             out["replaces"] = self.replaces
+        if self.moved_from:
+            out["moved_from"] = self.moved_from
+        if self.retired_email:
+            out["retired_email"] = self.retired_email
         return out
 
 

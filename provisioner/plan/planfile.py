@@ -12,6 +12,7 @@ import json
 import os
 from pathlib import Path
 
+from ..limits import MAX_INT_DIGITS, MAX_NESTING, MAX_PLAN_BYTES, json_depth_exceeds
 from ..state.audit import canonical
 from ..state.backend import StateError
 
@@ -25,14 +26,17 @@ class PlanFileError(StateError):
 def config_digest(root: str | Path) -> str:
     """sha256 over exactly the files the loader reads (YAML and templates): sorted paths and
     bytes. A README or notes file beside them does not make a plan stale."""
-    from ..loader import discover
+    from ..orgfiles import Refused, read_file, walk
 
     root = Path(root)
     h = hashlib.sha256()
-    plain, templates = discover(root)
+    plain, templates, refused = walk(root)
     files = sorted(plain + templates)
     for path in files:
-        data = path.read_bytes()
+        try:
+            data = read_file(path)
+        except Refused as exc:  # such a folder does not validate; the digest only has to differ
+            data = f"\0refused: {exc}".encode()
         rel = path.relative_to(root).as_posix().encode("utf-8")
         h.update(len(rel).to_bytes(8, "big") + rel + len(data).to_bytes(8, "big") + data)
     return "sha256:" + h.hexdigest()
@@ -67,23 +71,86 @@ def dumps(document: dict) -> str:
 
 
 def write_plan(document: dict, path: str | Path) -> None:
+    """Write the plan whole or not at all, owner-only (0600; a folder made for it 0700)
+    whatever the umask, as it holds people's names, e-mails and rights: a temporary file
+    beside it, renamed over it; on any failure (disk full, read-only, no such folder)
+    nothing is left behind."""
     path = Path(path)
-    if path.parent and not path.parent.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(dumps(document), encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        if path.parent and not path.parent.exists():
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.chmod(path.parent, 0o700)
+        _write_private(tmp, dumps(document))
+        os.replace(tmp, path)
+    except BaseException as exc:  # a full disk, a read-only folder, Ctrl-C: no partial file stays
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        if not isinstance(exc, OSError):
+            raise
+        reason = (exc.strerror or str(exc)).lower()
+        raise PlanFileError(f"cannot write the plan to {path}: {reason}; nothing was saved") from None
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a number a plan holds")
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError(f"a number of {len(text.lstrip('-'))} digits (at most {MAX_INT_DIGITS})")
+    return int(text)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"{text[:20]} is too large a number")
+    return value
+
+
+def _read_text(path: str | Path) -> str:
+    from ..orgfiles import Refused, read_file
+
+    if not Path(path).exists() and not Path(path).is_symlink():
+        raise PlanFileError(f"no plan file at {path}")
+    try:
+        return read_file(Path(path), MAX_PLAN_BYTES).decode("utf-8")
+    except Refused as exc:
+        if "broken symlink" in str(exc) or "no such file" in str(exc):
+            raise PlanFileError(f"no plan file at {path}") from None
+        raise PlanFileError(f"cannot read the plan file {path}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise PlanFileError(f"{path} is not a plan file (not UTF-8: {exc.reason} at byte {exc.start}); run "
+                            "`provisioner plan --out` again") from None
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        os.fchmod(f.fileno(), 0o600)
+        f.write(text)
 
 
 def read_plan(path: str | Path) -> dict:
-    """Load a saved plan and check it is intact (format version and checksum)."""
+    """Load a saved plan and check it is intact (format version and checksum). Bounded before
+    anything recursive runs: size, nesting, number length; NaN and Infinity are refused."""
+    text = _read_text(path)
     try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PlanFileError(f"no plan file at {path}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        document = json.loads(text, parse_int=_bounded_int, parse_float=_finite_float,
+                              parse_constant=_refuse_constant)
+    except RecursionError:
+        document = None
+        problem = f"nested more than {MAX_NESTING} levels deep"
+    except (json.JSONDecodeError, ValueError) as exc:
         raise PlanFileError(f"{path} is not a plan file (not JSON: {exc}); run `provisioner plan --out` "
                             "again") from None
+    else:
+        problem = f"nested more than {MAX_NESTING} levels deep" if json_depth_exceeds(document) else None
+    if problem:
+        raise PlanFileError(f"{path} is not a plan file ({problem}); run `provisioner plan --out` again")
     check_structure(document, str(path))
     check_document(document, str(path))
     return document

@@ -20,7 +20,10 @@ from ..state.backend import Snapshot, StateBackend
 from ..targets.owed import specs_for, summary as target_summary
 from .changes import ACTION_ORDER, Action, Change
 from .compare import compare
-from .lifecycle import MASS_CHANGE_CODE, invitation_changes, lifecycle_findings, mass_change, order
+from .lifecycle import (
+    MASS_CHANGE_CODE, call_center_notes, invitation_changes, lifecycle_findings, mass_change, order,
+    reused_emails,
+)
 from .planfile import FORMAT_VERSION, config_digest, seal
 from .resources import desired_resources, kind_of
 
@@ -64,7 +67,7 @@ def _at_org(d: Diagnostic, org) -> Diagnostic:
 
 
 def new_offices_without_people(changes: list[Change], validated: list[Diagnostic]) -> list[Diagnostic]:
-    """LIFE005 is an error for an office this plan creates (seed 001: add its providers and
+    """LIFE005 is an error for an office this plan creates (“Client Admin best practices”: add its providers and
     staff at the same time); for an office that exists it stays the warning validate gave."""
     created = {c.address.removeprefix("office.") for c in changes if c.kind == "office" and c.action.creates}
     return [replace(d, severity=Severity.ERROR, message=f"new {d.message}: create an office together with "
@@ -81,6 +84,8 @@ def plan_changes(validation: Validation, snapshot: Snapshot, today: dt.date, *, 
     changes, noops = compare(desired, current)
     findings = lifecycle_findings(changes, desired, current, origins, today)
     findings += mass_change(changes, current, org.policy.mass_change_limit, allow_mass_change)
+    findings += reused_emails(changes, desired, current, origins)
+    findings += call_center_notes(changes, desired, current, origins)
     findings += new_offices_without_people(changes, validation.diagnostics)
     invitations = invitation_changes(changes, current, desired, today, resend_expired)
     touched = {c.address for c in invitations}
@@ -94,7 +99,8 @@ def plan_changes(validation: Validation, snapshot: Snapshot, today: dt.date, *, 
 def make_plan(org_dir: str | Path, backend: StateBackend | None = None, *, today: dt.date | None = None,
               snapshot: Snapshot | None = None, validation: Validation | None = None,
               allow_mass_change: bool = False, resend_expired: bool = False,
-              now: dt.datetime | None = None, state_url: str | None = None) -> PlanResult:
+              now: dt.datetime | None = None, state_url: str | None = None,
+              target_info: dict | None = None) -> PlanResult:
     """Plan `org_dir` against `backend` (or a given `snapshot`). Config errors stop it
     before any state is read; the document is built only when there is no error."""
     today = today or dt.date.today()
@@ -127,6 +133,8 @@ def make_plan(org_dir: str | Path, backend: StateBackend | None = None, *, today
         "diagnostics": [diagnostic_dict(d) for d in result.diagnostics],
     }
     targets = list(validation.org.targets.values())
-    document["targets"] = target_summary(specs_for(document, snapshot, targets, today), targets)
+    if target_info is None and backend is not None:
+        target_info = backend.target_info()
+    document["targets"] = target_summary(specs_for(document, snapshot, targets, today), targets, target_info)
     result.document = seal(document)
     return result

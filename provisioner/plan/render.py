@@ -12,13 +12,13 @@ import jinja2
 MARKDOWN_LIMIT = 65_000
 
 SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "deactivate": "-", "reactivate": "+",
-           "delete": "-", "no-op": " "}
+           "delete": "-", "move": "->", "no-op": " "}
 VERBS = {"create": "will be created", "update": "will be updated in place", "replace": "will be replaced",
-         "deactivate": "will be deactivated", "reactivate": "will be reactivated", "delete": "will be deleted"}
+         "deactivate": "will be deactivated", "reactivate": "will be reactivated", "delete": "will be deleted", "move": "will move"}
 COLOURS = {"create": "32", "update": "33", "replace": "35", "deactivate": "31", "reactivate": "32",
-           "delete": "31"}
+           "delete": "31", "move": "36"}
 PLURAL = {"create": "to create", "update": "to update", "replace": "to replace", "deactivate": "to deactivate",
-          "reactivate": "to reactivate", "delete": "to delete"}
+          "reactivate": "to reactivate", "delete": "to delete", "move": "to move"}
 
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("provisioner", "templates"), autoescape=False,
                           trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
@@ -76,6 +76,8 @@ def target_lines(document: dict) -> list[str]:
         what = ", ".join(f"{o['count']} {o['object']}{'s' if o['count'] != 1 else ''} to {o['action']}"
                          for o in ops) or "nothing"
         out.append(f"{tid} ({t['type']}): {what}")
+        if t.get("cannot_hold"):
+            out.append(f"{tid} cannot hold (no extension schema there): {', '.join(t['cannot_hold'])}")
     return out
 
 

@@ -52,6 +52,8 @@ def person_attrs(p: Person) -> dict:
         "end_date": _date(p.end_date), "template": p.template,
         "referral_disposition": {"action": p.referral_disposition.action, "to": p.referral_disposition.to}
         if p.referral_disposition else None,
+        # only when written, so that states applied before renames existed see no change
+        **({"previously": p.previously} if p.previously else {}),
     }
 
 

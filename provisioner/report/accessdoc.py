@@ -32,7 +32,7 @@ def _front_office(org: Org) -> list[str]:
     roles = list(FRONT_OFFICE_PERMISSIONS)
     holders = {role: [p.id for p in org.persons.values() if p.active and p.front_office == role] for role in roles}
     out = ["## Front Office roles: effective permission sets (FO003)", "",
-           "What each sub-role can do (seed 002). A biller holds every scheduler permission plus the "
+           "What each sub-role can do (“Front Office Role”, docs/domain.md). A biller holds every scheduler permission plus the "
            "billing set; people without a `front_office` role hold none of them.", ""]
     rows = [[f"`{perm}`", DESCRIPTIONS[perm]] + ["yes" if perm in FRONT_OFFICE_PERMISSIONS[r] else "no" for r in roles]
             for perm in DESCRIPTIONS]
@@ -67,8 +67,9 @@ def _admins(org: Org) -> list[str]:
         g, item = p.grants, due[p.id]
         rows.append([p.id, "; ".join(roles + limited), g.approved_by if g else None,
                      g.justification if g else None, g.reviewed_on if g else None, item.due or "now (never reviewed)"])
-    return ["## Admin holders", "", "Admin authorizations (seed 001) and limited EMR admin permissions "
-            "(seed 003), with who approved them and when they are next reviewed (GOV002, GOV005).", ""] + \
+    return ["## Admin holders", "", "Admin authorizations (“Types of par8o Accounts”) and limited EMR admin "
+            "permissions (“Managing Users and Permissions (Large Organizations)”), with who approved them and "
+            "when they are next reviewed (GOV002, GOV005).", ""] + \
         _table(["person", "rights", "approved by", "justification", "last review", "next review due"], rows)
 
 

@@ -83,8 +83,8 @@ def person_rights(person: Person, pa: PersonAccess | None = None) -> list[Right]
         out.append(Right(person.id, "admin", role, offices, source, origin, addr,
                          template=person.template if from_template else None,
                          expects=(("admin", role, True),)))
-    # Seed 002: front-office permissions are practice-wide ("all clients"); where the person
-    # works (offices, call center) is what an office filter can say of them.
+    # “Front Office Role” (docs/domain.md): front-office permissions are practice-wide ("all
+    # clients"); where the person works (offices, call center) is what an office filter can say.
     fo_offices = tuple(dict.fromkeys(person.offices + ((person.call_center,) if person.call_center else ()))) or ALL
     for perm in pa.front_office:
         out.append(Right(person.id, "front_office", perm.name, fo_offices, perm.source, perm.origin, addr,

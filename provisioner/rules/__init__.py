@@ -1,4 +1,4 @@
-"""The rules of DOMAIN.md that can be judged from configuration alone, run over one org.
+"""The rules of docs/domain.md that can be judged from configuration alone, run over one org.
 
 Each rule is a small function registered in `catalog` with its id; `run_rules` derives
 effective access and licence pools once, runs every check, then applies the org's policy
@@ -8,6 +8,7 @@ effective access and licence pools once, runs every check, then applies the org'
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 from ..access import effective_access
 from ..diagnostics import Diagnostic
@@ -17,11 +18,29 @@ from . import accounts, emr, front_office, governance, licences, lifecycle, stru
 from .catalog import Context, Rule, all_rules, get
 from .waivers import apply_severity, apply_waivers
 
-__all__ = ["Context", "Rule", "all_rules", "get", "run_rules", "context"]
+__all__ = ["Context", "Rule", "all_rules", "get", "run_rules", "context", "one_per_subject"]
 
 
 def context(org: Org, today: dt.date) -> Context:
     return Context(org, today, effective_access(org), licence_pools(org))
+
+
+def one_per_subject(found: list[Diagnostic]) -> list[Diagnostic]:
+    """One finding per rule, subject and severity: later ones are folded into the first
+    (their messages appended), so one mistake is never reported twice and one waiver
+    covers what it names."""
+    first: dict[tuple, int] = {}
+    out: list[Diagnostic] = []
+    for d in found:
+        key = (d.code, d.subject, d.severity)
+        if d.subject is None or key not in first:
+            first.setdefault(key, len(out))
+            out.append(d)
+            continue
+        kept = out[first[key]]
+        if d.message not in kept.message:
+            out[first[key]] = replace(kept, message=f"{kept.message}; {d.message}")
+    return out
 
 
 def run_rules(org: Org, today: dt.date) -> list[Diagnostic]:
@@ -29,5 +48,5 @@ def run_rules(org: Org, today: dt.date) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     for rule in all_rules():
         if rule.check is not None:
-            found.extend(rule.check(ctx))
+            found.extend(one_per_subject(list(rule.check(ctx))))
     return apply_waivers(org, apply_severity(org, found), today)

@@ -1,4 +1,4 @@
-"""Accounts and admin rights (seed 000): ACC, ADM, CC and WQ rules on the referral-platform
+"""Accounts and admin rights (“Types of par8o Accounts”): ACC, ADM, CC and WQ rules on the referral-platform
 account of each person. Judges account types, admin authorizations, call-center
 designations and Work Queue access; not EMR profiles (see emr.py).
 """
@@ -10,8 +10,8 @@ from ..diagnostics import Severity, error, warning
 from ..vocabulary import ACCOUNT_TYPES, CLIENT_ADMIN_ROLES, STAFF_TYPES
 from .catalog import rule
 
-SEED000 = "seed 000 (par8o account types)"
-SEED001 = "seed 001 (par8o best practices)"
+SEED000 = "“Types of par8o Accounts” (docs/domain.md)"
+SEED001 = "“Client Admin best practices” (docs/domain.md)"
 
 
 @rule("ACC001", "Account type is one of the four", Severity.ERROR, source=SEED000,
@@ -31,7 +31,7 @@ def account_type_known(ctx):
 @rule("ACC002", "Office-bound accounts name an office", Severity.ERROR, source=SEED000,
       explanation="Office Staff see the referrals of specific offices, Physician/Staff all referrals "
       "at their office, and a Physician their own referrals at the offices they practise at "
-      "(seed 000). Without an office these accounts have no referral access at all; only Master "
+      "(“Types of par8o Accounts”). Without an office these accounts have no referral access at all; only Master "
       "Group Staff work across the whole master group without naming offices.",
       example_fix="offices: [eastside-rehab]")
 def office_bound_accounts_name_an_office(ctx):
@@ -44,7 +44,7 @@ def office_bound_accounts_name_an_office(ctx):
 
 @rule("ADM001", "Office admin only on office staff", Severity.ERROR, source=SEED000,
       explanation="'Office Admin permissions are only available on Office Staff account types' "
-      "(seed 000). An office admin manages the staff, providers and data of designated offices, so "
+      "(“Types of par8o Accounts”). An office admin manages the staff, providers and data of designated offices, so "
       "the base account must itself be bound to offices.",
       example_fix="account_type: office_staff   # or drop office_admin from `admin`")
 def office_admin_on_office_staff(ctx):
@@ -58,7 +58,7 @@ def office_admin_on_office_staff(ctx):
 
 @rule("ADM002", "Client admin only on staff accounts", Severity.ERROR, source=SEED000,
       explanation="'Client Admin - Full Admin Access and Client Admin - Reporting Only permissions "
-      "are available for both Office Staff and Master Group Staff account types' (seed 000); all "
+      "are available for both Office Staff and Master Group Staff account types' (“Types of par8o Accounts”); all "
       "admin accounts 'are created first as a staff account'. Provider accounts (physician, "
       "physician_staff) never carry client admin rights.",
       example_fix="Give the admin duties to a separate master_group_staff account.")
@@ -73,7 +73,7 @@ def client_admin_on_staff(ctx):
 
 @rule("ADM003", "Office admins administer their own offices", Severity.WARNING, source=SEED000,
       explanation="An Office Admin's referral access, data management and reporting are 'limited to "
-      "designated offices' (seed 000). Administering an office the person does not work at is "
+      "designated offices' (“Types of par8o Accounts”). Administering an office the person does not work at is "
       "usually a copy-paste slip and grants data management outside their referral scope.",
       example_fix="admin_offices: [eastside-rehab]   # a subset of `offices`")
 def office_admin_offices_are_own(ctx):
@@ -88,7 +88,7 @@ def office_admin_offices_are_own(ctx):
 
 
 @rule("ADM004", "Few client admins", Severity.WARNING, source=SEED001,
-      explanation="'Most organizations choose to elect one or two Client Admins' (seed 001): a client "
+      explanation="'Most organizations choose to elect one or two Client Admins' (“Client Admin best practices”): a client "
       "admin has advanced administrative privileges over every account, office, plan and group. "
       "More active client admins than `policy.max_client_admins` (default 2) widens that power; "
       "the finding's subject is the organization and it points at the first admin over the limit.",
@@ -115,7 +115,7 @@ def few_client_admins(ctx):
       source=SEED000,
       explanation="'If a staff person needs access to all referrals sent to a call center or patient "
       "access center, select Master Group Staff and choose the appropriate call center designation' "
-      "(seed 000). The designation narrows a master-group account; on any other account type it "
+      "(“Types of par8o Accounts”). The designation narrows a master-group account; on any other account type it "
       "means nothing, and it must name an office marked `call_center: true`.",
       example_fix="account_type: master_group_staff\ncall_center: patient-access-center")
 def call_center_designation(ctx):
@@ -135,7 +135,7 @@ def call_center_designation(ctx):
 
 @rule("WQ001", "Client admins without Work Queue & Chat see no referrals", Severity.WARNING, source=SEED000,
       explanation="A client admin's referral access exists only 'if Work Queue & Chat Access is "
-      "selected' (seed 000). Without it the admin can manage accounts and reports but cannot open a "
+      "selected' (“Types of par8o Accounts”). Without it the admin can manage accounts and reports but cannot open a "
       "single referral, which is often not what was intended; say so explicitly or add the flag.",
       example_fix="work_queue_chat: true")
 def client_admin_work_queue(ctx):

@@ -19,7 +19,7 @@ from ..model import Org
 # documentation duty of the access report.
 STAGES = ("load", "config", "plan", "report")
 FAMILY_ORDER = ("YAML", "TPL", "LOAD", "DOC", "SCHEMA", "ORG", "ID", "REF", "ACC", "ADM", "CC", "WQ",
-                "LIFE", "GRP", "FO", "TYPE", "EMAIL", "LIC", "PERM", "GOV", "POL", "WAIVE")
+                "LIFE", "GRP", "FO", "TYPE", "EMAIL", "LIC", "PERM", "GOV", "NOTE", "MASS", "POL", "WAIVE")
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Front Office roles (seed 002): FO rules. The permission sets of the two sub-roles are in
+"""Front Office roles (“Front Office Role”): FO rules. The permission sets of the two sub-roles are in
 vocabulary.py and expanded per person by access.py; here they are judged.
 """
 
@@ -12,12 +12,12 @@ from ..vocabulary import (
 )
 from .catalog import describe, rule
 
-SEED002 = "seed 002 (Front Office role); 45 CFR 164.502(b) minimum necessary"
+SEED002 = "“Front Office Role” (docs/domain.md); 45 CFR 164.502(b) minimum necessary"
 
 
 @rule("FO001", "Front Office sub-role is scheduler or biller", Severity.ERROR, source=SEED002,
       explanation="'Two Front Office sub-roles include Scheduler and Biller ... The minimum "
-      "permissions for a Front Office role is Scheduler permissions' (seed 002). Any other value "
+      "permissions for a Front Office role is Scheduler permissions' (“Front Office Role”). Any other value "
       "has no defined permission set. The biller set includes every scheduler permission; the "
       "check also guards that expansion.",
       example_fix="front_office: scheduler")
@@ -43,7 +43,7 @@ def _is_clinician(person) -> bool:
 
 @rule("FO002", "Front-office-only accounts get no clinician-only permissions", Severity.ERROR, source=SEED002,
       explanation="'A Front Office account holder CANNOT view private clinical information, such as "
-      "chart notes and uploaded documents designated for clinician eyes only' (seed 002). A person "
+      "chart notes and uploaded documents designated for clinician eyes only' (“Front Office Role”). A person "
       "with a Front Office role and no clinician role (no provider account, no active therapist, "
       "assistant or student profile) must not hold SOAP-note permissions on any EMR profile.",
       example_fix="permissions: [view_patients, edit_patients, analytics_access]   # no *_soap_notes")
@@ -52,15 +52,16 @@ def front_office_no_clinical(ctx):
         if p.front_office is None or _is_clinician(p):
             continue
         for prof in ctx.access[p.id].profiles:
-            for perm in prof.permissions:
-                if perm.name in CLINICIAN_ONLY_PERMISSIONS:
-                    yield error("FO002", f"front-office-only account holds clinician-only permission "
-                                f"{perm.name!r}", origin=perm.origin, subject=f"{p.id}/{prof.profile_id}")
+            held = [perm for perm in prof.permissions if perm.name in CLINICIAN_ONLY_PERMISSIONS]
+            if held:  # one finding per profile, naming every clinician-only permission
+                names = ", ".join(dict.fromkeys(perm.name for perm in held))
+                yield error("FO002", f"front-office-only account holds clinician-only permission(s) {names}",
+                            origin=held[0].origin, subject=f"{p.id}/{prof.profile_id}")
 
 
 describe("FO003", "Effective front-office permissions are documented", None, stage="report", source=SEED002,
          explanation="The Privacy Rule asks covered entities to document minimum-necessary access "
-         "decisions; seed 002 lists each sub-role's permissions for that purpose. `provisioner access "
+         "decisions; “Front Office Role” lists each sub-role's permissions for that purpose. `provisioner access "
          "ORG_DIR --all` lists every person's effective Front Office permission set and the line it "
          "comes from; `provisioner report ORG_DIR --out ORG_DIR/ACCESS.md` keeps each role's set in the "
          "repository.",

@@ -6,7 +6,10 @@ effective access; knows nothing of the current state.
 from __future__ import annotations
 
 from ..diagnostics import Severity, error, warning
-from ..vocabulary import LICENSE_OF_USER_TYPE, LIMITED_ADMIN_PERMISSIONS
+from ..vocabulary import (
+    CLIENT_ADMIN_ROLES, LICENSE_OF_USER_TYPE, LIMITED_ADMIN_PERMISSIONS, USER_MANAGEMENT,
+    USER_MANAGER_PERMISSIONS,
+)
 from .catalog import rule
 
 NPI_PREFIX = "80840"  # card issuer prefix for US health applications (45 CFR 162.406)
@@ -106,7 +109,7 @@ def _supervision_problem(prof, persons) -> str | None:
 
 
 @rule("GOV004", "Assistants and students are supervised; students have an end date", Severity.WARNING,
-      source="seed 003 (assistant and student user types); 45 CFR 164.308(a)(3)(ii)(A) (supervision)",
+      source="“Managing Users and Permissions (Large Organizations)” (docs/domain.md); 45 CFR 164.308(a)(3)(ii)(A) (supervision)",
       explanation="Assistants (PTA, COTA, SLPA) and students (SPT, SOT, SSLP) work under a therapist: "
       "each active assistant or student profile names a `supervisor` who is active and has an active "
       "therapist profile at the same (default) clinic. A student placement ends, so student "
@@ -156,10 +159,12 @@ def access_reviewed(ctx):
 
 
 @rule("GOV006", "Separation of duties", Severity.WARNING,
-      source="45 CFR 164.308(a)(3)-(4) (workforce security, access management); seed 002, seed 003",
+      source="45 CFR 164.308(a)(3)-(4) (workforce security, access management); “Front Office Role”, “Managing Users and Permissions” (docs/domain.md)",
       explanation="One person should not hold both halves of a conflicting pair of permissions "
-      "(`policy.separation_of_duties`; default: edit_users with billing_report_admin, take_payments "
-      "with enter_refunds, take_payments with enter_adjustments). Permissions are the person's "
+      "(`policy.separation_of_duties`; default: user_management with billing_report_admin, take_payments "
+      "with enter_refunds, take_payments with enter_adjustments). `user_management` is held with "
+      "`view_users` or `edit_users`: “Managing Users and Permissions” says View Users already lets a person create user "
+      "profiles and request licence changes. Permissions are the person's "
       "effective ones: Front Office sub-role (a biller takes payments, refunds and adjustments) and "
       "active EMR profiles. One finding per person lists every conflicting pair.",
       example_fix="front_office: scheduler   # or a Waiver naming GOV006 and the person")
@@ -171,8 +176,47 @@ def separation_of_duties(ctx):
         held: dict[str, object] = {}
         for perm in pa.all_permissions():
             held.setdefault(perm.name, perm)
+            if perm.name in USER_MANAGER_PERMISSIONS:  # “Managing Users and Permissions”: View Users already manages users
+                held.setdefault(USER_MANAGEMENT, perm)
         clashes = [(a, b) for a, b in pairs if a in held and b in held]
         if clashes:  # one finding per person, so that one waiver covers the person's role
-            text = "; ".join(f"{a} ({held[a].source}) with {b} ({held[b].source})" for a, b in clashes)
+            def said(name):
+                perm = held[name]
+                return f"{name} ({perm.name}, {perm.source})" if perm.name != name else f"{name} ({perm.source})"
+            text = "; ".join(f"{said(a)} with {said(b)}" for a, b in clashes)
             yield warning("GOV006", f"holds conflicting permissions: {text}", origin=held[clashes[0][1]].origin,
                           subject=pa.person_id)
+
+
+@rule("GOV007", "One NPI, one person", Severity.ERROR, source="45 CFR 162.408 (one NPI per health care provider)",
+      explanation="The NPI registry issues one National Provider Identifier per provider, for life. Two "
+      "active people with the same `npi` are one provider written twice, or a borrowed identity: "
+      "referrals and claims would reach the wrong clinician. Inactive people keep their NPI on record "
+      "and are not compared.",
+      example_fix='npi: "1245319599"   # the second provider\'s own NPI')
+def npi_unique(ctx):
+    first: dict[str, object] = {}
+    for p in ctx.org.persons.values():
+        if not p.active or p.npi is None:
+            continue
+        holder = first.setdefault(p.npi, p)
+        if holder is not p:
+            yield error("GOV007", f"NPI {p.npi!r} already belongs to person {holder.id!r} ({{at}}); an NPI "
+                        "identifies one provider", origin=p.origin.at("npi"), subject=p.id,
+                        related=holder.origin.at("npi"))
+
+
+@rule("GOV008", "Someone can administer the organization", Severity.WARNING,
+      source="“Client Admin best practices” (docs/domain.md: elect one or two client admins); 45 CFR 164.308(a)(2) (assigned security responsibility)",
+      explanation="'Most organizations elect one or two' client admins (“Client Admin best practices”): a system with none "
+      "cannot be administered (no one can add users, offices or reports). Reported when no active "
+      "person holds `client_admin_full` or `client_admin_reporting` in the configuration, which is "
+      "also the case when a plan would deactivate every client admin.",
+      example_fix="template: health-system-manager   # on the person who runs the system")
+def client_admin_present(ctx):
+    if any(p.active and any(r in CLIENT_ADMIN_ROLES for r in p.admin) for p in ctx.org.persons.values()):
+        return
+    org = ctx.org.organization
+    yield warning("GOV008", f"no active client admin in {org.id!r}: nobody could administer the organization; "
+                  "give one or two people `client_admin_full` (template: health-system-manager)",
+                  origin=org.origin, subject=org.id)

@@ -1,4 +1,4 @@
-"""Lifecycle and groups (seed 001): LIFE and GRP rules. The configuration halves live here
+"""Lifecycle and groups (“Client Admin best practices”): LIFE and GRP rules. The configuration halves live here
 (dispositions, approvals, offices with no one to run them, insurance reviews, groups); the
 halves that compare with the current state (LIFE001/002/004/006/007) belong to the plan.
 """
@@ -10,36 +10,44 @@ from collections import defaultdict
 from ..diagnostics import Severity, error, info, warning
 from .catalog import describe, rule
 
-SEED001 = "seed 001 (par8o best practices)"
+SEED001 = "“Client Admin best practices” (docs/domain.md)"
+# The shape a departing provider's disposition is written in (LIFE002), shown in messages.
+DISPOSITION_SHAPE = ("`referral_disposition: {action: reassign, to: <provider>}` "
+                     "(or `{action: forward, to: <provider>}`, or `{action: decline}`)")
 
 
 describe("LIFE001", "Deactivate, never delete", None, stage="plan", source=SEED001 + "; 45 CFR 164.316(b)(2)",
          explanation="'When a staff person leaves the organization, deactivate his or her par8o "
-         "account' (seed 001). A person removed from the configuration, or set `status: inactive`, "
+         "account' (“Client Admin best practices”). A person removed from the configuration, or set `status: inactive`, "
          "is planned as a deactivation so that history and audit trails stay; the plan never deletes "
          "an account.",
          example_fix="status: inactive   # keep the document; do not delete it")
 describe("LIFE004", "Create an office one week before go-live", Severity.WARNING, stage="plan", source=SEED001,
          explanation="'Create the office location in par8o one week before the office is slated to "
-         "start using par8o' (seed 001). The plan warns when it creates an office whose `go_live` is "
+         "start using par8o' (“Client Admin best practices”). The plan warns when it creates an office whose `go_live` is "
          "less than 7 days after the plan date.",
          example_fix="go_live: 2026-12-07   # at least a week after the planned apply")
 describe("LIFE006", "Removing an office leaves no provider without one", Severity.ERROR, stage="plan",
          source=SEED001,
          explanation="'If removing an office location, associate the provider(s) with new locations if "
-         "necessary' (seed 001). The plan refuses to remove an office when an active provider would be "
+         "necessary' (“Client Admin best practices”). The plan refuses to remove an office when an active provider would be "
          "left with no office at all.",
          example_fix="offices: [westside-clinic]   # move the provider before removing the office")
 describe("LIFE007", "Invitations expire after 2 days", None, stage="plan", source=SEED001,
          explanation="'Temporary passwords expire in 2 days, and can only be reset by par8o support "
-         "staff' (seed 001). A new account starts as an invitation; the plan and state record when it "
-         "was sent, report invitations that expired unconfirmed, and can re-send them.",
+         "staff' (“Client Admin best practices”). A new account starts as an invitation; the plan and state record when it "
+         "was sent, report invitations that expired unconfirmed, and can re-send them. A deactivated "
+         "account's pending invitation is revoked in the same plan (shown as its own change), so "
+         "`state list` and `invitations` agree that it is revoked.",
          example_fix="provisioner plan orgs/riverside-health --resend-expired --out plans/resend.json")
 describe("MASS001", "Mass-change guard", Severity.ERROR, stage="plan",
-         source="DOMAIN.md plan semantics; 45 CFR 164.308(a)(1)(ii)(B) (risk management)",
+         source="docs/domain.md (plan semantics); 45 CFR 164.308(a)(1)(ii)(B) (risk management)",
          explanation="A plan that deactivates or removes more than `policy.mass_change_limit` of the "
          "active accounts (default 25%) is refused: a deleted folder or a bad merge must not lock a "
-         "health system out of its referrals. A deliberate large change is applied with "
+         "health system out of its referrals. Accounts are counted per kind: referral-platform "
+         "accounts (people) and EMR profiles each against their own active count in the applied "
+         "state, so a change that keeps the people but strips a third of the EMR profiles is refused "
+         "too (one finding per kind). A deliberate large change is applied with "
          "`--allow-mass-change`.",
          example_fix="provisioner plan orgs/riverside-health --allow-mass-change --out plans/reorg.json")
 
@@ -49,7 +57,7 @@ describe("MASS001", "Mass-change guard", Severity.ERROR, stage="plan",
       explanation="'Instruct the provider's managing office staff to reassign, forward or decline "
       "referrals as appropriate before you remove the provider from the organization. Once a "
       "provider is removed ... the organization will no longer have access to the provider's "
-      "referrals' (seed 001). Configuration half (checked here): an inactive (departing) provider "
+      "referrals' (“Client Admin best practices”). Configuration half (checked here): an inactive (departing) provider "
       "states `referral_disposition`, and a reassign/forward names another active provider. Plan "
       "half: removing the provider's offices before the provider.",
       example_fix="referral_disposition: {action: reassign, to: maria-lopez}")
@@ -60,8 +68,8 @@ def departing_provider_disposition(ctx):
             continue
         disp = p.referral_disposition
         if disp is None:
-            yield error("LIFE002", "an inactive provider must state `referral_disposition` (reassign, "
-                        "forward or decline the open referrals)", origin=p.origin.at("status"), subject=p.id)
+            yield error("LIFE002", f"an inactive provider must say what happens to their open referrals: "
+                        f"{DISPOSITION_SHAPE}", origin=p.origin.at("status"), subject=p.id)
             continue
         if disp.action in ("reassign", "forward"):
             if disp.to is None:
@@ -77,7 +85,7 @@ def departing_provider_disposition(ctx):
 
 
 @rule("LIFE003", "Provider profiles are approved", Severity.WARNING, source=SEED001,
-      explanation="'Ensure all provider profiles are approved' (seed 001): an unapproved provider "
+      explanation="'Ensure all provider profiles are approved' (“Client Admin best practices”): an unapproved provider "
       "profile cannot be found or referred to. Active providers whose `profile_approved` is false or "
       "missing are reported.",
       example_fix="profile_approved: true")
@@ -91,7 +99,7 @@ def provider_profile_approved(ctx):
 @rule("LIFE005", "Every office has a provider and referral staff", Severity.WARNING, source=SEED001,
       explanation="'When adding office locations in par8o, add providers to the office at the same "
       "time. Check that the staff responsible for managing the referrals at that location is "
-      "accurate' (seed 001). Each office (call centers excepted for providers) needs an active "
+      "accurate' (“Client Admin best practices”). Each office (call centers excepted for providers) needs an active "
       "provider and an active staff account whose effective referral scope covers it (office staff, "
       "physician/staff, master-group staff). For an office the plan creates this is an error: the "
       "office is created with its people. For an existing office it is a warning, so that the "
@@ -122,7 +130,7 @@ def office_has_provider_and_staff(ctx):
 
 @rule("LIFE008", "Insurance plans reviewed this calendar year", Severity.WARNING, source=SEED001,
       explanation="'Review and update insurance plans at the beginning of every calendar year' "
-      "(seed 001): par8o suggests providers by the plans they accept, so a stale list misroutes "
+      "(“Client Admin best practices”): par8o suggests providers by the plans they accept, so a stale list misroutes "
       "patients. An active provider's `insurance.reviewed_on` must fall in the current year.",
       example_fix="insurance: {plans: [medicare], reviewed_on: 2026-01-15}")
 def insurance_reviewed(ctx):
@@ -139,7 +147,7 @@ def insurance_reviewed(ctx):
 
 @rule("GRP001", "Group members are providers at the group's office", Severity.ERROR, source=SEED001,
       explanation="A group is 'several providers [who] practice at an office location and ... share a "
-      "specialty' (seed 001); sending offices refer to the group instead of a provider. A member "
+      "specialty' (“Client Admin best practices”); sending offices refer to the group instead of a provider. A member "
       "who is not a provider, or not at the group's office, would receive referrals for a location "
       "they do not serve.",
       example_fix="members: [maria-lopez]   # a physician or physician_staff at the group's office")
@@ -163,7 +171,7 @@ def group_members_at_office(ctx):
 @rule("GRP002", "Groups have staff to act for them", Severity.WARNING, source=SEED001,
       explanation="'When creating groups, add office staff and office administrators as soon as "
       "possible so that par8o users can receive and/or send referrals on behalf of the group' "
-      "(seed 001). A group without active staff has nobody to work its referrals.",
+      "(“Client Admin best practices”). A group without active staff has nobody to work its referrals.",
       example_fix="staff: [front-desk-anna]")
 def group_has_staff(ctx):
     persons = ctx.org.persons
@@ -177,7 +185,7 @@ def group_has_staff(ctx):
 @rule("GRP003", "Consider a group for shared specialties", Severity.INFO, source=SEED001,
       explanation="'If several providers practice at an office location and the providers share a "
       "specialty, consider creating a group for the office location so that sending offices can "
-      "refer to your location when unsure of provider availability' (seed 001). Reported per office "
+      "refer to your location when unsure of provider availability' (“Client Admin best practices”). Reported per office "
       "when two or more active providers share a `specialty` and no group covers it.",
       example_fix="kind: Group\nid: eastside-ortho\noffice: eastside-rehab\nspecialty: orthopedics\n"
       "role: receiver\nmembers: [maria-lopez, sam-lee]")
@@ -193,3 +201,13 @@ def shared_specialty_group(ctx):
         if len(ids) >= 2 and (office_id, specialty) not in grouped and office is not None:
             yield info("GRP003", f"{len(ids)} {specialty} providers ({', '.join(ids)}) and no group for them",
                        origin=office.origin.at("id"), subject=office_id)
+
+
+describe("NOTE001", "Tell the call center about provider changes", Severity.INFO, stage="plan", source=SEED001,
+         explanation="'If your organization is supported by a call center, communicate provider changes "
+         "to the call center's managing staff as soon as possible' (“Client Admin best practices”). A call center (an office "
+         "with `call_center: true`) serves the organization's other offices; a plan that adds, removes "
+         "or moves a provider at one of them lists, per call center, the provider changes and its "
+         "managing staff: active people designated to it (`call_center:`) with an admin right, else "
+         "everyone designated to it.",
+         example_fix="Send the listed call-center managers the plan's provider changes before applying it.")

@@ -35,6 +35,14 @@ describe("YAML006", "No custom tags", E, stage="load", source=YAML_SPEC,
          explanation="A value carries a tag (e.g. `!!python/object` or `!include`) outside the YAML "
          "1.2 core schema. Tags can execute code or hide content, so they are refused.",
          example_fix="Remove the tag and write the value plainly.")
+describe("YAML007", "Nesting is bounded", E, stage="load", source=YAML_SPEC,
+         explanation="Collections are nested more than 100 levels deep. No org description needs that "
+         "many; such a file is a resource attack, so it is refused before it is composed.",
+         example_fix="Flatten the structure: write the nested values as their own keys or documents.")
+describe("YAML008", "Numbers are of sane length", E, stage="load", source=YAML_SPEC,
+         explanation="An integer is written with more than 100 digits. Counts and seats never need that; "
+         "an identifier that long is text and must be quoted.",
+         example_fix="Quote it: `npi: \"1234567893\"`.")
 describe("TPL001", "Templates render", E, stage="load", source="Jinja2 templates (*.yaml.j2), README",
          explanation="A `.yaml.j2` file has a Jinja syntax error or an expression failed while "
          "rendering; the file's documents are not read.",
@@ -44,15 +52,27 @@ describe("TPL002", "Template variables are defined", E, stage="load",
          explanation="A `.yaml.j2` file uses a variable that the Organization's `vars:` does not "
          "define. Undefined variables are errors rather than empty strings, so typos cannot erase values.",
          example_fix="Add `vars: {domain: riverside.example}` to the Organization document.")
+describe("TPL003", "Templates do bounded work", E, stage="load",
+         source="Jinja2 templates (*.yaml.j2), README",
+         explanation="Rendering a `.yaml.j2` file would run more than 1,000,000 loop iterations in all, "
+         "write more than 4 MiB, build a value of more than a million items or characters, compute a huge "
+         "power, recurse without end or run for more than 10 seconds. It is stopped at that line.",
+         example_fix="Loop over the list you need (`{% for p in payers %}`), not over `range(100000)`.")
 describe("LOAD001", "The org is a folder of YAML files", E, stage="load", source="project layout (README)",
          explanation="The path given is not a folder, or holds no `*.yaml`, `*.yml` or `*.yaml.j2` "
          "file. An org is a folder of files; any number of documents per file.",
          example_fix="Run `provisioner validate orgs/riverside-health` on the folder, not a file.")
-describe("DOC001", "Every document has `kind:`", E, stage="load", source="DOMAIN.md (vocabulary)",
+describe("LOAD002", "Only plain files inside the org folder are read", E, stage="load",
+         source="project layout (README)",
+         explanation="An entry of the org folder is refused and not read: a symlink that leaves the "
+         "folder (e.g. to /etc/passwd), dangles or loops; a FIFO, socket or device; a file that cannot be "
+         "read (permissions) or is larger than 8 MiB. Nothing is skipped in silence.",
+         example_fix="Copy the file into the folder instead of linking to it; restore or delete a broken link.")
+describe("DOC001", "Every document has `kind:`", E, stage="load", source="docs/domain.md (vocabulary)",
          explanation="A YAML document is not a mapping or has no `kind:`, so the provisioner cannot "
          "tell which schema applies.",
          example_fix="Start the document with `kind: Person`.")
-describe("DOC002", "The kind is known", E, stage="load", source="DOMAIN.md (vocabulary)",
+describe("DOC002", "The kind is known", E, stage="load", source="docs/domain.md (vocabulary)",
          explanation="`kind:` names something other than Organization, Office, Person, Group, "
          "InsurancePlan or Waiver; a suggestion is offered for near misses.",
          example_fix="`kind: Office` rather than `kind: Ofice`.")
@@ -61,16 +81,16 @@ describe("SCHEMA001", "Documents match their schema", E, stage="load", source="s
          "(for example an account type or user type the seeds do not know). Every schema property is "
          "documented in schemas/; the message names the field and suggests near misses.",
          example_fix="`account_type: office_staff` rather than `account_type: office-staff`.")
-describe("ORG001", "Exactly one Organization per folder", E, stage="load", source="DOMAIN.md (concepts)",
+describe("ORG001", "Exactly one Organization per folder", E, stage="load", source="docs/domain.md (concepts)",
          explanation="An org folder describes one organization, which owns one master group and the "
          "policy. A folder with none, or with two, cannot be judged.",
          example_fix="Add `kind: Organization` with id, name and master_group, or move the second org "
          "into its own folder.")
-describe("ID001", "Ids are unique", E, stage="load", source="DOMAIN.md (vocabulary)",
+describe("ID001", "Ids are unique", E, stage="load", source="docs/domain.md (vocabulary)",
          explanation="Two documents of one kind, or two EMR profiles, share an id. Ids are how plans "
          "and state recognise a record across runs, so they must be unique and never reused.",
          example_fix="Rename the second profile `maria-lopez-ot`.")
-describe("REF001", "References resolve", E, stage="load", source="DOMAIN.md (vocabulary)",
+describe("REF001", "References resolve", E, stage="load", source="docs/domain.md (vocabulary)",
          explanation="A value names an office, person, insurance plan or call center that is not "
          "defined in the folder; a suggestion is offered for near misses.",
          example_fix="`offices: [eastside-rehab]` rather than `[eastside-rehb]`.")

@@ -13,7 +13,7 @@ from ..model import Org, Waiver
 from .catalog import describe, get
 
 describe("POL001", "Policy severities only raise", Severity.WARNING, stage="config",
-         source="DOMAIN.md (severity); organization schema `policy.severity`",
+         source="docs/domain.md (severity); organization schema `policy.severity`",
          explanation="`policy.severity` may raise a rule (a warning to an error) for the whole org; it "
          "cannot lower one. A lowering entry is ignored and reported; use a Waiver, which names one "
          "subject, a justification, an approver and an expiry, for a single exception.",
@@ -24,13 +24,13 @@ describe("POL002", "Policy severities name known rules", Severity.WARNING, stage
          "rules`), so it raises nothing.",
          example_fix="policy: {severity: {LIC003: error}}   # not LIC033")
 describe("WAIVE001", "Expired waivers", Severity.WARNING, stage="config",
-         source="DOMAIN.md (waivers); 45 CFR 164.316(b)(2)(iii) (periodic review of documentation)",
+         source="docs/domain.md (waivers); 45 CFR 164.316(b)(2)(iii) (periodic review of documentation)",
          explanation="A waiver whose `expires` date is before today no longer applies: the finding it "
          "covered counts again, and the waiver itself is reported so it is renewed (with a new "
          "approval) or deleted.",
          example_fix="expires: 2027-06-30   # renewed, with a fresh approval")
 describe("WAIVE002", "Waivers that match no finding", Severity.WARNING, stage="config",
-         source="DOMAIN.md (waivers)",
+         source="docs/domain.md (waivers)",
          explanation="An unexpired waiver whose rule and subject match no finding is stale (the problem "
          "was fixed, or the subject renamed). Delete it so that it cannot silently hide a future "
          "finding. Waivers of plan-stage rules are left to the plan, which sees their findings.",

@@ -47,16 +47,63 @@ def sqlite_path(url: str) -> Path:
 def open_state(org_id: str | None, url: str | None = None, cwd: str | Path | None = None,
                create: bool = True) -> SQLiteBackend:
     """Open (or, with `create`, create) the state database. Only the default folder
-    `.provisioner/` is made on demand: a mistyped folder elsewhere is an error, not a new state."""
+    `.provisioner/` is made on demand: a mistyped folder elsewhere is an error, not a new state.
+    A new database and that folder are owner-only (0600/0700) whatever the umask; SQLite
+    gives its journal the database's mode. A state that belongs to another org is refused."""
     path = sqlite_path(state_url(org_id, url, cwd))
+    if path.is_dir():
+        raise StateError(f"the state database {path} is a folder, not a file: name a file, e.g. {path}/state.db")
+    if path.exists() and not path.is_file():
+        raise StateError(f"the state database {path} is not a regular file (a FIFO, socket or device); "
+                         "name a database file")
     if not path.exists():
         if not create:
             raise StateError(f"no state database at {path} (nothing applied yet?)")
         if not path.parent.exists():
             if path.parent.name != STATE_DIR:
                 raise StateError(f"the folder {path.parent} for the state database {path.name} does not exist")
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_private_dir(path.parent)
+        create_private_file(path)
+    if path.is_dir():
+        raise StateError(f"the state URL names {path}, which is a folder, not a database file: use {URL_FORMS}")
     try:
-        return SQLiteBackend(path)
+        backend = SQLiteBackend(path, org_id=org_id)
+        stored = backend.stored_org()
     except sqlite3.Error as exc:
         raise StateError(f"cannot open state database {path}: {exc}") from None
+    if org_id and stored and stored != org_id:
+        backend.close()
+        raise StateError(f"the state at {path} belongs to org {stored}, not {org_id}: pass the state of "
+                         f"{org_id} with --state (or PROVISIONER_STATE)")
+    return backend
+
+
+def make_private_dir(path: Path) -> None:
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)  # mkdir's mode is filtered by the umask
+
+
+def create_private_file(path: Path) -> None:
+    """Create an empty file readable by its owner only (an existing one is left alone)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise StateError(f"cannot create the state database {path}: {exc.strerror}") from None
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
+def exposed(path: Path) -> str | None:
+    """A warning when the state database can be read by other users."""
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        return None
+    if mode & 0o077:
+        return (f"the state database {path} is readable by other users (mode {mode:04o}); it holds personal "
+                f"data: chmod 600 {path}")
+    return None

@@ -79,7 +79,17 @@ class LockTimeout(StateError):
         self.info = info
         who = (f"{info.holder} (pid {info.pid} on {info.host}, since {info.since})" if info
                else "another process")
-        super().__init__(f"the state is locked by {who}; gave up after {timeout:g}s")
+        hint = ""
+        if info is not None and info.host != _this_host():
+            hint = (f"; if that apply is gone, break its lock with `provisioner state unlock --holder "
+                    f"{info.holder}`")
+        super().__init__(f"the state is locked by {who}; gave up after {timeout:g}s{hint}")
+
+
+def _this_host() -> str:
+    import socket
+
+    return socket.gethostname()
 
 
 class StaleState(StateError):
@@ -118,8 +128,18 @@ class StateBackend(Protocol):
 
     def mark_written(self, op_ids: Iterable[str], file: str, at: str) -> None: ...
 
+    def target_info(self) -> dict: ...
+
+    def set_target_info(self, target: str, info: dict, at: str) -> None: ...
+
     def audit(self) -> list[AuditRow]: ...
 
     def verify(self) -> list[str]: ...
+
+    def integrity(self, anchor: dict | None = None, where: str = "") -> list: ...
+
+    def head(self) -> dict | None: ...
+
+    def break_lock(self, holder: str, actor: str, at: dt.datetime) -> LockInfo: ...
 
     def close(self) -> None: ...

@@ -67,6 +67,27 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
         " user_name VARCHAR(400),"
         " synced_at VARCHAR(40) NOT NULL,"
         " PRIMARY KEY (target, op_key))",
+        "CREATE TABLE target_info ("
+        " target VARCHAR(80) PRIMARY KEY,"
+        " info TEXT NOT NULL,"
+        " seen_at VARCHAR(40) NOT NULL)",
+    )),
+    (4, "commit records: the chained head of every apply and unlock", (
+        "CREATE TABLE commits ("
+        " seq INTEGER PRIMARY KEY,"
+        " serial INTEGER NOT NULL,"
+        " lineage VARCHAR(40) NOT NULL,"
+        " org VARCHAR(200) NOT NULL,"
+        " event VARCHAR(20) NOT NULL,"
+        " audit_seq INTEGER NOT NULL,"
+        " audit_hash VARCHAR(64) NOT NULL,"
+        " resources INTEGER NOT NULL,"
+        " resources_digest VARCHAR(80) NOT NULL,"
+        " at VARCHAR(40) NOT NULL,"
+        " actor VARCHAR(200) NOT NULL,"
+        " mac_alg VARCHAR(20) NOT NULL,"
+        " prev_mac VARCHAR(64) NOT NULL,"
+        " mac VARCHAR(64) NOT NULL)",
     )),
 ]
 

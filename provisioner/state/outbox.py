@@ -29,7 +29,7 @@ def _operation(row) -> Operation:
 class OutboxStore:
     """Needs `self._conn` (a DB-API connection in autocommit mode), `self._meta()`,
     `self._append_audit(meta, at, actor, digest, write)`, `self._put_meta(meta)` and
-    `self._transaction()` from the backend."""
+    `self._transaction()` and `self._append_commit(meta, event, at, actor)` from the backend."""
 
     def _insert_operations(self, operations: Iterable[Operation]) -> None:
         c = self._conn
@@ -102,7 +102,19 @@ class OutboxStore:
                                        Write(row[1], None, f"deliver:{res.status}"[:20], None, after))
                     audited = True
             if audited:
+                self._append_commit(meta, "deliver", at, actor)
                 self._put_meta(meta)
+
+    def target_info(self) -> dict[str, dict]:
+        """What each target said of itself at the last delivery (its SCIM capabilities)."""
+        rows = self._conn.execute("SELECT target, info FROM target_info").fetchall()
+        return {r[0]: json.loads(r[1]) for r in rows}
+
+    def set_target_info(self, target: str, info: dict, at: str) -> None:
+        with self._transaction():
+            self._conn.execute("DELETE FROM target_info WHERE target = ?", (target,))
+            self._conn.execute("INSERT INTO target_info (target, info, seen_at) VALUES (?, ?, ?)",
+                               (target, chain.canonical(info), at))
 
     def mark_written(self, op_ids: Iterable[str], file: str, at: str) -> None:
         """Change-file operations now written to `file` (they stay pending until confirmed)."""

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from . import audit as chain
-from .backend import AuditRow, LockInfo, LockTimeout, Progress, Resource, Snapshot, StaleState, Write
-from .migrations import VERSION_TABLE, pending
+from . import integrity
+from .backend import AuditRow, LockInfo, LockTimeout, Progress, Resource, Snapshot, StaleState, StateError, Write
+from .migrations import LATEST, VERSION_TABLE, pending
 from .outbox import OutboxStore
 
 _POLL = 0.05
@@ -40,9 +41,27 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def write_failed(exc: sqlite3.Error, path: Path) -> StateError:
+    """A failed write said in words: the disk is full, the database is read-only, or SQLite's own."""
+    text = str(exc)
+    if getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL" or "disk is full" in text:
+        cause = f"the disk holding {path} is full (SQLITE_FULL: {text})"
+    elif "readonly" in text or "read-only" in text:
+        cause = f"the state database {path} is read-only ({text})"
+    else:
+        cause = f"the state database {path} could not be written ({text})"
+    return StateError(f"{cause}; nothing was applied: free space or fix permissions and apply again")
+
+
 class SQLiteBackend(OutboxStore):
-    def __init__(self, path: str | Path, busy_timeout: float = 30.0) -> None:
+    def __init__(self, path: str | Path, busy_timeout: float = 30.0, org_id: str | None = None) -> None:
         self.path = Path(path)
+        self.org_id = org_id
+        self.key = integrity.audit_key()
+        if not self.path.exists():  # owner-only from the start; SQLite's journal copies the mode
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.fchmod(fd, 0o600)
+            os.close(fd)
         self._conn = sqlite3.connect(str(self.path), timeout=busy_timeout, isolation_level=None,
                                      check_same_thread=False)
         self._conn.row_factory = sqlite3.Row
@@ -63,19 +82,43 @@ class SQLiteBackend(OutboxStore):
         row = self._conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
         return row[0] or 0
 
+    def rollback_open(self) -> None:
+        """End a transaction an interruption left open (nothing of it is kept)."""
+        self._rollback()
+
+    def _rollback(self) -> None:
+        """Roll back if a transaction is still open: SQLite ends it by itself on some errors
+        (SQLITE_FULL), and "cannot rollback" would then hide the real cause."""
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
+
     def migrate(self) -> None:
         c = self._conn
+        try:
+            current = self.schema_version()
+        except sqlite3.OperationalError:  # a new, empty database
+            current = 0
+        if current > LATEST:
+            raise StateError(f"the state at {self.path} was written by a newer provisioner (schema version "
+                             f"{current}; this one knows up to {LATEST}): upgrade provisioner")
+        if not pending(current):  # nothing to write: a read-only state can still be read
+            return
         c.execute("BEGIN IMMEDIATE")
         try:
             c.execute(VERSION_TABLE)
+            if self.schema_version() > LATEST:
+                raise StateError(f"the state at {self.path} was written by a newer provisioner (schema version "
+                                 f"{self.schema_version()}; this one knows up to {LATEST}): upgrade provisioner")
             for version, description, statements in pending(self.schema_version()):
                 for sql in statements:
                     c.execute(sql)
                 c.execute("INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)",
                           (version, description, _now()))
+                if version == 4:
+                    self._adopt_uncommitted()
             c.execute("COMMIT")
         except BaseException:
-            c.execute("ROLLBACK")
+            self._rollback()
             raise
 
     # -- reading ------------------------------------------------------------------------
@@ -84,11 +127,22 @@ class SQLiteBackend(OutboxStore):
 
     def read(self) -> Snapshot:
         meta = self._meta()
-        resources = {
-            r["address"]: Resource(r["address"], r["kind"], json.loads(r["attributes"]), r["status"])
-            for r in self._conn.execute("SELECT address, kind, attributes, status FROM resources ORDER BY address")
-        }
-        return Snapshot(meta.get("lineage"), int(meta.get("serial", 0)), resources)
+        resources = {}
+        for r in self._conn.execute("SELECT address, kind, attributes, status FROM resources ORDER BY address"):
+            try:
+                attributes = json.loads(r["attributes"])
+            except (TypeError, ValueError):
+                raise StateError(f"resource {r['address']} in {self.path} holds attributes that are not JSON (the "
+                                 "database was edited): run `provisioner state verify`") from None
+            resources[r["address"]] = Resource(r["address"], r["kind"], attributes, r["status"])
+        serial = meta.get("serial", "0")
+        if not serial.isdigit():
+            raise StateError(f"the state serial in {self.path} is {serial!r}, not a number (the meta table was "
+                             "edited): run `provisioner state verify`")
+        return Snapshot(meta.get("lineage"), int(serial), resources)
+
+    def has(self, address: str) -> bool:
+        return self._conn.execute("SELECT 1 FROM resources WHERE address = ?", (address,)).fetchone() is not None
 
     # -- locking ------------------------------------------------------------------------
     def lock_info(self) -> LockInfo | None:
@@ -97,8 +151,8 @@ class SQLiteBackend(OutboxStore):
 
     def _try_lock(self, token: str, holder: str) -> tuple[bool, LockInfo | None]:
         c = self._conn
-        c.execute("BEGIN IMMEDIATE")
         try:
+            c.execute("BEGIN IMMEDIATE")
             info = self.lock_info()
             host = socket.gethostname()
             if info and info.host == host and not _pid_alive(info.pid):
@@ -109,8 +163,11 @@ class SQLiteBackend(OutboxStore):
                           (token, holder, os.getpid(), host, _now()))
             c.execute("COMMIT")
             return info is None, info
+        except sqlite3.Error as exc:
+            self._rollback()
+            raise write_failed(exc, self.path) from None
         except BaseException:
-            c.execute("ROLLBACK")
+            self._rollback()
             raise
 
     @contextmanager
@@ -127,7 +184,11 @@ class SQLiteBackend(OutboxStore):
         try:
             yield
         finally:
-            self._conn.execute("DELETE FROM state_lock WHERE id = 1 AND token = ?", (token,))
+            try:
+                self._rollback()
+                self._conn.execute("DELETE FROM state_lock WHERE id = 1 AND token = ?", (token,))
+            except sqlite3.Error:  # a full or read-only disk: the holder's pid marks the lock stale
+                pass
 
     # -- writing ------------------------------------------------------------------------
     def _write_resource(self, write: Write, serial: int) -> None:
@@ -166,8 +227,8 @@ class SQLiteBackend(OutboxStore):
         same transaction (the outbox): checks lineage/serial first (StaleState)."""
         c = self._conn
         stamp = at.isoformat(timespec="seconds")
-        c.execute("BEGIN IMMEDIATE")
         try:
+            c.execute("BEGIN IMMEDIATE")
             meta = self._meta()
             found = (meta.get("lineage"), int(meta.get("serial", 0)))
             if found != tuple(expect):
@@ -182,10 +243,11 @@ class SQLiteBackend(OutboxStore):
                 if progress:
                     progress(i)
             self._insert_operations(operations)
+            self._append_commit(meta, "apply", stamp, actor)
             self._put_meta(meta)
             c.execute("COMMIT")
         except BaseException:
-            c.execute("ROLLBACK")
+            self._rollback()
             raise
         return self.read()
 
@@ -193,15 +255,120 @@ class SQLiteBackend(OutboxStore):
     def _audit_dicts(self) -> list[dict]:
         return [dict(r) for r in self._conn.execute("SELECT * FROM audit ORDER BY seq")]
 
+    def _audit_rows(self) -> list[sqlite3.Row]:
+        """The audit rows as sqlite3.Row (mapping access without a dict per row)."""
+        return self._conn.execute("SELECT * FROM audit ORDER BY seq").fetchall()
+
     def audit(self) -> list[AuditRow]:
         return [AuditRow(r["seq"], r["at"], r["actor"], r["plan_digest"], r["address"], r["action"],
                          json.loads(r["before_json"]), json.loads(r["after_json"]), r["prev_hash"], r["hash"])
                 for r in self._audit_dicts()]
 
     def verify(self) -> list[str]:
+        """Every error `integrity` finds (without an anchor), as messages."""
+        return [p.message for p in self.integrity() if p.error]
+
+    def audit_count(self) -> int:
+        return self._conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
+
+    # -- commits, integrity and the lock's deliberate release (see integrity.py) ---------------
+    def commits(self) -> list[dict]:
+        return [dict(r) for r in self._conn.execute("SELECT * FROM commits ORDER BY seq")]
+
+    def stored_org(self) -> str | None:
+        """The org this state belongs to (recorded by its first apply), None before."""
+        return self._meta().get("org") or None
+
+    def _append_commit(self, meta: dict, event: str, stamp: str, actor: str) -> None:
+        """Seal the state as it stands inside the open transaction: one chained commit record."""
+        stored = meta.get("org")
+        if self.org_id and stored and stored != self.org_id:
+            raise StateError(f"the state at {self.path} belongs to org {stored}, not {self.org_id}")
+        if self.org_id:
+            meta["org"] = self.org_id
+        last = self._conn.execute("SELECT seq, mac, mac_alg FROM commits ORDER BY seq DESC LIMIT 1").fetchone()
+        if last is not None and last["mac_alg"] == integrity.KEYED and not self.key:
+            raise StateError(f"this state's commits are signed with {integrity.KEY_ENV}; set it to write to the "
+                             "state (an unsigned commit would break the chain)")
+        if event in integrity.RESOURCELESS_EVENTS and last is not None:  # no resource row changed
+            prior = self._conn.execute("SELECT resources, resources_digest FROM commits WHERE seq = ?",
+                                       (last["seq"],)).fetchone()
+            count, digest = prior["resources"], prior["resources_digest"]
+        else:
+            count, digest = integrity.resources_digest(self._conn.execute(
+                "SELECT address, kind, status, attributes, serial FROM resources ORDER BY address"))
+        record = {"seq": (last["seq"] if last else 0) + 1, "serial": int(meta.get("serial", 0)),
+                  "lineage": meta.get("lineage") or "", "org": meta.get("org") or "", "event": event,
+                  "audit_seq": int(meta.get("audit_seq", 0)), "audit_hash": meta.get("audit_hash", chain.GENESIS),
+                  "resources": count, "resources_digest": digest, "at": stamp, "actor": actor}
+        prev = last["mac"] if last else chain.GENESIS
+        record["mac_alg"], record["mac"] = integrity.commit_mac(prev, integrity.commit_content(record), self.key)
+        record["prev_mac"] = prev
+        names = ", ".join(record)
+        self._conn.execute(f"INSERT INTO commits ({names}) VALUES ({', '.join('?' for _ in record)})",
+                           tuple(record.values()))
+
+    def _adopt_uncommitted(self) -> None:
+        """A state applied before commit records existed gets one `adopt` commit as it stands."""
         meta = self._meta()
-        head = (int(meta["audit_seq"]), meta["audit_hash"]) if "audit_seq" in meta else None
-        return chain.verify_chain(self._audit_dicts(), head)
+        if meta.get("lineage"):
+            self._append_commit(meta, "adopt", _now(), "migration 4")
+            self._put_meta(meta)
+
+    def head(self) -> dict | None:
+        """The last commit, as the anchor keeps it."""
+        commits = self.commits()
+        return integrity.anchor_entry(commits[-1]) if commits else None
+
+    def integrity(self, anchor: dict | None = None, where: str = "") -> list[integrity.Problem]:
+        """Everything `state verify` checks, one linear pass per table (integrity.py)."""
+        meta = self._meta()
+        audit_rows = self._audit_rows()
+        head = None
+        if "audit_seq" in meta or "audit_hash" in meta:
+            seq = meta.get("audit_seq", "")
+            head = (int(seq) if seq.isdigit() else -1, meta.get("audit_hash", ""))
+        problems = [integrity.Problem(p) for p in chain.verify_chain(audit_rows, head)]
+        commits = self.commits()
+        problems += integrity.verify_commits(commits, {r["seq"]: r["hash"] for r in audit_rows}, self.key)
+        problems += integrity.verify_meta(meta, commits, len(audit_rows))
+        expected = integrity.replay(((r["seq"], r["address"], r["action"], r["after_json"]) for r in audit_rows),
+                                    commits)
+        first = commits[0]["serial"] if commits and commits[0]["event"] == "adopt" else None
+        rows = self._conn.execute("SELECT address, kind, status, attributes, serial FROM resources ORDER BY address")
+        problems += integrity.verify_resources(rows, expected, first, commits[-1] if commits else None)
+        if self.org_id and meta.get("org") and meta["org"] != self.org_id:
+            problems.insert(0, integrity.Problem(f"this state belongs to org {meta['org']}, not {self.org_id}"))
+        lineage = meta.get("lineage") or (commits[-1]["lineage"] if commits else None)
+        problems += integrity.check_anchor(anchor, where, self.org_id or meta.get("org"), lineage, commits)
+        return problems
+
+    def break_lock(self, holder: str, actor: str, at: dt.datetime) -> LockInfo:
+        """Remove a stale lock held by `holder` (named on purpose), recording it in the audit log."""
+        c = self._conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            info = self.lock_info()
+            if info is None:
+                raise StateError(f"the state at {self.path} is not locked; nothing to unlock")
+            if info.holder != holder:
+                raise StateError(f"the lock is held by {info.holder} (pid {info.pid} on {info.host}, since "
+                                 f"{info.since}), not {holder}; name the holder you mean to break")
+            if info.host == socket.gethostname() and _pid_alive(info.pid):
+                raise StateError(f"the lock's holder {info.holder} (pid {info.pid} on this host) is still "
+                                 "running: it is not stale; wait for it to finish")
+            c.execute("DELETE FROM state_lock WHERE id = 1")
+            meta = self._meta()
+            stamp = at.isoformat(timespec="seconds")
+            lock = {"holder": info.holder, "pid": info.pid, "host": info.host, "since": info.since}
+            self._append_audit(meta, stamp, actor, "", Write("state.lock", None, "unlock", lock, None))
+            self._append_commit(meta, "unlock", stamp, actor)
+            self._put_meta(meta)
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+        return info
 
     def close(self) -> None:
         self._conn.close()

@@ -94,6 +94,8 @@ def deliver_scim(backend, target: Target, ops: list[Operation], *, actor: str, e
         return report
     try:
         caps = service.discover()
+        backend.set_target_info(target.id, {"extension": caps.extension, "bulk": caps.bulk, "etag": caps.etag},
+                                dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
         if not caps.extension:
             report.cannot_hold = sorted({a for op in ops if op.object == "user" for a in unheld(dict(op.payload))})
         shadows = dict(backend.shadows(target.id))

@@ -17,6 +17,9 @@ from ..model import Target
 from ..state.backend import Resource
 
 PERSON_FACETS = ("referral_accounts", "front_office_roles")
+# Domain attributes a target holds: when the config clears one, the target's copy is cleared.
+HELD = ("offices", "account_type", "admin", "admin_offices", "call_center", "work_queue_chat", "npi", "specialty",
+        "front_office_role", "user_type", "clinics", "default_clinic", "permissions", "emr_admin")
 ARCHIVE_MARK = "~"  # `profile.<id>~<serial>`: an EMR profile retired by an in-place replace (TYPE002)
 
 
@@ -33,8 +36,10 @@ def split_name(name: str) -> tuple[str, str]:
     return (parts[0], parts[1]) if len(parts) == 2 else (name.strip(), "")
 
 
-def _clean(obj: dict) -> dict:
-    return {k: v for k, v in obj.items() if v is not None and v != [] and v != ""}
+def _clean(obj: dict, keep: tuple[str, ...] = ()) -> dict:
+    """Drop unset values, except the attributes in `keep`: those the target holds for this
+    object, which stay as None or [] so that a right taken away is taken away there too."""
+    return {k: v for k, v in obj.items() if k in keep or (v is not None and v != [] and v != "")}
 
 
 class Index:
@@ -74,7 +79,7 @@ def person_user(target: Target, r: Resource, index: Index) -> dict | None:
         })
     if "front_office_roles" in facets:
         user["front_office_role"] = a.get("front_office")
-    return _clean(user)
+    return _clean(user, keep=HELD)
 
 
 def profile_user(target: Target, r: Resource, index: Index) -> dict | None:
@@ -91,7 +96,7 @@ def profile_user(target: Target, r: Resource, index: Index) -> dict | None:
         "default_clinic": a.get("default_clinic"), "permissions": list(a.get("permissions") or ()),
         "emr_admin": a.get("admin"), "person": a.get("person"),
         "npi": person.attributes.get("npi") if person else None,
-    })
+    }, keep=HELD)
 
 
 def office_group(target: Target, r: Resource, index: Index) -> dict | None:

@@ -42,8 +42,13 @@ def operations(specs: list[OpSpec], serial: int, now: dt.datetime) -> list[Opera
     return out
 
 
-def summary(specs: list[OpSpec], targets: Iterable[Target]) -> dict:
-    """Per target: its type and name and how many users/groups each action touches."""
+def summary(specs: list[OpSpec], targets: Iterable[Target], info: Mapping[str, dict] | None = None) -> dict:
+    """Per target: its type and name, how many users/groups each action touches, and the
+    attributes it cannot hold (a SCIM service that did not declare our extension when it
+    was last reached)."""
+    from .scimjson import unheld
+
+    info = info or {}
     counts: dict[str, Counter] = {}
     for spec in specs:
         counts.setdefault(spec.target, Counter())[(spec.object, spec.action)] += 1
@@ -52,4 +57,7 @@ def summary(specs: list[OpSpec], targets: Iterable[Target]) -> dict:
         c = counts.get(t.id, Counter())
         out[t.id] = {"name": t.name, "type": t.type, "receives": list(t.receives),
                      "operations": [{"object": o, "action": a, "count": n} for (o, a), n in sorted(c.items())]}
+        if t.type == "scim" and info.get(t.id, {}).get("extension") is False:
+            out[t.id]["cannot_hold"] = sorted({a for s in specs if s.target == t.id and s.object == "user"
+                                               for a in unheld(s.payload)})
     return out

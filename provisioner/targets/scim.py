@@ -140,6 +140,8 @@ class ScimService:
 
     # -- discovery ----------------------------------------------------------------------
     def discover(self) -> Capabilities:
+        """What the service offers (/ServiceProviderConfig) and whether it holds our extension
+        (/Schemas lists it and /ResourceTypes attaches it to User)."""
         from scim2_models import ServiceProviderConfig
 
         try:
@@ -166,6 +168,16 @@ class ScimService:
                 caps.extension = True
             except RequestFailed:
                 caps.extension = False
+        if caps.extension:  # declared; is it attached to User? (a service may serve it elsewhere)
+            try:
+                _, types, _ = self.request("GET", "/ResourceTypes", retry=False)
+                user = next((t for t in types.get("Resources") or () if isinstance(t, dict)
+                             and t.get("name") == "User"), None)
+                if user is not None:
+                    caps.extension = any(e.get("schema") == sj.EXTENSION for e in user.get("schemaExtensions") or ()
+                                         if isinstance(e, dict))
+            except RequestFailed:
+                pass  # no /ResourceTypes: /Schemas decides
         self.caps = caps
         return caps
 

@@ -38,15 +38,27 @@ def user_body(obj: dict, extension: bool) -> dict:
     if obj.get("email"):
         body["emails"] = [{"value": obj["email"], "type": "work", "primary": True}]
     if extension:
-        ext = {scim: obj[k] for k, scim in EXTENSION_ATTRIBUTES.items() if k in obj}
+        ext = {scim: obj[k] for k, scim in EXTENSION_ATTRIBUTES.items() if _set(obj.get(k))}
         if ext:
             body[EXTENSION] = ext
     return body
 
 
+def _set(value) -> bool:
+    return value is not None and value != [] and value != ""
+
+
+def cleared(obj: dict, extension: bool) -> list[str]:
+    """SCIM paths of the extension attributes `obj` holds no value for: a PATCH removes
+    them, so that a right taken away in the config is taken away at the target."""
+    if not extension:
+        return []
+    return [f"{EXTENSION}:{scim}" for k, scim in EXTENSION_ATTRIBUTES.items() if k in obj and not _set(obj[k])]
+
+
 def unheld(obj: dict) -> list[str]:
     """The extension attributes of `obj` a server without our extension cannot hold."""
-    return sorted(EXTENSION_ATTRIBUTES[k] for k in obj if k in EXTENSION_ATTRIBUTES)
+    return sorted(EXTENSION_ATTRIBUTES[k] for k in obj if k in EXTENSION_ATTRIBUTES and _set(obj[k]))
 
 
 def group_body(obj: dict, member_ids: list[str]) -> dict:
@@ -54,7 +66,7 @@ def group_body(obj: dict, member_ids: list[str]) -> dict:
             "members": [{"value": m} for m in member_ids]}
 
 
-def patch_body(body: dict) -> dict:
+def patch_body(body: dict, remove: list[str] = ()) -> dict:
     """Replace every attribute we own, one `replace` with a path each (RFC 7644 §3.5.2.3):
     a path-less replace merges multi-valued attributes on some servers instead of replacing
     them, which would leave a removed member or e-mail in place."""
@@ -66,6 +78,7 @@ def patch_body(body: dict) -> dict:
             ops += [{"op": "replace", "path": f"{EXTENSION}:{k}", "value": v} for k, v in value.items()]
         else:
             ops.append({"op": "replace", "path": key, "value": value})
+    ops += [{"op": "remove", "path": path} for path in remove]
     return {"schemas": [PATCH_OP], "Operations": ops}
 
 

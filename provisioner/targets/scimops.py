@@ -87,7 +87,8 @@ def _patch(service: ScimService, op: Operation, body: dict, shadow: Shadow) -> O
     path = f"/Users/{quote(shadow.remote_id, safe='')}"
     headers = {"If-Match": shadow.version} if service.caps.etag and shadow.version else None
     try:
-        _, reply, hdrs = service.request("PATCH", path, sj.patch_body(body), headers=headers)
+        remove = sj.cleared(dict(op.payload), service.caps.extension)
+        _, reply, hdrs = service.request("PATCH", path, sj.patch_body(body, remove), headers=headers)
     except RequestFailed as exc:
         if exc.status == 404:
             if op.action in ("deactivate", "retire"):

@@ -47,7 +47,7 @@ def test_too_few_people_is_refused():
 
 
 def test_npi_check_digit_matches_domain_example():
-    assert npi_check_digit("123456789") == "3"  # DOMAIN.md: npi "1234567893"
+    assert npi_check_digit("123456789") == "3"  # docs/domain.md: npi "1234567893"
 
 
 def test_every_generated_npi_is_valid_and_quoted():

@@ -109,12 +109,12 @@ def test_mass_change_guard(org_folder, org_docs, state_url, tmp_path):
     plan_and_apply(org_folder, state_url, tmp_path / "p1.json")
     docs = edit(org_docs)
     for pid in ("eve", "fay", "gus"):
-        docs[f"person/{pid}"]["status"] = "inactive"  # 6 of 16 accounts (persons + profiles)
+        docs[f"person/{pid}"]["status"] = "inactive"  # 3 of 8 people and 3 of 8 EMR profiles
     write_org(org_folder, docs)
     r = plan(org_folder, state_url)
     assert r.exit_code == 1
     assert re.search(r"^org/org\.yaml:\d+:\d+: error MASS001", r.output, re.M)  # the org's policy
-    assert "--allow-mass-change" in r.output and "6 of 16" in r.output
+    assert "--allow-mass-change" in r.output and "3 of 8 active referral-platform accounts" in r.output and "3 of 8 active EMR profiles" in r.output
     allowed = plan(org_folder, state_url, "--allow-mass-change", "--detailed-exitcode")
     assert allowed.exit_code == 2, allowed.output
     assert "warning MASS001" in allowed.output

@@ -228,7 +228,7 @@ def test_saved_plan_document_fields(org_folder, state_url, tmp_path):
     assert doc["state"] == {"lineage": None, "serial": 0, "url": state_url}
     assert doc["checksum"].startswith("sha256:")
     assert doc["today"] == "2026-03-01"
-    assert set(doc["summary"]) == {"create", "update", "replace", "deactivate", "reactivate", "delete", "no-op"}
+    assert set(doc["summary"]) == {"create", "update", "replace", "deactivate", "reactivate", "delete", "move", "no-op"}
     assert doc["summary"]["create"] == len(doc["changes"])
 
 

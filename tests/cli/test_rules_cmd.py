@@ -25,7 +25,7 @@ def test_text_lists_every_rule_with_stage_and_source():
         assert rule.id in result.output
     assert "LIC001     error    config  Active users fit the default clinic's licences" in result.output
     assert "LIFE006    error    plan" in result.output
-    assert "source: seed 003 (WebPT user licenses)" in result.output
+    assert "source: “Managing Users and Permissions (Large Organizations)” (docs/domain.md)" in result.output
 
 
 def test_json_is_the_catalog():

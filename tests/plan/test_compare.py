@@ -115,3 +115,66 @@ def test_membership_of_a_deactivated_person_says_why_it_goes():
     c = by_address(changes)
     assert c["membership.p@o"].action is Action.DELETE
     assert "person.p is being deactivated" in c["membership.p@o"].reason and "LIFE002" in c["membership.p@o"].reason
+
+
+def test_retire_email_picks_a_mark_no_earlier_replacement_holds_TYPE002():
+    assert retire_email("a@b.c", {"x-a@b.c"}) == "x2-a@b.c"
+    assert retire_email("a@b.c", {"x-a@b.c", "x2-a@b.c"}) == "x3-a@b.c"
+    changes, _ = compare({"profile.p": R("profile.p", user_type="PTA", email="a@b.c")},
+                         {"profile.p": R("profile.p", user_type="PT", email="a@b.c"),
+                          "profile.p~2": R("profile.p~2", "inactive", user_type="PTA", email="x-a@b.c")})
+    (c,) = changes
+    assert c.action is Action.REPLACE and c.retired_email == "x2-a@b.c" and c.to_dict()["retired_email"] == "x2-a@b.c"
+
+
+def test_previously_makes_a_move_not_a_deactivation_and_a_creation_ID001():
+    desired = {"person.new": R("person.new", email="o@x.example", previously="old"),
+               "profile.new-pt": R("profile.new-pt", person="new", user_type="PT", email="pt@x.example")}
+    current = {"person.old": R("person.old", email="o@x.example"),
+               "profile.old-pt": R("profile.old-pt", person="old", user_type="PT", email="PT@x.example")}
+    changes, _ = compare(desired, current)
+    c = by_address(changes)
+    assert set(c) == {"person.new", "profile.new-pt"}
+    assert (c["person.new"].action, c["person.new"].moved_from) == (Action.MOVE, "person.old")
+    assert (c["profile.new-pt"].action, c["profile.new-pt"].moved_from) == (Action.MOVE, "profile.old-pt")
+
+
+def test_without_previously_a_rename_is_a_deactivation_and_a_creation():
+    changes, _ = compare({"person.new": R("person.new", email="o@x.example")},
+                         {"person.old": R("person.old", email="o@x.example")})
+    assert {c.address: c.action for c in changes} == {"person.new": Action.CREATE, "person.old": Action.DEACTIVATE}
+
+
+def test_a_profile_of_another_person_never_replaces_by_email_TYPE002():
+    changes, _ = compare({"profile.b": R("profile.b", person="bob", user_type="Biller", email="s@e.example")},
+                         {"profile.a": R("profile.a", person="ann", user_type="PT", email="s@e.example")})
+    assert {c.address: c.action for c in changes} == {"profile.b": Action.CREATE, "profile.a": Action.DEACTIVATE}
+
+
+def test_EMAIL001_reused_emails_fires_on_a_deactivated_holder_and_is_quiet_for_a_move():
+    from provisioner.diagnostics import Origin
+    from provisioner.plan.lifecycle import reused_emails
+
+    current = {"person.old": R("person.old", email="o@x.example")}
+    origins = {"person.new": Origin("p.yaml", 0, ())}
+    plain = {"person.new": R("person.new", email="O@X.example")}
+    changes, _ = compare(plain, current)
+    (err,) = reused_emails(changes, plain, current, origins)
+    assert err.code == "EMAIL001" and "person.old" in err.message and err.origin.path == ("email",)
+    moved = {"person.new": R("person.new", email="o@x.example", previously="old")}
+    changes, _ = compare(moved, current)
+    assert reused_emails(changes, moved, current, origins) == []
+    # a move that also takes another deactivated account's address is still refused
+    both = {**current, "person.gone": R("person.gone", "inactive", email="g@x.example")}
+    grab = {"person.new": R("person.new", email="g@x.example", previously="old")}
+    changes, _ = compare(grab, both)
+    (err,) = reused_emails(changes, grab, both, origins)
+    assert "person.gone" in err.message
+
+
+def test_mass_change_counts_people_and_profiles_apart():
+    current = {**{f"person.p{i}": R(f"person.p{i}") for i in range(8)},
+               **{f"profile.f{i}": R(f"profile.f{i}") for i in range(3)}}
+    gone, _ = compare({a: r for a, r in current.items() if a != "profile.f0"}, current)
+    (err,) = mass_change(gone, current, 0.25, False)  # 1 of 11 accounts, but 1 of 3 profiles
+    assert err.subject == "profile" and "1 of 3 active EMR profiles" in err.message

@@ -122,3 +122,37 @@ def test_GOV006_quiet_for_scheduler_and_policy_pairs(make_org):
     org = "kind: Organization\nid: testorg\nname: T\nmaster_group: t\npolicy: {separation_of_duties: []}\n"
     biller = person("bil", "account_type: office_staff\noffices: [east]\nfront_office: biller")
     assert found(make_org({"organization.yaml": org}, case=sched, bil=biller), "GOV006") == []
+
+
+def test_GOV007_fires_when_two_active_people_share_an_npi(make_org):
+    twin = person("twin", PROVIDER + "npi: '1234567893'")  # dr-ana's NPI
+    diags = [d for d in run(make_org(case=twin)).diagnostics if d.code == "GOV007"]
+    # case.yaml is read before people.yaml: the second holder met is dr-ana
+    assert [(d.line, d.subject) for d in diags] == [(7, "dr-ana")]
+    assert "already belongs to person 'twin' (" in diags[0].message and "case.yaml:8)" in diags[0].message
+
+
+def test_GOV007_quiet_when_the_other_holder_is_inactive(make_org):
+    gone = person("gone", PROVIDER + "npi: '1234567893'\nstatus: inactive\nreferral_disposition: {action: decline}")
+    assert found(make_org(case=gone), "GOV007") == []
+
+
+def test_GOV008_fires_when_no_active_client_admin(make_org):
+    assert found(make_org(), "GOV008") == [("organization.yaml", 1, "testorg")]
+
+
+def test_GOV008_quiet_with_one_client_admin(make_org):
+    body = ("template: health-system-manager\n"
+            "grants: {justification: it, approved_by: cmo@test.example, reviewed_on: 2026-11-01}")
+    assert found(make_org(case=person(body=body)), "GOV008") == []
+
+
+def test_GOV006_fires_on_view_users_with_billing_report_admin(make_org):
+    path = make_org(case=clinician(user_type="Clerical", extra="permissions: [view_users, billing_report_admin]"))
+    [d] = [d for d in run(path).diagnostics if d.code == "GOV006"]
+    assert "user_management (view_users" in d.message
+
+
+def test_GOV006_quiet_on_view_users_alone(make_org):
+    path = make_org(case=clinician(user_type="Clerical", extra="permissions: [view_users]"))
+    assert found(path, "GOV006") == []

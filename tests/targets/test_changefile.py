@@ -118,3 +118,21 @@ def test_cells_a_spreadsheet_would_run_are_defused_and_lists_are_joined():
     header, line = text.splitlines()
     assert header.split(",") == list(COLUMNS)
     assert "'=cmd" in line
+
+
+def test_an_invitation_is_delivered_once_the_change_file_operation_is_confirmed(tmp_path, make_org):
+    org = org_with_changefile(tmp_path, make_org)
+    state = f"sqlite:///{tmp_path}/state.db"
+    assert cli("apply", org, "--auto-approve", "--state", state, "--today", TODAY).exit_code == 0
+
+    def seen():
+        r = cli("invitations", "testorg", "--state", state, "--today", TODAY, "--format", "json")
+        assert r.exit_code == 0, r.output
+        return {row["account"]: (row["status"], row["targets"]) for row in json.loads(r.output)}
+
+    before = seen()
+    assert before and all(status == "pending" and targets == {"emr": "pending"}
+                          for status, targets in before.values())
+    ops, _ = outbox(state, "emr")
+    assert cli("confirm", "emr", *[op.id for op in ops], "--state", state).exit_code == 0
+    assert {status for status, _ in seen().values()} == {"delivered"}

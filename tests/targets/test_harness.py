@@ -9,8 +9,9 @@ import time
 import httpx
 import pytest
 
-from .harness import (DELAY, EXTENSION_URN, GROUP_URN, HANG, LOSE_RESPONSE, PATCH_URN, RESET_AFTER,
-                      RESET_BEFORE, USER_URN, Fault, baseline_create_rate, direct_create, direct_patch)
+from .harness import (free_port, DELAY, EXTENSION_URN, GROUP_URN, HANG, LOSE_RESPONSE, PATCH_URN, RESET_AFTER,
+                      RESET_BEFORE, USER_URN, Fault, baseline_create_rate, direct_create, direct_patch,
+                      inprocess_create_rate)
 
 
 def person(n: int = 1, *, extension: bool = True) -> dict:
@@ -98,6 +99,7 @@ def test_groups_hold_members_and_wipe_empties_the_server(scim_server):
     assert [m["value"] for m in scim_server.groups()[0]["members"]] == [user["id"]]
     scim_server.wipe()
     assert scim_server.users() == [] and scim_server.groups() == []
+    assert scim_server.count("/Users") == 0 and scim_server.count("/Groups") == 0
 
 
 def test_server_without_extension_does_not_hold_it(scim_server_no_extension):
@@ -113,7 +115,12 @@ def test_server_without_extension_does_not_hold_it(scim_server_no_extension):
 def test_baseline_create_rate_counts_real_creates(scim_server):
     rate = baseline_create_rate(scim_server.base_url, scim_server.token, 20, threads=2)
     assert rate.users == 20 and rate.per_second > 0
-    assert len(scim_server.users()) == 20
+    assert len(scim_server.users()) == 20 == scim_server.count()
+
+
+def test_inprocess_rate_of_scim2_server():
+    rate = inprocess_create_rate(10)
+    assert rate.users == 10 and rate.seconds > 0
 
 
 # --- the fault proxy -----------------------------------------------------------------------
@@ -137,6 +144,15 @@ def test_nth_request_only(scim_server, fault_proxy):
         codes = [client.get("/Users").status_code for _ in range(3)]
     assert codes == [200, 429, 200]
     assert proxy.counts[("GET", proxy.base_path + "/Users")] == 3
+
+
+def test_fault_for_one_request_body(scim_server, fault_proxy):
+    proxy = fault_proxy(scim_server.base_url)
+    fault = proxy.add(Fault(method="POST", path=r"/Users$", request_body=r'"maria\.lopez2@', status=500))
+    with client_for(proxy.base_url, scim_server.token) as client:
+        codes = [client.post("/Users", json=person(n)).status_code for n in (1, 2, 3)]
+    assert codes == [201, 500, 201]
+    assert (fault.matched, fault.fired) == (1, 1)
 
 
 def test_lost_answer_still_lands(scim_server, fault_proxy):
@@ -175,6 +191,25 @@ def test_hang_until_the_client_times_out(scim_server, fault_proxy):
     with client_for(proxy.base_url, scim_server.token, timeout=0.3) as client:
         with pytest.raises(httpx.ReadTimeout):
             client.post("/Users", json=person())
-        proxy.clear()
+    proxy.clear()
+    with client_for(proxy.base_url, scim_server.token) as client:
         assert client.post("/Users", json=person()).status_code == 201
     assert len(scim_server.users()) == 1
+
+
+@pytest.mark.parametrize("start, count", [(1, 3), (4, 3), (7, 3), (2, 3), (3, 5), (8, 3)])
+def test_pages_are_slices_of_the_whole_list(scim_server, start, count):
+    client = scim_server.client()
+    for n in range(7):
+        assert client.post("/Users", json=person(n, extension=False)).status_code == 201
+    everyone = [u["id"] for u in scim_server.users()]
+    assert len(everyone) == 7
+    page = client.get("/Users", params={"startIndex": start, "count": count}).json()
+    assert page["totalResults"] == 7
+    assert [u["id"] for u in page["Resources"]] == everyone[start - 1:start - 1 + count]
+
+
+def test_unreachable_upstream_is_a_bad_gateway(fault_proxy):
+    proxy = fault_proxy(f"http://127.0.0.1:{free_port()}/v2")
+    assert httpx.get(f"{proxy.base_url}/Users", timeout=5).status_code == 502
+    assert proxy.log[0].forwarded is False and proxy.log[0].status == 502

@@ -109,3 +109,53 @@ def test_offices_become_groups_with_their_members(scim_server, tmp_path):
     assert r.exit_code == 0, r.output
     left = {u["id"] for u in scim_server.users() if u["externalId"] != "staff-0"}
     assert {m["value"] for m in scim_server.groups()[0]["members"]} == left
+
+
+def test_the_next_plan_says_which_attributes_a_target_without_the_extension_cannot_hold(
+        scim_server_no_extension, tmp_path):
+    from .scimorg import TODAY, cli
+
+    server = scim_server_no_extension
+    state = f"sqlite:///{tmp_path}/state.db"
+    assert apply(write_org(tmp_path / "org", server.base_url, staff=1), state, server.token).exit_code == 0
+    p = cli("plan", write_org(tmp_path / "org", server.base_url, staff=2), "--state", state, "--today", TODAY)
+    assert p.exit_code == 0, p.output
+    assert "idp (scim): 1 user to create" in p.output
+    assert "idp cannot hold (no extension schema there): accountType" in p.output
+
+
+def test_a_right_taken_away_in_the_config_is_taken_away_at_the_target(scim_server, tmp_path):
+    state = f"sqlite:///{tmp_path}/state.db"
+    org = write_org(tmp_path / "org", scim_server.base_url, staff=1,
+                    receives=("referral_accounts", "front_office_roles"))
+    people = org / "org.yaml"
+    people.write_text(people.read_text().replace("account_type: office_staff\n",
+                                                 "account_type: office_staff\nfront_office: scheduler\n"))
+    r = apply(org, state, scim_server.token)
+    assert r.exit_code == 0, r.output
+    ext = by_external(scim_server.users())["staff-0"][0][EXTENSION_URN]
+    assert ext.get("frontOfficeRole") == "scheduler"
+    people.write_text(people.read_text().replace("front_office: scheduler\n", ""))
+    r = apply(org, state, scim_server.token)
+    assert r.exit_code == 0, r.output
+    ext = by_external(scim_server.users())["staff-0"][0].get(EXTENSION_URN, {})
+    assert "frontOfficeRole" not in ext
+
+
+def test_delivery_results_are_audited_and_the_state_still_verifies(scim_server, tmp_path):
+    from .scimorg import cli
+
+    state = f"sqlite:///{tmp_path}/state.db"
+    org = write_org(tmp_path / "org", scim_server.base_url, staff=2)
+    assert apply(org, state, scim_server.token).exit_code == 0
+    assert apply(write_org(tmp_path / "org", scim_server.base_url, staff=2, inactive={"staff-1"}), state,
+                 scim_server.token).exit_code == 0
+    v = cli("state", "verify", org, "--state", state)
+    assert v.exit_code == 0, v.output
+    from provisioner.state import open_state
+
+    backend = open_state(None, state, create=False)
+    rows = [r for r in backend.audit() if r.action.startswith("deliver:")]
+    backend.close()
+    assert [(r.address, r.action, r.after["target"]) for r in rows][-1] == ("person.staff-1", "deliver:delivered", "idp")
+    assert len(rows) == 4

@@ -13,6 +13,17 @@ import httpx
 
 from .servers import EXTENSION_URN, SCIM_JSON, USER_URN
 
+IN_PROCESS_URL = "http://in-process/v2"
+
+
+def inprocess_create_rate(n: int, *, extension: bool = True) -> "CreateRate":
+    """scim2-server's own create rate: the loop of `baseline_create_rate` against a fresh
+    scim2-server application in this process (no sockets, no HTTP parsing), sequential."""
+    from .scim2server import wsgi_app
+    from .servers import TEST_TOKEN
+    transport = httpx.WSGITransport(app=wsgi_app(extension=extension))
+    return baseline_create_rate(IN_PROCESS_URL, TEST_TOKEN, n, 1, extension=extension, transport=transport)
+
 
 @dataclass(frozen=True)
 class CreateRate:
@@ -44,14 +55,16 @@ def baseline_user(run: str, i: int, *, extension: bool = True) -> dict:
 
 
 def baseline_create_rate(base_url: str, token: str, n: int, threads: int = 1, *,
-                         extension: bool = True, timeout: float = 30.0) -> CreateRate:
+                         extension: bool = True, timeout: float = 30.0,
+                         transport: httpx.BaseTransport | None = None) -> CreateRate:
     """POST `n` new users to `base_url`/Users from `threads` threads (each with its own
-    keep-alive httpx client); return the wall time and rate."""
+    keep-alive httpx client); return the wall time and rate. With `transport` (e.g. an
+    httpx.WSGITransport around `scim2server.wsgi_app()`) the loop runs in process, no HTTP."""
     run = uuid.uuid4().hex[:8]
     headers = {"Authorization": f"Bearer {token}", "Content-Type": SCIM_JSON, "Accept": SCIM_JSON}
 
     def create(indexes: range) -> None:
-        with httpx.Client(base_url=base_url, headers=headers, timeout=timeout) as client:
+        with httpx.Client(base_url=base_url, headers=headers, timeout=timeout, transport=transport) as client:
             for i in indexes:
                 answer = client.post("/Users", json=baseline_user(run, i, extension=extension))
                 if answer.status_code != 201:

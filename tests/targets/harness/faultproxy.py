@@ -38,8 +38,9 @@ HANG_LIMIT = 60.0  # a hung request is closed after this long even if nobody cle
 
 @dataclass
 class Fault:
-    """One rule. It matches requests by method (None = any) and `path` (a regex searched in
-    the path without its query string). Among the requests it matches (counted from when it
+    """One rule. It matches requests by method (None = any), `path` (a regex searched in
+    the path without its query string) and, if given, `request_body` (a regex searched in
+    the request body, e.g. one userName). Among the requests it matches (counted from when it
     was added), it fires on the `nth` (1-based; None = the next one) and the `times - 1`
     after it (`times=None`: every one from then on). Rules are tried in the order added;
     the first that fires decides, requests no rule fires on are forwarded."""
@@ -53,6 +54,7 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes | str | dict | None = None
     delay: float = 0.0
+    request_body: str | None = None
     matched: int = 0  # requests matched so far
     fired: int = 0    # of which the fault fired on
 
@@ -60,9 +62,11 @@ class Fault:
         if self.action not in ACTIONS:
             raise ValueError(f"unknown fault action {self.action!r}; one of {', '.join(ACTIONS)}")
         self._regex = re.compile(self.path)
+        self._body_regex = re.compile(self.request_body) if self.request_body is not None else None
 
-    def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method.upper() == method) and bool(self._regex.search(path))
+    def matches(self, method: str, path: str, body: bytes = b"") -> bool:
+        return ((self.method is None or self.method.upper() == method) and bool(self._regex.search(path))
+                and (self._body_regex is None or bool(self._body_regex.search(body.decode("utf-8", "replace")))))
 
     def take(self, *, may_fire: bool = True) -> bool:
         """Count one matching request; True when the fault fires on it (never when an
@@ -148,11 +152,11 @@ class FaultProxy:
                 totals[key] = totals.get(key, 0) + 1
         return totals
 
-    def _decide(self, method: str, path: str) -> Fault | None:
+    def _decide(self, method: str, path: str, body: bytes) -> Fault | None:
         with self._lock:
             fired = None
             for fault in self.faults:
-                if fault.matches(method, path) and fault.take(may_fire=fired is None):
+                if fault.matches(method, path, body) and fault.take(may_fire=fired is None):
                     fired = fault
             return fired
 
@@ -197,6 +201,10 @@ class _Reset(Exception):
     """Close the client's connection with a TCP reset."""
 
 
+class _UpstreamFailed(Exception):
+    """The upstream server could not be reached or did not answer."""
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     proxy: FaultProxy
@@ -204,27 +212,28 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format, *args) -> None:  # the proxy keeps its own log
         pass
 
-    def _upstream(self) -> http.client.HTTPConnection:
-        conn = getattr(self, "_conn", None)
-        if conn is None:
-            conn = self._conn = http.client.HTTPConnection(
-                self.proxy.upstream_host, self.proxy.upstream_port, timeout=self.proxy.timeout)
-        return conn
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in two writes: without this, Nagle's algorithm and the
+        # client's delayed ACK add ~40 ms to every answer.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def _forward(self, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+        """One request upstream on a connection of its own (a reused connection that turned
+        out stale would need a retry, and a retried POST could land twice)."""
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
-        for attempt in (1, 2):  # a kept-alive upstream connection may have been closed meanwhile
-            conn = self._upstream()
-            try:
-                conn.request(self.command, self.path, body=body or None, headers=headers)
-                answer = conn.getresponse()
-                return answer.status, answer.getheaders(), answer.read()
-            except (ConnectionError, http.client.HTTPException):
-                conn.close()
-                self._conn = None
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        conn = http.client.HTTPConnection(self.proxy.upstream_host, self.proxy.upstream_port,
+                                          timeout=self.proxy.timeout)
+        try:
+            conn.connect()
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            conn.request(self.command, self.path, body=body or None, headers=headers)
+            answer = conn.getresponse()
+            return answer.status, answer.getheaders(), answer.read()
+        except (OSError, http.client.HTTPException) as error:
+            raise _UpstreamFailed(str(error)) from error
+        finally:
+            conn.close()
 
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -260,7 +269,7 @@ class _Handler(BaseHTTPRequestHandler):
         started = time.monotonic()
         body = self._read_body()
         method, path = self.command, self.path
-        fault = self.proxy._decide(method, path.split("?", 1)[0])
+        fault = self.proxy._decide(method, path.split("?", 1)[0], body)
         action = fault.action if fault else PASS
         forwarded, status, upstream_status = False, None, None
 
@@ -293,16 +302,18 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(fault.delay)
             status = upstream_status
             self._send(status, headers, answer)
-        except (ConnectionError, OSError, http.client.HTTPException):
-            # The client went away (e.g. it timed out on a hang or delay) or upstream failed.
-            status = status if forwarded else None
+        except _UpstreamFailed as error:
+            # The server did not answer (it is down, or it dropped the request): a gateway error.
             self.close_connection = True
-            if not forwarded and action == PASS:
-                try:
-                    self._send(502, [("Content-Type", "text/plain")], b"fault proxy: upstream unreachable")
-                    status = 502
-                except OSError:
-                    pass
+            try:
+                status = 502
+                self._send(502, [("Content-Type", "text/plain")], f"fault proxy: upstream failed: {error}".encode())
+            except OSError:
+                status = None
+        except OSError:
+            # The client went away (e.g. it timed out during a delay).
+            status = None
+            self.close_connection = True
         finally:
             record()
 
@@ -315,15 +326,10 @@ class _Handler(BaseHTTPRequestHandler):
             if not self.parse_request():
                 return
             self._handle()
-        except _Reset:
-            self.close_connection = True
-        except (ConnectionError, TimeoutError):
+        except (_Reset, OSError):
             self.close_connection = True
 
     def finish(self) -> None:
-        conn = getattr(self, "_conn", None)
-        if conn is not None:
-            conn.close()
         try:
             super().finish()
         except OSError:

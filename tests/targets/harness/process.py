@@ -86,7 +86,8 @@ class ServerProcess:
         raise ServerStartError(f"{self.name} not ready at {url} within {timeout}s ({last}):\n{self.log_tail()}")
 
     def stop(self, grace: float = 5.0) -> None:
-        """SIGTERM, then SIGKILL after `grace` seconds; the whole process group goes."""
+        """SIGTERM, then SIGKILL after `grace` seconds; the whole process group goes. The log
+        is removed unless SCIM_TEST_KEEP_LOGS is set."""
         if self.alive():
             try:
                 os.killpg(self.proc.pid, signal.SIGTERM)
@@ -97,3 +98,5 @@ class ServerProcess:
             except ProcessLookupError:
                 pass
         self._log.close()
+        if not os.environ.get("SCIM_TEST_KEEP_LOGS"):
+            self.log_path.unlink(missing_ok=True)

@@ -63,6 +63,12 @@ class ScimServer:
         """Every group the server holds (paging through), optionally filtered."""
         return list(self._list("/Groups", {"filter": filter} if filter else None))
 
+    def count(self, endpoint: str = "/Users") -> int:
+        """How many resources the server holds (a `count=0` query: cheap on both servers)."""
+        answer = self.client().get(endpoint, params={"count": 0})
+        answer.raise_for_status()
+        return int(answer.json()["totalResults"])
+
     def wipe(self) -> None:
         """Delete every group, then every user, directly at the server."""
         for endpoint, listing in (("/Groups", self.groups), ("/Users", self.users)):

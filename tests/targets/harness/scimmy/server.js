@@ -28,7 +28,7 @@ function attributeOf(spec) {
     });
 }
 
-const extensionSpec = JSON.parse(readFileSync(new URL("../provisioner-user-extension.json", import.meta.url)));
+const extensionSpec = JSON.parse(readFileSync(new URL("../../../../provisioner/targets/scim-extension.json", import.meta.url)));
 const ProvisionerUser = new SCIMMY.Types.SchemaDefinition(
     extensionSpec.name, extensionSpec.id, extensionSpec.description,
     extensionSpec.attributes.map(attributeOf));
@@ -48,6 +48,14 @@ function plain(instance) {
     return data;
 }
 
+// JSON with sorted keys: equal data, equal text.
+function canonical(value) {
+    if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+    if (value && typeof value === "object")
+        return `{${Object.keys(value).sort().map(k => `${JSON.stringify(k)}:${canonical(value[k])}`).join(",")}}`;
+    return JSON.stringify(value);
+}
+
 function checkIfMatch(ctx, record) {
     const wanted = ctx?.ifMatch;
     if (!wanted || wanted === "*") return;
@@ -57,6 +65,19 @@ function checkIfMatch(ctx, record) {
 
 function setEtag(ctx, record) {
     if (ctx?.res && !ctx.res.headersSent) ctx.res.setHeader("ETag", record.meta.version);
+}
+
+// scimmy coerces every record egress returns before it slices out the page, so a listing
+// would cost O(all users) per page. Following scimmy's ListResponse contract, return a sparse
+// array whose length is the total and which holds only the page; fall back to the full list
+// where scimmy's own slicing needs it (sorting, or a page that starts inside its own length).
+function page(resource, matches) {
+    const {sortBy, startIndex = 1, count = 20} = resource.constraints ?? {};
+    const length = Math.min(count, Math.max(0, matches.length - startIndex + 1));
+    if (sortBy !== undefined || (startIndex > 1 && length >= startIndex)) return matches;
+    const sparse = new Array(matches.length);
+    for (let i = startIndex - 1; i < startIndex - 1 + length; i++) sparse[i] = matches[i];
+    return sparse;
 }
 
 function egressOf(type) {
@@ -69,7 +90,7 @@ function egressOf(type) {
             return record;
         }
         const all = [...store.values()];
-        return resource.filter ? resource.filter.match(all) : all;
+        return page(resource, resource.filter ? resource.filter.match(all) : all);
     };
 }
 
@@ -99,6 +120,8 @@ function ingressOf(type) {
             const old = store.get(resource.id);
             if (!old) fail(404, null, `Resource ${resource.id} not found`);
             checkIfMatch(ctx, old);
+            const {id: _id, meta: _meta, ...before} = old;
+            if (canonical(before) === canonical(data)) { setEtag(ctx, old); return old; } // no change, no new version
             const record = {...data, id: old.id, meta: {resourceType: type, created: old.meta.created, lastModified: now, version: nextVersion()}};
             store.set(old.id, record);
             setEtag(ctx, record);
@@ -166,4 +189,7 @@ const server = app.listen(port, host, () => {
     console.log(`listening on http://${host}:${bound}`);
 });
 server.keepAliveTimeout = 30000;
+// Exit when the process that started us is gone (a killed test run leaves no server behind).
+const parent = process.ppid;
+setInterval(() => { if (process.ppid !== parent) process.exit(0); }, 500).unref();
 for (const signal of ["SIGTERM", "SIGINT"]) process.on(signal, () => server.close(() => process.exit(0)));

@@ -1,0 +1,76 @@
+"""The command line's outer edge: what a user sees when the run itself goes wrong.
+
+A closed pipe (`provisioner state list | head`) is a quiet, successful exit; Ctrl-C and
+SIGTERM say "interrupted" (exit 130 / 143), never "Aborted!" and never a traceback; an
+unexpected exception is one `error:` line (PROVISIONER_DEBUG=1 shows the traceback).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+
+import click
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, like Ctrl-C's KeyboardInterrupt."""
+
+
+def exit_code(interrupt: BaseException) -> int:
+    return 128 + (signal.SIGTERM if isinstance(interrupt, Terminated) else signal.SIGINT)
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the final flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+class Edges(click.Group):
+    """A click group whose commands end the way the module docstring says."""
+
+    def invoke(self, ctx: click.Context):
+        previous = None
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        code = None
+        try:
+            try:
+                return super().invoke(ctx)
+            except SystemExit as exc:
+                code = exc.code
+                raise
+            finally:
+                sys.stdout.flush()
+        except BrokenPipeError:  # the reader has gone (`| head`): nothing more to say
+            _silence_stdout()
+            ctx.exit(code if isinstance(code, int) else 0)
+        except KeyboardInterrupt as exc:
+            click.echo("\nerror: interrupted; nothing was changed", err=True)
+            ctx.exit(exit_code(exc))
+        except click.exceptions.Abort:
+            click.echo("error: cancelled; nothing was changed", err=True)
+            ctx.exit(1)
+        except (click.ClickException, click.exceptions.Exit, SystemExit):
+            raise
+        except Exception as exc:  # a bug: one line, not a traceback (unless asked for)
+            if os.environ.get("PROVISIONER_DEBUG"):
+                raise
+            text = str(exc)
+            text = text if len(text) <= 300 else text[:300] + "…"
+            click.echo(f"error: internal error ({type(exc).__name__}: {text}); please report it with the "
+                       "command line (PROVISIONER_DEBUG=1 shows the details)", err=True)
+            ctx.exit(1)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
