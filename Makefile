@@ -11,7 +11,7 @@ TODAY_FLAG := $(if $(TODAY),--today $(TODAY))
 BENCH_SIZES ?= 1000,10000,100000
 BENCH_SCIM_PEOPLE ?= 10000
 
-.PHONY: install run test docs bench clean scim-demo-server scim-demo
+.PHONY: install run test docs bench clean browser scim-demo-server scim-demo
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,15 @@ run: $(STAMP)
 	$(BIN)/provisioner validate $(ORG) $(TODAY_FLAG)
 	$(BIN)/provisioner apply $(ORG) --auto-approve $(TODAY_FLAG)
 
-test: $(STAMP)
+# The HTML report is tested in Debian's chromium; as root, a machine without it gets it here.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing chromium (Debian package) for the HTML report test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "make test needs Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
 
 docs: $(STAMP)

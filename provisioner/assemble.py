@@ -40,6 +40,7 @@ def _policy(data: dict) -> Policy:
         mass_change_limit=data.get("mass_change_limit", defaults.mass_change_limit),
         review_period_days=data.get("review_period_days", defaults.review_period_days),
         admin_review_period_days=data.get("admin_review_period_days", defaults.admin_review_period_days),
+        deprovision_within_hours=data.get("deprovision_within_hours", defaults.deprovision_within_hours),
         permission_limits=dict(data.get("permission_limits", {})),
         separation_of_duties=tuple(tuple(p) for p in data["separation_of_duties"])
         if "separation_of_duties" in data else defaults.separation_of_duties,

@@ -38,6 +38,18 @@ class Locator:
             return replace(diagnostic, file=origin.file, line=mark.key_line, column=mark.key_column)
         return replace(diagnostic, file=origin.file, line=mark.line, column=mark.column)
 
+    def position(self, origin) -> tuple[str, int | None]:
+        """The file and line where `origin` (or its nearest written ancestor) is written."""
+        doc = self._docs.get((origin.file, origin.document))
+        mark = doc.mark(origin.path) if doc else None
+        return origin.file, (mark.line if mark else None)
+
+    def lines_of(self, file: str, document: int) -> list[int]:
+        """Every line on which a value of one document is written, in order."""
+        doc = self._docs.get((file, document))
+        return sorted({m.line for m in doc.marks.values()} | {m.key_line for m in doc.marks.values()
+                                                              if m.key_line}) if doc else []
+
     def locate_all(self, diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
         return sorted((self.locate(d) for d in diagnostics), key=Diagnostic.sort_key)
 

@@ -24,6 +24,7 @@ class Policy:
     mass_change_limit: float = 0.25  # plan guard
     review_period_days: int = 365  # GOV005
     admin_review_period_days: int = 90  # GOV005, admins
+    deprovision_within_hours: int = 24  # terminations report: access removed everywhere within
     permission_limits: Mapping[str, int] = field(default_factory=dict)  # PERM003
     separation_of_duties: tuple[tuple[str, str], ...] = (
         ("user_management", "billing_report_admin"),  # view_users or edit_users

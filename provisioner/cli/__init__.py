@@ -7,13 +7,19 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from .access_cmd import access_command
 from .apply_cmd import apply_command
 from .edges import Edges
+from .evidence_cmd import evidence_group
+from .log_cmd import log_command
 from .plan_cmd import plan_command, show_command
+from .report_cmd import report_group
+from .review_cmd import review_command
 from .rules_cmd import rules_command
 from .state_cmd import invitations_command, state_group
 from .targets_cmd import confirm_command, pending_command, sync_command
 from .validate_cmd import validate_command, validate_files_command
+from .whocan_cmd import whocan_command
 
 
 @click.group(cls=Edges, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -43,3 +49,9 @@ main.add_command(invitations_command)
 main.add_command(sync_command)
 main.add_command(pending_command)
 main.add_command(confirm_command)
+main.add_command(access_command)
+main.add_command(whocan_command)
+main.add_command(report_group)
+main.add_command(log_command)
+main.add_command(review_command)
+main.add_command(evidence_group)

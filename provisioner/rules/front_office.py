@@ -61,6 +61,8 @@ def front_office_no_clinical(ctx):
 
 describe("FO003", "Effective front-office permissions are documented", None, stage="report", source=SEED002,
          explanation="The Privacy Rule asks covered entities to document minimum-necessary access "
-         "decisions; “Front Office Role” lists each sub-role's permissions for that purpose. The access report "
-         "lists every person's effective Front Office permission set and the setting it comes from.",
-         example_fix="provisioner access orgs/riverside-health   # read the Front Office column")
+         "decisions; “Front Office Role” lists each sub-role's permissions for that purpose. `provisioner access "
+         "ORG_DIR --all` lists every person's effective Front Office permission set and the line it "
+         "comes from; `provisioner report ORG_DIR --out ORG_DIR/ACCESS.md` keeps each role's set in the "
+         "repository.",
+         example_fix="provisioner access orgs/riverside-health --all   # read the front_office rights")

@@ -273,9 +273,21 @@ class _Handler(BaseHTTPRequestHandler):
         action = fault.action if fault else PASS
         forwarded, status, upstream_status = False, None, None
 
+        recorded = False
+
         def record() -> None:
-            self.proxy._record(LogEntry(method, path, action, forwarded, status, upstream_status,
-                                        time.monotonic() - started, time.time()))
+            nonlocal recorded
+            if not recorded:
+                recorded = True
+                self.proxy._record(LogEntry(method, path, action, forwarded, status, upstream_status,
+                                            time.monotonic() - started, time.time()))
+
+        def answer(code: int, headers, payload: bytes) -> None:
+            """Log first, then answer: a client that has its answer finds the request logged."""
+            nonlocal status
+            status = code
+            record()
+            self._send(code, headers, payload)
 
         try:
             if action == HANG:
@@ -285,23 +297,20 @@ class _Handler(BaseHTTPRequestHandler):
             if action == RESET_BEFORE:
                 self._reset()
             if action == RESPOND:
-                status = fault.status
-                self._send(status, [*fault.headers.items(), ("Content-Type", "application/scim+json")],
-                           fault.answer_body())
+                answer(fault.status, [*fault.headers.items(), ("Content-Type", "application/scim+json")],
+                       fault.answer_body())
                 return
-            upstream_status, headers, answer = self._forward(body)
+            upstream_status, headers, answer_body = self._forward(body)
             forwarded = True
             if action == RESET_AFTER:
                 self._reset()
             if action == LOSE_RESPONSE:
-                status = fault.status
-                self._send(status, [*fault.headers.items(), ("Content-Type", "application/scim+json")],
-                           fault.answer_body())
+                answer(fault.status, [*fault.headers.items(), ("Content-Type", "application/scim+json")],
+                       fault.answer_body())
                 return
             if action == DELAY:
                 time.sleep(fault.delay)
-            status = upstream_status
-            self._send(status, headers, answer)
+            answer(upstream_status, headers, answer_body)
         except _UpstreamFailed as error:
             # The server did not answer (it is down, or it dropped the request): a gateway error.
             self.close_connection = True

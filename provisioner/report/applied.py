@@ -1,0 +1,53 @@
+"""When a right was applied: the audit log's rows per address, and for one right the row
+from which the applied resource has carried it without a break (the start of its last run).
+Pure: audit rows in, rows out; delivery results (`deliver:*`) are kept apart.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Iterable
+
+from ..state.backend import AuditRow
+from .rights import Right
+
+DELIVER = "deliver:"
+
+
+class History:
+    """Audit rows by address, in log order: state writes and delivery results apart."""
+
+    def __init__(self, rows: Iterable[AuditRow]) -> None:
+        self.writes: dict[str, list[AuditRow]] = defaultdict(list)
+        self.deliveries: dict[str, list[AuditRow]] = defaultdict(list)
+        for row in rows:
+            (self.deliveries if row.action.startswith(DELIVER) else self.writes)[row.address].append(row)
+
+    def rows_of(self, address: str) -> list[AuditRow]:
+        return self.writes.get(address, [])
+
+
+def holds(right: Right, after: object) -> bool:
+    """Whether an applied resource (`{"status", "attributes"}`) carries `right`."""
+    if not isinstance(after, dict) or after.get("status") != "active":
+        return False
+    attrs = after.get("attributes") or {}
+    for field, value, contains in right.expects:
+        got = attrs.get(field)
+        if contains:
+            if not isinstance(got, list) or value not in got:
+                return False
+        elif got != value:
+            return False
+    return True
+
+
+def applied_row(right: Right, history: History) -> AuditRow | None:
+    """The row that put `right` in force for good (None when the state does not carry it)."""
+    start = None
+    for row in history.rows_of(right.address):
+        if holds(right, row.after):
+            start = start or row
+        else:
+            start = None
+    return start
