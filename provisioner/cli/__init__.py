@@ -8,6 +8,7 @@ import click
 
 from .. import __version__
 from .apply_cmd import apply_command
+from .drift_cmd import drift_command
 from .plan_cmd import plan_command, show_command
 from .rules_cmd import rules_command
 from .state_cmd import invitations_command, state_group
@@ -41,3 +42,4 @@ main.add_command(invitations_command)
 main.add_command(sync_command)
 main.add_command(pending_command)
 main.add_command(confirm_command)
+main.add_command(drift_command)

@@ -8,6 +8,7 @@ version we last saw; a 412 is re-read, and a difference we did not make is drift
 
 from __future__ import annotations
 
+from typing import Callable
 from urllib.parse import quote
 
 from . import scimjson as sj
@@ -27,6 +28,8 @@ class Directory:
         self.listed = listing is not None
         self.by_external = {str(r.get("externalId")): r for r in listing or () if r.get("externalId")}
         self.by_name = {str(r.get("userName") or r.get("displayName") or "").lower(): r for r in listing or ()}
+        self.delivered: Callable[[str], dict | None] = lambda key: None  # what we last wrote for a key
+
 
     def lookup(self, external_id: str, name: str | None) -> tuple[dict | None, dict | None]:
         """(the resource with our externalId, the resource holding the login/name)."""
@@ -36,6 +39,11 @@ class Directory:
         ours = self.service.find(self.endpoint, "externalId", external_id)
         holder = self.service.find(self.endpoint, attr, name) if name and not ours else []
         return (ours[0] if ours else None), (holder[0] if holder else None)
+
+
+def merged_attributes(target) -> tuple[str, ...]:
+    """The attributes this target keeps for itself (`scim.merge`): updates leave them alone."""
+    return tuple(target.settings.get("merge") or ())
 
 
 def _holder(r: dict) -> str:
@@ -60,7 +68,7 @@ def deliver_user(service: ScimService, op: Operation, shadows: dict[str, Shadow]
                 return result(op, OpStatus.DELIVERED, 1, None, note="no account at the target to deactivate")
             else:
                 return _create(service, op, body, directory)
-        return _patch(service, op, body, shadow)
+        return _patch(service, op, body, shadow, directory)
     except RequestFailed as exc:
         return failure(service, op, exc)
 
@@ -75,20 +83,24 @@ def _create(service: ScimService, op: Operation, body: dict, directory: Director
             raise
     ours = service.find("Users", "externalId", body["externalId"])  # created behind our back, or by us earlier
     if ours:
-        return _patch(service, op, body, shadow_of(tid, op.key, ours[0], {}))
+        return _patch(service, op, body, shadow_of(tid, op.key, ours[0], {}), directory)
     holders = service.find("Users", "userName", body["userName"])
     who = _holder(holders[0]) if holders else "an account the service did not name"
     return result(op, OpStatus.CONFLICT, 1, f"the login {body['userName']} is held at {tid} by {who}; "
                   "it is not overwritten")
 
 
-def _patch(service: ScimService, op: Operation, body: dict, shadow: Shadow) -> OpResult:
+def _patch(service: ScimService, op: Operation, body: dict, shadow: Shadow, directory: Directory | None = None,
+           again: bool = True) -> OpResult:
     tid = service.target.id
     path = f"/Users/{quote(shadow.remote_id, safe='')}"
     headers = {"If-Match": shadow.version} if service.caps.etag and shadow.version else None
     try:
-        remove = sj.cleared(dict(op.payload), service.caps.extension)
-        _, reply, hdrs = service.request("PATCH", path, sj.patch_body(body, remove), headers=headers)
+        merged = merged_attributes(service.target)
+        remove = [p for p in sj.cleared(dict(op.payload), service.caps.extension)
+                  if p.rsplit(":", 1)[-1] not in merged]
+        _, reply, hdrs = service.request("PATCH", path, sj.patch_body(sj.authoritative(body, merged), remove),
+                                         headers=headers)
     except RequestFailed as exc:
         if exc.status == 404:
             if op.action in ("deactivate", "retire"):
@@ -99,10 +111,15 @@ def _patch(service: ScimService, op: Operation, body: dict, shadow: Shadow) -> O
         if exc.status != 412:
             raise
         have, version = service.get("Users", shadow.remote_id)
-        diff = sj.differences(body, have)
+        diff = sj.differences(sj.authoritative(body, merged_attributes(service.target)), have)
         fresh = shadow_of(tid, op.key, have, {"etag": version} if version else {})
         if not diff:  # it already holds what we want (our own earlier write, say)
             return result(op, OpStatus.DELIVERED, 2, None, fresh)
+        last = directory.delivered(op.key) if directory is not None and again else None
+        if last is not None and not sj.differences(sj.authoritative(sj.user_body(last, service.caps.extension),
+                                                                    merged_attributes(service.target)), have):
+            # only what the target keeps (merged or never ours) changed there: our update goes ahead
+            return _patch(service, op, body, fresh, directory, again=False)
         return result(op, OpStatus.DRIFT, 2, f"changed at {tid} since we last wrote it ({', '.join(diff)}); "
                       "not overwritten: review the change there, then `provisioner sync --retry`",
                       Shadow(tid, op.key, shadow.remote_id, shadow.version, shadow.external_id, shadow.user_name),
