@@ -7,8 +7,10 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from .adopt_cmd import adopt_command
 from .apply_cmd import apply_command
 from .drift_cmd import drift_command
+from .import_cmd import import_command
 from .plan_cmd import plan_command, show_command
 from .rules_cmd import rules_command
 from .state_cmd import invitations_command, state_group
@@ -43,3 +45,5 @@ main.add_command(sync_command)
 main.add_command(pending_command)
 main.add_command(confirm_command)
 main.add_command(drift_command)
+main.add_command(adopt_command)
+main.add_command(import_command)

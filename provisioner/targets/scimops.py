@@ -17,6 +17,7 @@ from .retry import retryable
 from .scim import RequestFailed, ScimService, result, shadow_of
 
 GIVE_UP_RUNS = 3
+UNMANAGED_KEY = "unmanaged."  # an account we do not own, deactivated by the org's policy (reconcile/refresh.py)
 
 
 class Directory:
@@ -52,9 +53,13 @@ def _holder(r: dict) -> str:
 
 
 def deliver_user(service: ScimService, op: Operation, shadows: dict[str, Shadow], directory: Directory) -> OpResult:
+    if op.key.startswith(UNMANAGED_KEY):
+        return _deactivate_unmanaged(service, op)
     body = sj.user_body(dict(op.payload), service.caps.extension)
     tid = service.target.id
     shadow = shadows.get(op.key) or (shadows.get(op.takes_over) if op.takes_over else None)
+    if op.action == "recreate":  # it vanished at the target (a refresh found it gone): create it again
+        shadow = None
     try:
         if shadow is None:
             external = (op.takes_over.split(".", 1)[1] if op.takes_over else body["externalId"])
@@ -94,7 +99,8 @@ def _patch(service: ScimService, op: Operation, body: dict, shadow: Shadow, dire
            again: bool = True) -> OpResult:
     tid = service.target.id
     path = f"/Users/{quote(shadow.remote_id, safe='')}"
-    headers = {"If-Match": shadow.version} if service.caps.etag and shadow.version else None
+    version = op.payload.get("if_match") or shadow.version  # a refresh names the version it read
+    headers = {"If-Match": str(version)} if service.caps.etag and version else None
     try:
         merged = merged_attributes(service.target)
         remove = [p for p in sj.cleared(dict(op.payload), service.caps.extension)
@@ -128,6 +134,26 @@ def _patch(service: ScimService, op: Operation, body: dict, shadow: Shadow, dire
         reply, version = service.get("Users", shadow.remote_id)
         hdrs = {"etag": version} if version else {}
     return result(op, OpStatus.DELIVERED, 1, None, shadow_of(tid, op.key, reply, hdrs))
+
+
+def _deactivate_unmanaged(service: ScimService, op: Operation) -> OpResult:
+    """The org's policy deactivates an account we do not own: `active: false` and nothing
+    else (never DELETE, LIFE001); it stays unowned. A version changed since the refresh
+    read it is left alone (drift)."""
+    rid = str(op.payload.get("remote_id"))
+    version = op.payload.get("if_match")
+    headers = {"If-Match": str(version)} if service.caps.etag and version else None
+    body = {"schemas": [sj.PATCH_OP], "Operations": [{"op": "replace", "path": "active", "value": False}]}
+    try:
+        service.request("PATCH", f"/Users/{quote(rid, safe='')}", body, headers=headers)
+    except RequestFailed as exc:
+        if exc.status == 404:
+            return result(op, OpStatus.DELIVERED, 1, None, note="the account no longer exists at the target")
+        if exc.status == 412:
+            return result(op, OpStatus.DRIFT, 1, f"the unmanaged account {rid} changed at {service.target.id} since "
+                          "the refresh read it; not deactivated: plan --refresh again")
+        return failure(service, op, exc)
+    return result(op, OpStatus.DELIVERED, 1, None, note=f"unmanaged account {rid} deactivated by policy")
 
 
 def deliver_group(service: ScimService, op: Operation, shadows: dict[str, Shadow],

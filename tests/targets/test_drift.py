@@ -38,7 +38,7 @@ def test_no_drift_right_after_apply_then_exactly_the_edits_made_at_the_server(sc
     r = drift(org, state, scim_server.token, "--format", "json")
     assert r.exit_code == 2, r.output
     found = {(f["kind"], f["key"] or f["remote_id"], tuple(f["attributes"]))
-             for t in json.loads(r.output)["targets"] for f in t["findings"]}
+             for t in json.loads(r.stdout)["targets"] for f in t["findings"]}
     assert found == {
         ("changed", "person.staff-0", ("displayName",)),
         ("changed", "person.dr-0", ("offices",)),
