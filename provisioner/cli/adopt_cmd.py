@@ -101,12 +101,12 @@ def adopt_command(target, org_dir, state_url, today, fmt, dry_run, allow_mass_ch
     from ..targets.scim import TargetError
     from .plan_cmd import _show_findings
 
-    org, chosen = org_targets(org_dir, (target,))
-    chosen = chosen[0]
     validation = validate(org_dir, today=today)
     if not validation.ok:
         _show_findings(validation.diagnostics, validation.source.lines, "text")
         fail("the configuration has errors; nothing was adopted")
+    org, chosen = org_targets(org_dir, (target,), validation=validation)
+    chosen = chosen[0]
     try:
         holdings = read_scim(chosen)
     except TargetError as exc:

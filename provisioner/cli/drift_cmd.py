@@ -8,11 +8,12 @@ import click
 from .common import fail, format_option, open_backend, state_option
 
 
-def org_targets(org_dir: str, names: tuple[str, ...], kind: str = "scim"):
-    """The org (validated, rules not run) and the `kind` targets named (all when none)."""
+def org_targets(org_dir: str, names: tuple[str, ...], kind: str = "scim", validation=None):
+    """The org (validated, rules not run unless `validation` is given) and the `kind`
+    targets named (all when none)."""
     from ..pipeline import validate
 
-    validation = validate(org_dir, rules=False)
+    validation = validation or validate(org_dir, rules=False)
     if validation.org is None or not validation.ok:
         fail(f"{org_dir} does not validate; run `provisioner validate {org_dir}`")
     targets = dict(validation.org.targets)

@@ -155,7 +155,9 @@ def render_yaml(imported: Imported, source: str) -> str:
             "# person claims, and the offices they name. Importing again rewrites this file; move a\n"
             "# document out of it to make it yours. Findings to decide are in the import report.\n")
     docs = imported.offices + imported.people
-    body = "".join("---\n" + yaml.safe_dump(d, sort_keys=False, allow_unicode=True, width=1000) for d in docs)
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when present: 10,000 people in a second
+    body = "".join("---\n" + yaml.dump(d, Dumper=dumper, sort_keys=False, allow_unicode=True, width=1000)
+                   for d in docs)
     return head + (body or "# (no account to import)\n")
 
 
