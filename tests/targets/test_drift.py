@@ -84,3 +84,18 @@ def test_a_merged_attribute_is_left_to_the_target_and_never_drift(scim_server, t
     held = {u["externalId"]: u for u in scim_server.users()}["staff-0"]
     assert held["displayName"] == "Chosen There"  # merged: ours only at creation
     assert held["userName"] == "staff0.new@scim.example"  # authoritative
+
+
+def test_a_group_edited_at_the_server_is_drift(scim_server, tmp_path):
+    state = f"sqlite:///{tmp_path}/state.db"
+    org = write_org(tmp_path / "org", scim_server.base_url, staff=2, groups=True)
+    assert apply(org, state, scim_server.token).exit_code == 0
+    assert drift(org, state, scim_server.token).exit_code == 0
+    (group,) = scim_server.groups()
+    direct_patch(scim_server, group["id"], [{"op": "replace", "path": "displayName", "value": "Renamed"}],
+                 endpoint="/Groups")
+    r = drift(org, state, scim_server.token, "--format", "json")
+    assert r.exit_code == 2, r.output
+    (finding,) = [f for t in json.loads(r.stdout)["targets"] for f in t["findings"]]
+    assert (finding["kind"], finding["object"], finding["key"], finding["attributes"]) == (
+        "changed", "group", "office.east", ["displayName"])

@@ -55,6 +55,11 @@ def test_import_adopt_plan_drift_round_trip(scim_server, tmp_path):
     found = [(f["kind"], f["key"]) for t in json.loads(d.stdout)["targets"] for f in t["findings"]
              if f["kind"] != "unmanaged"]
     assert d.exit_code == 2 and found == [("changed", "person.user1")]
+    a = cli("apply", org, "--state", state, "--today", TODAY, "--refresh", "--auto-approve", token=scim_server.token)
+    assert a.exit_code == 0, a.output
+    assert "~ update person.user1: changed at idp (displayName" in a.output
+    d = cli("drift", "--org", org, "--state", state, "--format", "json", token=scim_server.token)
+    assert [f["kind"] for t in json.loads(d.stdout)["targets"] for f in t["findings"]] == ["unmanaged"] * 5
 
 
 def test_import_from_a_change_file_csv(tmp_path):
