@@ -100,6 +100,13 @@ def build(target: str, users: list[dict], groups: list[dict], matching: Matching
                        key=lambda u: (not u.get("active", True), normal_email(login_of(u)), str(u.get("id"))))
     seen: dict[str, dict] = {}
     kept = []
+    profiles = [u for u in unmatched if (u.get(sj.EXTENSION) or {}).get("userType")]
+    for u in profiles:  # an EMR profile belongs to a person (profiles: […]): a person decides whose
+        out.counts["profile"] = out.counts.get("profile", 0) + 1
+        out.findings.append(f"account {u.get('id')} ({login_of(u)}) is an EMR profile (userType "
+                            f"{(u.get(sj.EXTENSION) or {}).get('userType')}): not imported as a person; add it "
+                            "to its person's `profiles`")
+    unmatched = [u for u in unmatched if u not in profiles]
     for u in unmatched:
         mine = emails_of(u) | {normal_email(login_of(u))}
         first = next((seen[e] for e in sorted(mine) if e in seen), None)

@@ -167,7 +167,7 @@ def deliver_group(service: ScimService, op: Operation, shadows: dict[str, Shadow
     body = sj.group_body(dict(op.payload), ids)
     tid = service.target.id
     try:
-        shadow = shadows.get(op.key)
+        shadow = None if op.action == "recreate" else shadows.get(op.key)  # vanished there: create it again
         if shadow is None:
             found = service.find("Groups", "externalId", body["externalId"])
             ours = found[0] if found else None

@@ -91,3 +91,12 @@ def test_drift_and_refresh_of_one_target():
     assert unmanaged_guard(found, users, Policy().mass_change_limit) is not None  # 1 of 3 > 25%
     assert unmanaged_guard(found, users, 0.5) is None
     assert entries(TARGET, _state(), shadows, users, [], extension=True)[-1]["key"] == "person.bo"  # report only
+
+
+def test_an_emr_profile_account_is_listed_not_imported_as_a_person():
+    users = [{"id": "p", "userName": "ann.emr@x.example", EXTENSION: {"userType": "PT", "person": "ann"}},
+             {"id": "q", "userName": "ann@x.example"}]
+    out = build("emr", users, [], classify({}, users, {}), taken_ids=(), offices=())
+    assert [p["id"] for p in out.people] == ["ann"]
+    assert out.findings == ["account p (ann.emr@x.example) is an EMR profile (userType PT): not imported as a "
+                            "person; add it to its person's `profiles`"]

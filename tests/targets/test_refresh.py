@@ -62,3 +62,17 @@ def test_policy_deactivates_unmanaged_accounts_under_the_mass_change_guard(scim_
     held = {u["id"]: u for u in scim_server.users()}
     assert [held[s["id"]]["active"] for s in strangers] == [False, False]
     assert all(u["active"] for u in held.values() if u.get("externalId"))
+
+
+def test_a_group_deleted_at_the_server_is_recreated_by_a_refresh(scim_server, tmp_path):
+    state = f"sqlite:///{tmp_path}/state.db"
+    org = write_org(tmp_path / "org", scim_server.base_url, staff=2, groups=True)
+    assert apply(org, state, scim_server.token).exit_code == 0
+    (group,) = scim_server.groups()
+    assert scim_server.client().delete(f"/Groups/{group['id']}").status_code == 204
+    a = cli("apply", org, "--state", state, "--today", TODAY, "--refresh", "--auto-approve", token=scim_server.token)
+    assert a.exit_code == 0, a.output
+    assert "~ recreate office.east: vanished from idp" in a.output
+    (again,) = scim_server.groups()
+    assert again["id"] != group["id"] and len(again["members"]) == 3
+    assert cli("drift", "--org", org, "--state", state, token=scim_server.token).exit_code == 0
