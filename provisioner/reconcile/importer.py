@@ -15,6 +15,7 @@ import yaml
 from ..targets import scimjson as sj
 from .match import DISPUTED, MATCHED, UNMATCHED, Matching, emails_of, normal_email
 
+SITUATIONS = ("linked", "matched", "disputed", "unmatched", "duplicate", "profile", "missing")
 ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 # extension attribute → Person field (docs/targets.md, Mapping)
 PERSON_FIELDS = (("accountType", "account_type"), ("offices", "offices"), ("adminAuthorizations", "admin"),
@@ -89,7 +90,7 @@ def build(target: str, users: list[dict], groups: list[dict], matching: Matching
     by_id = {str(u.get("id")): u for u in users}
     out.counts = {k: len(matching.of(k)) for k in ("linked", MATCHED, DISPUTED, UNMATCHED)}
     out.counts["missing"] = len(matching.missing)
-    out.counts["duplicate"] = 0
+    out.counts["duplicate"] = out.counts["profile"] = 0
     for s in matching.of(DISPUTED):
         out.findings.append(f"account {s.remote_id} ({s.login}) is disputed: {s.why}; not imported")
     for key in matching.missing:
@@ -172,7 +173,7 @@ def render_report(imported: Imported, source: str, validation: list[str]) -> str
     c = imported.counts
     lines = [f"# Import of {imported.target}", "", f"Source: {source}", "",
              "| situation | accounts |", "|---|---|",
-             *[f"| {k} | {c.get(k, 0)} |" for k in ("linked", "matched", "disputed", "unmatched", "duplicate", "missing")], "",
+             *[f"| {k} | {c.get(k, 0)} |" for k in SITUATIONS], "",
              f"Written: {len(imported.people)} people, {len(imported.offices)} offices.", ""]
     if imported.notes:
         lines += ["## Ids chosen", "", *[f"- {n}" for n in imported.notes], ""]
