@@ -38,6 +38,7 @@ def _policy(data: dict) -> Policy:
     return Policy(
         max_client_admins=data.get("max_client_admins", defaults.max_client_admins),
         mass_change_limit=data.get("mass_change_limit", defaults.mass_change_limit),
+        unmanaged_accounts=data.get("unmanaged_accounts", defaults.unmanaged_accounts),
         review_period_days=data.get("review_period_days", defaults.review_period_days),
         admin_review_period_days=data.get("admin_review_period_days", defaults.admin_review_period_days),
         deprovision_within_hours=data.get("deprovision_within_hours", defaults.deprovision_within_hours),

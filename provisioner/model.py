@@ -22,6 +22,7 @@ class Policy:
 
     max_client_admins: int = 2  # ADM004
     mass_change_limit: float = 0.25  # plan guard
+    unmanaged_accounts: str = "report"  # report | deactivate (plan --refresh), docs/targets.md Ownership
     review_period_days: int = 365  # GOV005
     admin_review_period_days: int = 90  # GOV005, admins
     deprovision_within_hours: int = 24  # terminations report: access removed everywhere within

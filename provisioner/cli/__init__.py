@@ -8,9 +8,12 @@ import click
 
 from .. import __version__
 from .access_cmd import access_command
+from .adopt_cmd import adopt_command
 from .apply_cmd import apply_command
+from .drift_cmd import drift_command
 from .edges import Edges
 from .evidence_cmd import evidence_group
+from .import_cmd import import_command
 from .log_cmd import log_command
 from .plan_cmd import plan_command, show_command
 from .report_cmd import report_group
@@ -55,3 +58,6 @@ main.add_command(report_group)
 main.add_command(log_command)
 main.add_command(review_command)
 main.add_command(evidence_group)
+main.add_command(drift_command)
+main.add_command(adopt_command)
+main.add_command(import_command)

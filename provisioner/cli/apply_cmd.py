@@ -18,7 +18,7 @@ from ..state.actor import resolve_actor
 from ..state.sqlite import write_failed
 from .common import anchor_head, fail, open_backend, state_option, today_option
 from .edges import exit_code
-from .plan_cmd import plan_or_fail, render_plan
+from .plan_cmd import plan_or_fail, refresh_count, render_plan, render_refresh, with_refresh
 from .targets_cmd import deliver_and_report
 
 PROGRESS_THRESHOLD = 20
@@ -44,6 +44,38 @@ def _resume(backend, org: str, targets, actor, folder, lock_timeout) -> None:
     raise SystemExit(code)
 
 
+def _config_targets(folder):
+    from ..pipeline import validate
+
+    validation = validate(folder, rules=False)
+    if validation.org is None:
+        fail(f"{folder} does not validate; run `provisioner validate {folder}`")
+    return validation.org.targets
+
+
+def _owe_refresh(document, backend, targets, who, lock_timeout) -> None:
+    from ..reconcile.check import owe_refresh
+
+    try:
+        with backend.lock(who, lock_timeout):
+            n = owe_refresh(document, backend, targets)
+    except StateError as exc:
+        backend.close()
+        fail(str(exc))
+    click.echo(f"Refresh: {n} operations owed to bring the targets back to the config.")
+
+
+def _deliver_refresh(document, backend, targets, who, folder, lock_timeout) -> None:
+    """A plan with no state changes but a refresh: owe its operations, deliver, exit."""
+    _owe_refresh(document, backend, targets, who, lock_timeout)
+    try:
+        code = deliver_and_report(backend, targets, actor=who, org_dir=folder, lock_timeout=lock_timeout)
+        anchor_head(folder, document["org"], backend.read().lineage, backend.head())
+    finally:
+        backend.close()
+    raise SystemExit(code)
+
+
 def _progress(total: int):
     """A progress bar on stderr for long applies, on a terminal only."""
     if total < PROGRESS_THRESHOLD or not sys.stderr.isatty():
@@ -63,8 +95,10 @@ def _progress(total: int):
               help="With a plan file: the org folder it was made from, if it has moved.")
 @click.option("--allow-mass-change", is_flag=True, help="With an org folder: allow a mass deactivation.")
 @click.option("--resend-expired", is_flag=True, help="With an org folder: re-send expired invitations.")
+@click.option("--refresh", is_flag=True,
+              help="With an org folder: read the SCIM targets first and bring them back to the config too.")
 def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, org_dir, allow_mass_change,
-                  resend_expired) -> None:
+                  resend_expired, refresh) -> None:
     """Apply TARGET: a plan file saved by `plan --out` (exactly that plan), or an org folder
     (plan, show, ask, apply).
 
@@ -83,14 +117,18 @@ def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, o
     Examples:
       provisioner apply plans/today.json
       provisioner apply orgs/riverside-health --auto-approve   # in CI
+      provisioner apply orgs/riverside-health --refresh          # also undo drift at the targets
     """
     fresh = Path(target).is_dir()  # planned just now, in this process: nothing to re-derive
     if fresh:
         result, backend = plan_or_fail(target, state_url, today, allow_mass_change, resend_expired,
                                        create_state=True)
         document, folder = result.document, target
+        if refresh:
+            document = with_refresh(result, backend, allow_mass_change)
         click.echo(render_plan(document, "text"), nl=False)
-        if not document["changes"]:
+        click.echo(render_refresh(document, "text"), nl=False)
+        if not document["changes"] and not refresh_count(document):
             _resume(backend, result.validation.org.id, result.validation.org.targets, actor, target, lock_timeout)
         if not auto_approve:
             if not stdin_is_terminal():
@@ -108,10 +146,13 @@ def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, o
             fail(str(exc))
         folder = org_dir or document["config"]["dir"]
         backend = open_backend(document["org"], state_url)
-        if not document["changes"]:
+        if not document["changes"] and not refresh_count(document):
             click.echo("No changes in this plan; nothing to apply.")
             raise SystemExit(0)
     who = resolve_actor(actor)
+    if not document["changes"]:  # only the refresh: nothing for the state, operations for the targets
+        targets = result.validation.org.targets if fresh else _config_targets(folder)
+        _deliver_refresh(document, backend, targets, who, folder, lock_timeout)
     total = len(document["changes"])
     try:
         with _progress(total) as bar:
@@ -129,6 +170,8 @@ def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, o
     except sqlite3.Error as exc:
         backend.close()
         fail(str(write_failed(exc, getattr(backend, "path", "the state"))))
+    if refresh_count(document):
+        _owe_refresh(document, backend, applied.targets, who, lock_timeout)
     try:
         code = deliver_and_report(backend, applied.targets, actor=who, org_dir=folder,
                                   lock_timeout=lock_timeout) if applied.targets or applied.operations else 0

@@ -84,6 +84,45 @@ def plan_or_fail(org_dir: str, state_url, today, allow_mass_change: bool, resend
     return result, backend
 
 
+def with_refresh(result, backend, allow_mass_change: bool) -> dict:
+    """The plan document with a `refresh`: every SCIM target read first, and what brings it
+    back to the config (reconcile/refresh.py). A target that cannot be read refuses the plan."""
+    from ..plan.planfile import seal
+    from ..reconcile.check import refresh_plan
+
+    org = result.validation.org
+    document = result.document
+    snapshot = backend.read() if backend is not None else Snapshot(None, 0, {})
+    refresh, errors = refresh_plan(document, snapshot, org.targets, backend,
+                                   today=dt.date.fromisoformat(document["today"]), policy=org.policy,
+                                   allow_mass_change=allow_mass_change)
+    for e in errors:
+        click.echo(f"error: {e}", err=True)
+    if errors:
+        fail("the refresh could not be planned (above); nothing was planned")
+    return seal({**document, "refresh": refresh})
+
+
+def refresh_count(document: dict) -> int:
+    return sum(len(t["entries"]) for t in (document.get("refresh") or {}).values())
+
+
+def render_refresh(document: dict, fmt: str) -> str:
+    """The refresh part of a plan, after the plan itself (text and Markdown)."""
+    refresh = document.get("refresh")
+    if refresh is None or fmt == "json":
+        return ""
+    md = fmt == "markdown"
+    lines = ["", "### Targets read just now (--refresh)" if md else "Targets read just now (--refresh):", ""]
+    for tid, t in refresh.items():
+        n = len(t["entries"])
+        lines.append(f"{'- ' if md else '  '}{tid}: {t['accounts']} accounts ({t['pages']} pages read): "
+                     + (f"{n} to bring back to the config" if n else "holds what the config says"))
+        for e in t["entries"]:
+            lines.append(f"{'  - ' if md else '    ~ '}{e['action']} {e['key']}: {e['reason']}")
+    return "\n".join(lines) + "\n"
+
+
 @click.command("plan")
 @click.argument("org_dir", type=click.Path(file_okay=False, dir_okay=True))
 @click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
@@ -94,8 +133,15 @@ def plan_or_fail(org_dir: str, state_url, today, allow_mass_change: bool, resend
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when there are no changes, 2 when there are, 1 on error.")
 @click.option("--allow-mass-change", is_flag=True, help="Allow deactivating more than the policy's mass_change_limit of accounts.")
 @click.option("--resend-expired", is_flag=True, help="Re-send invitations that have expired (LIFE007).")
-def plan_command(org_dir, out, fmt, state_url, today, detailed_exitcode, allow_mass_change, resend_expired) -> None:
+@click.option("--refresh", is_flag=True,
+              help="Read the SCIM targets first; the plan then includes what brings them back to the config.")
+def plan_command(org_dir, out, fmt, state_url, today, detailed_exitcode, allow_mass_change, resend_expired,
+                 refresh) -> None:
     """Show what applying ORG_DIR would change in the state, without changing it.
+
+    Computed from the state alone (fast, reproducible offline); with --refresh the SCIM
+    targets are read first and the plan also names what brings each back to the config
+    (drift undone, accounts never delivered created, each with its reason and date).
 
     Exits 0 on success (with --detailed-exitcode: 0 no changes, 2 changes), 1 when the
     configuration or the plan has errors.
@@ -105,20 +151,24 @@ def plan_command(org_dir, out, fmt, state_url, today, detailed_exitcode, allow_m
       provisioner plan orgs/riverside-health
       provisioner plan orgs/riverside-health --out plans/today.json --today 2026-03-01
       provisioner plan orgs/riverside-health --format markdown   # PR comment
+      provisioner plan orgs/riverside-health --refresh --out plans/refresh.json
     """
     result, backend = plan_or_fail(org_dir, state_url, today, allow_mass_change, resend_expired, fmt=fmt)
-    if backend is not None:
-        backend.close()
-    document = result.document
+    try:
+        document = with_refresh(result, backend, allow_mass_change) if refresh else result.document
+    finally:
+        if backend is not None:
+            backend.close()
     if out:
         try:
             write_plan(document, out)
         except PlanFileError as exc:
             fail(str(exc))
     click.echo(render_plan(document, fmt), nl=False)
+    click.echo(render_refresh(document, fmt), nl=False)
     if out and fmt == "text":
         click.echo(f"\nSaved the plan to {out}. Apply exactly this plan with:\n  provisioner apply {out}")
-    raise SystemExit(2 if detailed_exitcode and result.has_changes else 0)
+    raise SystemExit(2 if detailed_exitcode and (result.has_changes or refresh_count(document)) else 0)
 
 
 @click.command("show")

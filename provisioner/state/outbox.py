@@ -105,6 +105,42 @@ class OutboxStore:
                 self._append_commit(meta, "deliver", at, actor)
                 self._put_meta(meta)
 
+    def owe(self, operations: Iterable[Operation]) -> None:
+        """Record operations owed without a state write (an adopted account to bring up to
+        date, a target brought back by a refresh), in one transaction; ids must be new."""
+        operations = list(operations)
+        if operations:
+            with self._transaction():
+                self._insert_operations(operations)
+
+    def next_seq(self, serial: int) -> int:
+        """The first free operation number at `serial` (ids are `<serial>.<seq>`)."""
+        row = self._conn.execute("SELECT MAX(seq) FROM operations WHERE serial = ?", (serial,)).fetchone()
+        return int(row[0] or 0) + 1
+
+    def link(self, shadows: Iterable[Shadow], *, at: str, actor: str) -> None:
+        """Adopt accounts that already exist at a target: record their shadows (the provisioner
+        owns them from now on) in one transaction, each an audit event `deliver:adopted`."""
+        shadows = list(shadows)
+        if not shadows:
+            return
+        from .backend import Write
+
+        c = self._conn
+        with self._transaction():
+            meta = self._meta()
+            for s in shadows:
+                c.execute("DELETE FROM shadows WHERE target = ? AND op_key = ?", (s.target, s.key))
+                c.execute("INSERT INTO shadows (target, op_key, remote_id, version, external_id, user_name, "
+                          "synced_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                          (s.target, s.key, s.remote_id, s.version, s.external_id, s.user_name, at))
+                after = {"target": s.target, "status": "adopted", "remote_id": s.remote_id,
+                         "external_id": s.external_id, "user_name": s.user_name}
+                self._append_audit(meta, at, actor, f"adopt:{s.target}", Write(s.key, None, "deliver:adopted",
+                                                                               None, after))
+            self._append_commit(meta, "deliver", at, actor)
+            self._put_meta(meta)
+
     def target_info(self) -> dict[str, dict]:
         """What each target said of itself at the last delivery (its SCIM capabilities)."""
         rows = self._conn.execute("SELECT target, info FROM target_info").fetchall()

@@ -104,6 +104,7 @@ def deliver_scim(backend, target: Target, ops: list[Operation], *, actor: str, e
         creates = sum(1 for op in users if op.key not in shadows)
         listing = service.all("Users", "id,externalId,userName,meta") if creates > LISTING_THRESHOLD else None
         directory = Directory(service, "Users", listing)
+        directory.delivered = _last_delivered(backend, target.id)
         recorder = Recorder(backend, actor, report)
         dep_ids = {d for op in ops for d in op.depends_on}
         status_of = {o.id: o.status for o in backend.operations(target.id, ids=sorted(dep_ids))} if dep_ids else {}
@@ -149,6 +150,24 @@ def deliver_scim(backend, target: Target, ops: list[Operation], *, actor: str, e
         report.retries = service.stats.retries
         service.close()
     return report
+
+
+def _last_delivered(backend, target: str):
+    """key -> the payload last delivered for it, read once when first asked (after a 412)."""
+    import threading
+
+    cache: dict[str, dict] = {}
+    lock = threading.Lock()
+
+    def last(key: str) -> dict | None:
+        with lock:
+            if not cache:
+                for op in backend.operations(target, statuses=[str(OpStatus.DELIVERED)]):
+                    cache[op.key] = dict(op.payload)
+                cache.setdefault("", {})
+            return cache.get(key)
+
+    return last
 
 
 def _send_users(pool, service: ScimService, ops: list[Operation], shadows, directory: Directory):

@@ -180,6 +180,12 @@ def owed(targets: Iterable[Target], before: Mapping[str, Resource], after: Mappi
     keys = affected_keys(addresses, before, after)
     old, new = Index(before), Index(after)
     out: list[OpSpec] = []
+    # `profile.x~3` in this batch, new: profile.x is replaced in place (TYPE002); looked up once
+    archived_of: dict[str, str] = {}
+    for k in keys:
+        if ARCHIVE_MARK in k:
+            archived_of.setdefault(k.split(ARCHIVE_MARK, 1)[0], k)
+    fresh_archive = {k.split(ARCHIVE_MARK, 1)[0] for k in keys if ARCHIVE_MARK in k and k not in before}
     for target in targets:
         retire, users, groups = [], [], []
         for key in keys:
@@ -195,14 +201,13 @@ def owed(targets: Iterable[Target], before: Mapping[str, Resource], after: Mappi
                     payload = {**was[1], "active": False}
                     users.append(OpSpec(target.id, key, "user", "deactivate", payload))
                 continue
-            archived = any(k.startswith(key + ARCHIVE_MARK) and k not in before for k in keys)
+            archived = key in fresh_archive
             action = "create" if archived and now[1].get("active", True) else _action(
                 was[1] if was else None, now[1])
             if action is None:
                 continue
             spec = OpSpec(target.id, key, now[0], action, now[1],
-                          depends_on_key=next((k for k in keys if k.startswith(key + ARCHIVE_MARK)), None)
-                          if archived else None)
+                          depends_on_key=archived_of.get(key) if archived else None)
             (groups if now[0] == "group" else users).append(spec)
         out += retire + _after_freed_logins(users, old, target) + groups
     return out

@@ -46,6 +46,7 @@ class Capabilities:
 class Stats:
     retries: int = 0
     requests: int = 0
+    pages: int = 0  # listing pages read (`all`)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, requests: int, retries: int) -> None:
@@ -187,12 +188,15 @@ class ScimService:
         _, reply, _ = self.request("GET", f"/{endpoint}?filter={quote(flt)}")
         return [r for r in reply.get("Resources") or () if isinstance(r, dict)]
 
-    def all(self, endpoint: str, attributes: str) -> list[dict]:
-        """Every resource of `endpoint` (paged), with only `attributes`."""
+    def all(self, endpoint: str, attributes: str | None = None) -> list[dict]:
+        """Every resource of `endpoint` (paged), with only `attributes` (None: all of them)."""
         out, start = [], 1
         count = min(PAGE, self.caps.filter_max or PAGE)
+        only = f"&attributes={attributes}" if attributes else ""
         while True:
-            _, reply, _ = self.request("GET", f"/{endpoint}?startIndex={start}&count={count}&attributes={attributes}")
+            _, reply, _ = self.request("GET", f"/{endpoint}?startIndex={start}&count={count}{only}")
+            with self.stats.lock:
+                self.stats.pages += 1
             page = [r for r in reply.get("Resources") or () if isinstance(r, dict)]
             out += page
             total = int(reply.get("totalResults") or 0)

@@ -123,3 +123,31 @@ def differences(want: dict, have: dict) -> list[str]:
 
 def member_ids(group: dict) -> set[str]:
     return {str(m.get("value")) for m in group.get("members") or ()}
+
+
+# Attributes a Target may leave to the service (`scim.merge`): sent when the account is
+# created, never replaced afterwards, never drift. Identity and lifecycle stay ours.
+MERGEABLE = ("displayName", "name", "emails") + tuple(v for v in EXTENSION_ATTRIBUTES.values() if v != "person")
+
+
+def authoritative(body: dict, merged) -> dict:
+    """`body` without the attributes the target keeps (`merged`, SCIM names): what an update
+    replaces and what drift compares."""
+    merged = set(merged or ())
+    if not merged:
+        return body
+    out = {k: v for k, v in body.items() if k not in merged}
+    if EXTENSION in out:
+        ext = {k: v for k, v in out[EXTENSION].items() if k not in merged}
+        if ext:
+            out[EXTENSION] = ext
+        else:
+            del out[EXTENSION]
+    return out
+
+
+def cleared_held(obj: dict, have: dict, merged=()) -> list[str]:
+    """Extension attributes the config cleared that the service's `have` still holds."""
+    ext = have.get(EXTENSION) or {}
+    return [scim for k, scim in EXTENSION_ATTRIBUTES.items()
+            if k in obj and not _set(obj[k]) and scim not in set(merged or ()) and _set(ext.get(scim))]

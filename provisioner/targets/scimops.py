@@ -8,6 +8,7 @@ version we last saw; a 412 is re-read, and a difference we did not make is drift
 
 from __future__ import annotations
 
+from typing import Callable
 from urllib.parse import quote
 
 from . import scimjson as sj
@@ -16,6 +17,7 @@ from .retry import retryable
 from .scim import RequestFailed, ScimService, result, shadow_of
 
 GIVE_UP_RUNS = 3
+UNMANAGED_KEY = "unmanaged."  # an account we do not own, deactivated by the org's policy (reconcile/refresh.py)
 
 
 class Directory:
@@ -27,6 +29,8 @@ class Directory:
         self.listed = listing is not None
         self.by_external = {str(r.get("externalId")): r for r in listing or () if r.get("externalId")}
         self.by_name = {str(r.get("userName") or r.get("displayName") or "").lower(): r for r in listing or ()}
+        self.delivered: Callable[[str], dict | None] = lambda key: None  # what we last wrote for a key
+
 
     def lookup(self, external_id: str, name: str | None) -> tuple[dict | None, dict | None]:
         """(the resource with our externalId, the resource holding the login/name)."""
@@ -38,15 +42,24 @@ class Directory:
         return (ours[0] if ours else None), (holder[0] if holder else None)
 
 
+def merged_attributes(target) -> tuple[str, ...]:
+    """The attributes this target keeps for itself (`scim.merge`): updates leave them alone."""
+    return tuple(target.settings.get("merge") or ())
+
+
 def _holder(r: dict) -> str:
     ext = r.get("externalId")
     return f"account id {r.get('id')}" + (f" (externalId {ext})" if ext else " (no externalId: not created by us)")
 
 
 def deliver_user(service: ScimService, op: Operation, shadows: dict[str, Shadow], directory: Directory) -> OpResult:
+    if op.key.startswith(UNMANAGED_KEY):
+        return _deactivate_unmanaged(service, op)
     body = sj.user_body(dict(op.payload), service.caps.extension)
     tid = service.target.id
     shadow = shadows.get(op.key) or (shadows.get(op.takes_over) if op.takes_over else None)
+    if op.action == "recreate":  # it vanished at the target (a refresh found it gone): create it again
+        shadow = None
     try:
         if shadow is None:
             external = (op.takes_over.split(".", 1)[1] if op.takes_over else body["externalId"])
@@ -60,7 +73,7 @@ def deliver_user(service: ScimService, op: Operation, shadows: dict[str, Shadow]
                 return result(op, OpStatus.DELIVERED, 1, None, note="no account at the target to deactivate")
             else:
                 return _create(service, op, body, directory)
-        return _patch(service, op, body, shadow)
+        return _patch(service, op, body, shadow, directory)
     except RequestFailed as exc:
         return failure(service, op, exc)
 
@@ -75,20 +88,25 @@ def _create(service: ScimService, op: Operation, body: dict, directory: Director
             raise
     ours = service.find("Users", "externalId", body["externalId"])  # created behind our back, or by us earlier
     if ours:
-        return _patch(service, op, body, shadow_of(tid, op.key, ours[0], {}))
+        return _patch(service, op, body, shadow_of(tid, op.key, ours[0], {}), directory)
     holders = service.find("Users", "userName", body["userName"])
     who = _holder(holders[0]) if holders else "an account the service did not name"
     return result(op, OpStatus.CONFLICT, 1, f"the login {body['userName']} is held at {tid} by {who}; "
                   "it is not overwritten")
 
 
-def _patch(service: ScimService, op: Operation, body: dict, shadow: Shadow) -> OpResult:
+def _patch(service: ScimService, op: Operation, body: dict, shadow: Shadow, directory: Directory | None = None,
+           again: bool = True) -> OpResult:
     tid = service.target.id
     path = f"/Users/{quote(shadow.remote_id, safe='')}"
-    headers = {"If-Match": shadow.version} if service.caps.etag and shadow.version else None
+    version = op.payload.get("if_match") or shadow.version  # a refresh names the version it read
+    headers = {"If-Match": str(version)} if service.caps.etag and version else None
     try:
-        remove = sj.cleared(dict(op.payload), service.caps.extension)
-        _, reply, hdrs = service.request("PATCH", path, sj.patch_body(body, remove), headers=headers)
+        merged = merged_attributes(service.target)
+        remove = [p for p in sj.cleared(dict(op.payload), service.caps.extension)
+                  if p.rsplit(":", 1)[-1] not in merged]
+        _, reply, hdrs = service.request("PATCH", path, sj.patch_body(sj.authoritative(body, merged), remove),
+                                         headers=headers)
     except RequestFailed as exc:
         if exc.status == 404:
             if op.action in ("deactivate", "retire"):
@@ -99,10 +117,15 @@ def _patch(service: ScimService, op: Operation, body: dict, shadow: Shadow) -> O
         if exc.status != 412:
             raise
         have, version = service.get("Users", shadow.remote_id)
-        diff = sj.differences(body, have)
+        diff = sj.differences(sj.authoritative(body, merged_attributes(service.target)), have)
         fresh = shadow_of(tid, op.key, have, {"etag": version} if version else {})
         if not diff:  # it already holds what we want (our own earlier write, say)
             return result(op, OpStatus.DELIVERED, 2, None, fresh)
+        last = directory.delivered(op.key) if directory is not None and again else None
+        if last is not None and not sj.differences(sj.authoritative(sj.user_body(last, service.caps.extension),
+                                                                    merged_attributes(service.target)), have):
+            # only what the target keeps (merged or never ours) changed there: our update goes ahead
+            return _patch(service, op, body, fresh, directory, again=False)
         return result(op, OpStatus.DRIFT, 2, f"changed at {tid} since we last wrote it ({', '.join(diff)}); "
                       "not overwritten: review the change there, then `provisioner sync --retry`",
                       Shadow(tid, op.key, shadow.remote_id, shadow.version, shadow.external_id, shadow.user_name),
@@ -111,6 +134,26 @@ def _patch(service: ScimService, op: Operation, body: dict, shadow: Shadow) -> O
         reply, version = service.get("Users", shadow.remote_id)
         hdrs = {"etag": version} if version else {}
     return result(op, OpStatus.DELIVERED, 1, None, shadow_of(tid, op.key, reply, hdrs))
+
+
+def _deactivate_unmanaged(service: ScimService, op: Operation) -> OpResult:
+    """The org's policy deactivates an account we do not own: `active: false` and nothing
+    else (never DELETE, LIFE001); it stays unowned. A version changed since the refresh
+    read it is left alone (drift)."""
+    rid = str(op.payload.get("remote_id"))
+    version = op.payload.get("if_match")
+    headers = {"If-Match": str(version)} if service.caps.etag and version else None
+    body = {"schemas": [sj.PATCH_OP], "Operations": [{"op": "replace", "path": "active", "value": False}]}
+    try:
+        service.request("PATCH", f"/Users/{quote(rid, safe='')}", body, headers=headers)
+    except RequestFailed as exc:
+        if exc.status == 404:
+            return result(op, OpStatus.DELIVERED, 1, None, note="the account no longer exists at the target")
+        if exc.status == 412:
+            return result(op, OpStatus.DRIFT, 1, f"the unmanaged account {rid} changed at {service.target.id} since "
+                          "the refresh read it; not deactivated: plan --refresh again")
+        return failure(service, op, exc)
+    return result(op, OpStatus.DELIVERED, 1, None, note=f"unmanaged account {rid} deactivated by policy")
 
 
 def deliver_group(service: ScimService, op: Operation, shadows: dict[str, Shadow],
@@ -124,7 +167,7 @@ def deliver_group(service: ScimService, op: Operation, shadows: dict[str, Shadow
     body = sj.group_body(dict(op.payload), ids)
     tid = service.target.id
     try:
-        shadow = shadows.get(op.key)
+        shadow = None if op.action == "recreate" else shadows.get(op.key)  # vanished there: create it again
         if shadow is None:
             found = service.find("Groups", "externalId", body["externalId"])
             ours = found[0] if found else None
