@@ -11,7 +11,7 @@ TODAY_FLAG := $(if $(TODAY),--today $(TODAY))
 BENCH_SIZES ?= 1000,10000,100000
 BENCH_SCIM_PEOPLE ?= 10000
 
-.PHONY: install run test docs bench clean scim-demo-server scim-demo
+.PHONY: install postgres-server run test docs bench clean scim-demo-server scim-demo
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,14 @@ run: $(STAMP)
 	$(BIN)/provisioner validate $(ORG) $(TODAY_FLAG)
 	$(BIN)/provisioner apply $(ORG) --auto-approve $(TODAY_FLAG)
 
-test: $(STAMP)
+# The PostgreSQL state tests start a throwaway server (initdb + pg_ctl in a temp folder):
+# Debian's postgresql package, installed once (as root, or through sudo).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+postgres-server:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || \
+		($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends postgresql)
+
+test: $(STAMP) postgres-server
 	$(BIN)/python -m pytest -q
 
 docs: $(STAMP)

@@ -113,3 +113,22 @@ def found(path: Path, code: str, today: dt.date = TODAY):
     """The located findings with `code`, as (file name, line, subject) triples."""
     result = run(path, today)
     return [(Path(d.file).name, d.line, d.subject) for d in result.diagnostics if d.code == code]
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """The tests' PostgreSQL server (tests/pgserver.py), started once per session."""
+    from tests.pgserver import Cluster
+
+    cluster = Cluster()
+    yield cluster
+    cluster.close()
+
+
+@pytest.fixture
+def pg_url(pg_cluster, monkeypatch):
+    """A fresh database on the tests' server; the password comes from PGPASSWORD, as in CI."""
+    from tests.pgserver import PASSWORD
+
+    monkeypatch.setenv("PGPASSWORD", PASSWORD)
+    return pg_cluster.url(pg_cluster.create_database())

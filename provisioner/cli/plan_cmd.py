@@ -15,7 +15,7 @@ from ..plan.planfile import PlanFileError
 from ..plan.render import RENDERERS
 from ..reporters import render_json as render_json_diagnostics
 from ..reporters import render_text as render_diagnostics
-from ..state import Snapshot, StateError, sqlite_path
+from ..state import Snapshot, StateError, redact, where
 from ..state import state_url as resolve_state_url
 from .common import fail, format_option, open_backend, state_option, today_option, use_colour
 
@@ -63,14 +63,14 @@ def plan_or_fail(org_dir: str, state_url, today, allow_mass_change: bool, resend
     try:
         url = resolve_state_url(validation.org.id, state_url)
         if backend is None:
-            check_lost_state(org_dir, sqlite_path(url), refuse=create_state)
-            click.echo(f"note: no state yet at {sqlite_path(url)}: planning against an empty state", err=True)
+            check_lost_state(org_dir, where(url), refuse=create_state)
+            click.echo(f"note: no state yet at {where(url)}: planning against an empty state", err=True)
         else:
             for warning in check_state(backend, org_dir, writing=create_state):
                 click.echo(f"warning: {warning}", err=True)
         snapshot = backend.read() if backend is not None else Snapshot(None, 0, {})
         result = make_plan(org_dir, snapshot=snapshot, today=today, validation=validation,
-                           allow_mass_change=allow_mass_change, resend_expired=resend_expired, state_url=url,
+                           allow_mass_change=allow_mass_change, resend_expired=resend_expired, state_url=redact(url),
                            target_info=backend.target_info() if backend is not None else {})
     except StateError as exc:
         fail(str(exc))

@@ -47,6 +47,10 @@ class SQLStore(OutboxStore):
     def _rollback(self) -> None:
         self._conn.execute("ROLLBACK")
 
+    def _lost(self) -> bool:
+        """Whether the connection is gone (and with it everything the session held)."""
+        return False
+
     def _claim(self) -> bool:
         """Take whatever lock the backend holds beside the lock row (True when taken)."""
         return True
@@ -63,18 +67,26 @@ class SQLStore(OutboxStore):
         raise NotImplementedError
 
     # -- transactions ---------------------------------------------------------------------
+    _open = False  # inside a transaction: reads join it
+
     @contextmanager
     def _transaction(self) -> Iterator[None]:
         self._begin()
+        self._open = True
         try:
             yield
         except BaseException:
+            self._open = False
             self._rollback()
             raise
+        self._open = False
         self._conn.execute("COMMIT")
 
     @contextmanager
     def _reading(self) -> Iterator[None]:
+        if self._open:
+            yield
+            return
         self._begin_read()
         try:
             yield
@@ -168,6 +180,9 @@ class SQLStore(OutboxStore):
         finally:
             try:
                 self._conn.execute("DELETE FROM state_lock WHERE id = 1 AND token = ?", (token,))
+            except StateError:
+                if not self._lost():  # a lost session released its lock on the server
+                    raise
             finally:
                 self._unclaim()
 
