@@ -12,6 +12,7 @@ row over. The password never appears in a message (`redact`): give it in $PGPASS
 from __future__ import annotations
 
 import hashlib
+from contextlib import contextmanager
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -128,6 +129,16 @@ class _Connection:
         query = sql.replace("%", "%%").replace("?", "%s")
         self._guard(lambda: self._conn.cursor().executemany(query, rows))
 
+    @contextmanager
+    def pipeline(self):
+        """Statements sent without waiting for each result (psycopg's pipeline mode); an
+        error surfaces at the latest when the block ends, as a StateError."""
+        try:
+            with self._conn.pipeline():
+                yield
+        except self._psycopg.Error as exc:
+            raise StateError(self.describe(exc)) from None
+
     def scalar(self, sql: str, params=None):
         return self.execute(sql, params).fetchone()[0]
 
@@ -185,6 +196,9 @@ class PostgresBackend(SQLStore):
 
     def _lost(self) -> bool:
         return self._conn.broken
+
+    def _batched(self):
+        return self._conn.pipeline()  # one round trip per batch, not three per resource
 
     def _rollback(self) -> None:
         if not self._conn.broken:  # a lost connection rolled back on the server already

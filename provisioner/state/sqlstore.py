@@ -15,7 +15,7 @@ import os
 import socket
 import time
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Iterable, Iterator
 
 from . import audit as chain
@@ -46,6 +46,10 @@ class SQLStore(OutboxStore):
 
     def _rollback(self) -> None:
         self._conn.execute("ROLLBACK")
+
+    def _batched(self):
+        """A context in which writes may be sent without waiting for each result."""
+        return nullcontext()
 
     def _lost(self) -> bool:
         """Whether the connection is gone (and with it everything the session held)."""
@@ -231,12 +235,13 @@ class SQLStore(OutboxStore):
                 meta["lineage"] = str(uuid.uuid4())
             serial = found[1] + 1
             meta["serial"] = str(serial)
-            for i, write in enumerate(writes, 1):
-                self._write_resource(write, serial)
-                self._append_audit(meta, stamp, actor, plan_digest, write)
-                if progress:
-                    progress(i)
-            self._insert_operations(operations)
+            with self._batched():
+                for i, write in enumerate(writes, 1):
+                    self._write_resource(write, serial)
+                    self._append_audit(meta, stamp, actor, plan_digest, write)
+                    if progress:
+                        progress(i)
+                self._insert_operations(operations)
             self._append_commit(meta, "apply", stamp, actor)
             self._put_meta(meta)
         return self.read()
