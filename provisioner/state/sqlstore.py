@@ -191,17 +191,23 @@ class SQLStore(OutboxStore):
                 self._unclaim()
 
     # -- writing ------------------------------------------------------------------------
+    _staged: dict | None = None  # during apply: address -> resource row (None: removed)
+    _staged_audit: list | None = None
+
     def _write_resource(self, write: Write, serial: int) -> None:
-        """One resource row; tests patch this to fail half-way through an apply."""
-        c = self._conn
-        if write.resource is None:
-            c.execute("DELETE FROM resources WHERE address = ?", (write.address,))
-            return
+        """Stage one resource row for the apply's bulk write; tests patch this to fail half-way."""
         r = write.resource
-        attrs = chain.canonical(r.attributes)
-        c.execute("DELETE FROM resources WHERE address = ?", (r.address,))
-        c.execute("INSERT INTO resources (address, kind, attributes, status, serial) VALUES (?, ?, ?, ?, ?)",
-                  (r.address, r.kind, attrs, r.status, serial))
+        self._staged[write.address] = None if r is None else (
+            r.address, r.kind, chain.canonical(r.attributes), r.status, serial)
+
+    def _flush_staged(self) -> None:
+        """The staged rows as three bulk statements (the same effect as one DELETE and INSERT per write)."""
+        c = self._conn
+        c.executemany("DELETE FROM resources WHERE address = ?", [(a,) for a in self._staged])
+        c.executemany("INSERT INTO resources (address, kind, attributes, status, serial) VALUES (?, ?, ?, ?, ?)",
+                      [row for row in self._staged.values() if row is not None])
+        c.executemany("INSERT INTO audit (seq, at, actor, plan_digest, address, action, before_json, after_json, "
+                      "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self._staged_audit)
 
     def _append_audit(self, meta: dict, at: str, actor: str, plan_digest: str, write: Write) -> None:
         seq = int(meta.get("audit_seq", 0)) + 1
@@ -209,10 +215,13 @@ class SQLStore(OutboxStore):
         before, after = chain.canonical(write.before), chain.canonical(write.after)
         content = chain.row_content(seq, at, actor, plan_digest, write.address, write.action, before, after)
         digest = chain.row_hash(prev, content)
-        self._conn.execute(
-            "INSERT INTO audit (seq, at, actor, plan_digest, address, action, before_json, after_json, "
-            "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (seq, at, actor, plan_digest, write.address, write.action, before, after, prev, digest))
+        row = (seq, at, actor, plan_digest, write.address, write.action, before, after, prev, digest)
+        if self._staged_audit is not None:
+            self._staged_audit.append(row)
+        else:
+            self._conn.execute(
+                "INSERT INTO audit (seq, at, actor, plan_digest, address, action, before_json, after_json, "
+                "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
         meta["audit_seq"], meta["audit_hash"] = str(seq), digest
 
     def _put_meta(self, meta: dict[str, str]) -> None:
@@ -235,13 +244,18 @@ class SQLStore(OutboxStore):
                 meta["lineage"] = str(uuid.uuid4())
             serial = found[1] + 1
             meta["serial"] = str(serial)
-            with self._batched():
+            self._staged, self._staged_audit = {}, []
+            try:
                 for i, write in enumerate(writes, 1):
                     self._write_resource(write, serial)
                     self._append_audit(meta, stamp, actor, plan_digest, write)
                     if progress:
                         progress(i)
-                self._insert_operations(operations)
+                with self._batched():
+                    self._flush_staged()
+                    self._insert_operations(operations)
+            finally:
+                self._staged = self._staged_audit = None
             self._append_commit(meta, "apply", stamp, actor)
             self._put_meta(meta)
         return self.read()
