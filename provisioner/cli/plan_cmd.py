@@ -13,6 +13,7 @@ from ..plan.apply import check_state
 from ..plan.lifecycle import expired_invitations
 from ..plan.planfile import PlanFileError
 from ..plan.render import RENDERERS
+from ..reporters import render_github as render_github_diagnostics
 from ..reporters import render_json as render_json_diagnostics
 from ..reporters import render_text as render_diagnostics
 from ..state import Snapshot, StateError, redact, where
@@ -27,7 +28,9 @@ def render_plan(document: dict, fmt: str) -> str:
 
 
 def _show_findings(diagnostics, lines, fmt: str) -> None:
-    if fmt == "json":
+    if fmt == "github":
+        click.echo(render_github_diagnostics(diagnostics), nl=False)
+    elif fmt == "json":
         click.echo(render_json_diagnostics(diagnostics), nl=False)
     else:
         click.echo(render_diagnostics(diagnostics, lines=lines, colour=use_colour()), nl=False)
@@ -88,7 +91,7 @@ def plan_or_fail(org_dir: str, state_url, today, allow_mass_change: bool, resend
 @click.argument("org_dir", type=click.Path(file_okay=False, dir_okay=True))
 @click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
               help="Save the plan as JSON to this file, for `provisioner apply FILE`.")
-@format_option("text", "markdown", "json")
+@format_option("text", "markdown", "json", "github")
 @state_option
 @today_option
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when there are no changes, 2 when there are, 1 on error.")
@@ -105,6 +108,7 @@ def plan_command(org_dir, out, fmt, state_url, today, detailed_exitcode, allow_m
       provisioner plan orgs/riverside-health
       provisioner plan orgs/riverside-health --out plans/today.json --today 2026-03-01
       provisioner plan orgs/riverside-health --format markdown   # PR comment
+      provisioner plan orgs/riverside-health --format github     # findings inline on the PR, then the plan
     """
     result, backend = plan_or_fail(org_dir, state_url, today, allow_mass_change, resend_expired, fmt=fmt)
     if backend is not None:
@@ -112,6 +116,9 @@ def plan_command(org_dir, out, fmt, state_url, today, detailed_exitcode, allow_m
     document = result.document
     if out:
         write_plan(document, out)
+    if fmt == "github":  # every finding, plan-stage ones too, as an annotation; then the plan
+        click.echo(render_github_diagnostics(result.diagnostics), nl=False)
+        fmt = "text"
     click.echo(render_plan(document, fmt), nl=False)
     if out and fmt == "text":
         click.echo(f"\nSaved the plan to {out}. Apply exactly this plan with:\n  provisioner apply {out}")

@@ -62,6 +62,7 @@ def test_text_no_changes():
 def test_markdown_has_summary_table_and_details():
     md = render_markdown(SAMPLE)
     assert "| create | 1 |" in md and "| no-op | 7 |" in md
+    assert "| 0 |" not in md  # only the actions that occur
     assert "<details><summary><code>-/+ profile.x</code> will be replaced</summary>" in md
     assert '! name: "A" -> "B"' in md
     assert "**warning LIFE004**" in md
