@@ -10,8 +10,9 @@ TODAY  ?= 2026-11-23
 TODAY_FLAG := $(if $(TODAY),--today $(TODAY))
 BENCH_SIZES ?= 1000,10000,100000
 BENCH_SCIM_PEOPLE ?= 10000
+BENCH_STATE_SIZES ?= 10000
 
-.PHONY: install postgres-server run test docs bench clean scim-demo-server scim-demo
+.PHONY: install postgres-server run test docs bench bench-state clean scim-demo-server scim-demo
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +45,11 @@ docs: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run --sizes $(BENCH_SIZES)
 	$(BIN)/python -m bench.scim --people $(BENCH_SCIM_PEOPLE)
+	$(MAKE) bench-state
+
+# Apply on SQLite and on a throwaway PostgreSQL server, beside bare executemany / COPY of the same rows.
+bench-state: $(STAMP) postgres-server
+	$(BIN)/python -m bench.state --sizes $(BENCH_STATE_SIZES) --today $(TODAY)
 
 # Targets against a real SCIM service, locally: `make scim-demo-server` in one terminal,
 # `make scim-demo` in another (a copy of the example org plus a SCIM Target; docs/targets.md).
