@@ -34,7 +34,13 @@ def redact(url: str) -> str:
     URL other than a PostgreSQL one is returned as it is."""
     if not is_postgres(url):
         return url
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (a bad port is found here, not later)
+    except ValueError:
+        return url.split("://", 1)[0] + "://(a URL that does not parse)"
+    if "@" not in parts.netloc and "password" not in parts.query:
+        return url
     netloc = parts.netloc
     if "@" in netloc:
         auth, host = netloc.rsplit("@", 1)
@@ -44,10 +50,14 @@ def redact(url: str) -> str:
 
 
 def _secrets(url: str) -> list[str]:
-    parts = urlsplit(url)
-    found = [parts.password] if parts.password else []
-    found += [v for k, v in parse_qsl(parts.query) if k == "password" and v]
-    return found
+    """The passwords a URL holds (long enough to be told apart from the words of a message)."""
+    try:
+        parts = urlsplit(url)
+        found = [parts.password] if parts.password else []
+    except ValueError:
+        found, parts = [], None
+    found += [v for k, v in parse_qsl(parts.query if parts else "") if k == "password" and v]
+    return [f for f in found if len(f) >= 4]
 
 
 def schema_of(org_id: str) -> str:
