@@ -142,3 +142,20 @@ def test_config_digest_covers_exactly_what_the_loader_reads(tmp_path):
     assert second != first
     (tmp_path / "org.yaml").write_text("kind: InsurancePlan\nid: a\nname: A2\n")
     assert config_digest(tmp_path) != second
+
+
+def test_markdown_says_what_each_change_means_per_person_first():
+    doc = document([
+        change("person.maria", "update", before={"name": "Maria Lopez", "admin": []},
+               after={"name": "Maria Lopez", "admin": ["client_admin"]},
+               diff=[{"path": "admin[0]", "before": None, "after": "client_admin"}]),
+        change("membership.maria@eastside", "delete", before={"person": "maria", "office": "eastside"}),
+        change("profile.maria-pt", "replace", before={"person": "maria", "user_type": "PT"},
+               after={"person": "maria", "user_type": "OT"}),
+        change("person.q", "deactivate", before={"name": "Q Stone"}, after={"name": "Q Stone"}),
+    ])
+    md = render_markdown(doc)
+    assert ("- **Maria Lopez** (`maria`): gains admin client_admin; leaves eastside; EMR profile maria-pt "
+            "becomes OT (was PT)") in md
+    assert "- **Q Stone** (`q`): deactivated: loses every access" in md
+    assert md.index("**Who changes**") < md.index("<details>")
