@@ -93,3 +93,31 @@ def people_lines(document: dict) -> list[dict]:
             group = name.split("/", 1)[0]
             what[person].append(("joins group " if c["action"] == "create" else "leaves group ") + group)
     return [{"id": p, "name": names.get(p, p), "what": phrases} for p, phrases in what.items() if phrases]
+
+
+def touched_ids(document: dict) -> set[str]:
+    """The ids this plan changes: people, offices, profiles and groups, from its addresses."""
+    out = set()
+    for c in document["changes"]:
+        kind, name = c["address"].split(".", 1)
+        if kind == "membership":
+            out.update(name.split("@", 1))
+        elif kind == "group_member":
+            out.update(name.split("/", 1))
+        elif kind != "invitation":
+            out.add(name)
+    return out
+
+
+def split_findings(document: dict) -> tuple[list[dict], list[dict]]:
+    """(findings about what this change touches, the others): errors always come first, and
+    a finding without a subject counts as touched (it may be the change's own)."""
+    touched = touched_ids(document)
+    mine, others = [], []
+    for d in document.get("diagnostics", []):
+        about = d.get("subject")
+        if d.get("severity") == "error" or not about or about in touched:
+            mine.append(d)
+        else:
+            others.append(d)
+    return mine, others

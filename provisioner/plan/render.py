@@ -82,9 +82,10 @@ def target_lines(document: dict) -> list[str]:
 
 
 def _context(document: dict, **extra) -> dict:
-    from .meaning import people_lines
+    from .meaning import people_lines, split_findings
 
-    return {"people": people_lines(document), "doc": document, "changes": document["changes"], "summary": document["summary"],
+    mine, others = split_findings(document)
+    return {"people": people_lines(document), "findings_touched": mine, "findings_other": others, "doc": document, "changes": document["changes"], "summary": document["summary"],
             "symbols": SYMBOLS, "verbs": VERBS, "plural": PLURAL, "lines": _lines,
             "diagnostics": document.get("diagnostics", []), "targets": target_lines(document), **extra}
 

@@ -159,3 +159,17 @@ def test_markdown_says_what_each_change_means_per_person_first():
             "becomes OT (was PT)") in md
     assert "- **Q Stone** (`q`): deactivated: loses every access" in md
     assert md.index("**Who changes**") < md.index("<details>")
+
+
+def test_findings_about_this_change_come_first_the_others_are_folded():
+    def finding(code, subject, severity="warning"):
+        return {"severity": severity, "code": code, "message": "m", "file": "f.yaml", "line": 1, "column": 1,
+                "subject": subject, "waived": False, "waiver": None}
+
+    doc = document([change("person.p", "update", before={"name": "A"}, after={"name": "B"},
+                           diff=[{"path": "name", "before": "A", "after": "B"}])],
+                   [finding("LIC003", "east"), finding("GOV006", "p"), finding("MASS001", None, "error")])
+    md = render_markdown(doc)
+    mine, folded = md.split("**Findings about this change**")[1].split("<details><summary>1 finding about")
+    assert "GOV006" in mine and "MASS001" in mine and "LIC003" not in mine
+    assert "LIC003" in folded and "[east]" in folded
