@@ -52,6 +52,18 @@ def check_lost_state(org_dir, path, refuse: bool) -> None:
     click.echo(f"warning: {message}", err=True)
 
 
+def refusal(planned, validated) -> str:
+    """Why a plan is refused; when by errors that `validate` did not give (plan-stage rules,
+    judged against the state), it says so, so that the two never disagree silently."""
+    known = {(d.code, d.subject) for d in validated if str(d.severity) == "error"}
+    new = sorted({d.code for d in planned
+                  if str(d.severity) == "error" and not d.waived_by and (d.code, d.subject) not in known})
+    if new:
+        return (f"the plan is refused by rules checked at plan time, against the state ({', '.join(new)}), which "
+                "`provisioner validate` cannot see; fix the errors above and plan again")
+    return "the plan is refused; fix the errors above and plan again"
+
+
 def plan_or_fail(org_dir: str, state_url, today, allow_mass_change: bool, resend_expired: bool,
                  create_state: bool = False, fmt: str = "text"):
     """Plan `org_dir`; on findings that block it, print them and exit 1 (no traceback).
@@ -79,7 +91,7 @@ def plan_or_fail(org_dir: str, state_url, today, allow_mass_change: bool, resend
         fail(str(exc))
     if not result.ok:
         _show_findings(result.diagnostics, validation.source.lines, fmt)
-        fail("the plan is refused; fix the errors above and plan again")
+        fail(refusal(result.diagnostics, validation.diagnostics))
     expired = [] if resend_expired else expired_invitations(snapshot.resources, today or dt.date.today())
     if expired:
         click.echo(f"note: {len(expired)} invitation(s) expired unconfirmed (LIFE007): see `provisioner "

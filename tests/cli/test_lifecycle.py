@@ -274,6 +274,8 @@ def test_plan_findings_become_github_annotations_MASS001(org_folder, org_docs, s
     write_org(org_folder, docs)
     refused = plan(org_folder, sqlite_url, "--format", "github")
     assert refused.exit_code == 1
+    assert "refused by rules checked at plan time, against the state (MASS001)" in refused.output
+    assert run("validate", org_folder, "--today", "2026-03-01").exit_code == 0  # validate cannot see it: said so
     assert re.search(r"^::error file=org/org\.yaml,line=\d+,col=\d+,title=MASS001::MASS001: ", refused.output, re.M)
     allowed = plan(org_folder, sqlite_url, "--format", "github", "--allow-mass-change")
     assert allowed.exit_code == 0, allowed.output
