@@ -10,8 +10,9 @@ TODAY  ?= 2026-11-23
 TODAY_FLAG := $(if $(TODAY),--today $(TODAY))
 BENCH_SIZES ?= 1000,10000,100000
 BENCH_SCIM_PEOPLE ?= 10000
+BENCH_STATE_SIZES ?= 10000
 
-.PHONY: install run test docs bench clean browser scim-demo-server scim-demo
+.PHONY: install postgres-server run test docs bench bench-state clean browser scim-demo-server scim-demo
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +35,15 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "make test needs Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
 
-test: $(STAMP) browser
+
+# The PostgreSQL state tests start a throwaway server (initdb + pg_ctl in a temp folder):
+# Debian's postgresql package, installed once (as root, or through sudo).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+postgres-server:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || \
+		($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends postgresql)
+
+test: $(STAMP) browser postgres-server
 	$(BIN)/python -m pytest -q
 
 docs: $(STAMP)
@@ -46,6 +55,11 @@ docs: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run --sizes $(BENCH_SIZES)
 	$(BIN)/python -m bench.scim --people $(BENCH_SCIM_PEOPLE)
+	$(MAKE) bench-state
+
+# Apply on SQLite and on a throwaway PostgreSQL server, beside bare executemany / COPY of the same rows.
+bench-state: $(STAMP) postgres-server
+	$(BIN)/python -m bench.state --sizes $(BENCH_STATE_SIZES) --today $(TODAY)
 
 # Targets against a real SCIM service, locally: `make scim-demo-server` in one terminal,
 # `make scim-demo` in another (a copy of the example org plus a SCIM Target; docs/targets.md).

@@ -33,7 +33,7 @@ def plan_and_apply(org_folder, state_url, out: Path, *extra, today: str = TODAY)
 
 
 def snapshot(state_url):
-    backend = open_state(None, state_url)
+    backend = open_state("testorg", state_url)
     try:
         return backend.read()
     finally:

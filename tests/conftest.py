@@ -122,3 +122,22 @@ def pytest_collection_modifyitems(session, config, items):
         from tests.precommit_env import start_in_background
 
         start_in_background()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """The tests' PostgreSQL server (tests/pgserver.py), started once per session."""
+    from tests.pgserver import Cluster
+
+    cluster = Cluster()
+    yield cluster
+    cluster.close()
+
+
+@pytest.fixture
+def pg_url(pg_cluster, monkeypatch):
+    """A fresh database on the tests' server; the password comes from PGPASSWORD, as in CI."""
+    from tests.pgserver import PASSWORD
+
+    monkeypatch.setenv("PGPASSWORD", PASSWORD)
+    return pg_cluster.url(pg_cluster.create_database())

@@ -28,7 +28,16 @@ def org_folder(isolated, tmp_path, org_docs):
 
 
 @pytest.fixture
-def state_url(isolated, tmp_path):
-    """An explicit state location; like a user's, its folder exists (only `.provisioner/` is made)."""
+def sqlite_url(isolated, tmp_path):
+    """An explicit SQLite state location; like a user's, its folder exists (only `.provisioner/` is made)."""
     (tmp_path / "state").mkdir(exist_ok=True)
     return f"sqlite:///{tmp_path / 'state' / 'testorg.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state_url(request, isolated, tmp_path):
+    """A state URL on each backend: the same test runs against SQLite and a real PostgreSQL
+    server (a fresh database on the session's cluster, tests/pgserver.py)."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_url")
+    return request.getfixturevalue("pg_url")

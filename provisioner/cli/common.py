@@ -51,7 +51,8 @@ def fail(message: str, code: int = 1) -> None:
 
 state_option = click.option(
     "--state", "state_url", metavar="URL", default=None,
-    help="State database URL (sqlite:///PATH); default $PROVISIONER_STATE, else .provisioner/<org-id>.db.",
+    help="State URL: sqlite:///PATH or postgresql://USER@HOST:PORT/DB (password from PGPASSWORD or "
+         "~/.pgpass); default $PROVISIONER_STATE, else .provisioner/<org-id>.db.",
 )
 
 
@@ -84,15 +85,18 @@ def open_backend(org_id: str | None, url: str | None, create: bool = True, missi
     database that does not exist yet gives None instead of being created."""
     from pathlib import Path
 
-    from ..state import STATE_DIR, StateError, open_state, sqlite_path, state_url
+    from ..state import STATE_DIR, NoState, StateError, open_state
 
     if org_id is None and url is None and not os.environ.get("PROVISIONER_STATE"):
         found = sorted(Path(STATE_DIR).glob("*.db"))
         if len(found) == 1:
             url = f"sqlite:///{found[0]}"
     try:
-        if missing_ok and not sqlite_path(state_url(org_id, url)).exists():
-            return None
+        if missing_ok:
+            try:
+                return open_state(org_id, url, create=False)
+            except NoState:
+                return None
         return open_state(org_id, url, create=create)
     except StateError as exc:
         fail(str(exc))

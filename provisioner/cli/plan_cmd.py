@@ -13,9 +13,10 @@ from ..plan.apply import check_state
 from ..plan.lifecycle import expired_invitations
 from ..plan.planfile import PlanFileError
 from ..plan.render import RENDERERS
+from ..reporters import render_github as render_github_diagnostics
 from ..reporters import render_json as render_json_diagnostics
 from ..reporters import render_text as render_diagnostics
-from ..state import Snapshot, StateError, sqlite_path
+from ..state import Snapshot, StateError, redact, where
 from ..state import state_url as resolve_state_url
 from .common import fail, format_option, open_backend, state_option, today_option, use_colour
 
@@ -27,7 +28,9 @@ def render_plan(document: dict, fmt: str) -> str:
 
 
 def _show_findings(diagnostics, lines, fmt: str) -> None:
-    if fmt == "json":
+    if fmt == "github":
+        click.echo(render_github_diagnostics(diagnostics), nl=False)
+    elif fmt == "json":
         click.echo(render_json_diagnostics(diagnostics), nl=False)
     else:
         click.echo(render_diagnostics(diagnostics, lines=lines, colour=use_colour()), nl=False)
@@ -49,6 +52,18 @@ def check_lost_state(org_dir, path, refuse: bool) -> None:
     click.echo(f"warning: {message}", err=True)
 
 
+def refusal(planned, validated) -> str:
+    """Why a plan is refused; when by errors that `validate` did not give (plan-stage rules,
+    judged against the state), it says so, so that the two never disagree silently."""
+    known = {(d.code, d.subject) for d in validated if str(d.severity) == "error"}
+    new = sorted({d.code for d in planned
+                  if str(d.severity) == "error" and not d.waived_by and (d.code, d.subject) not in known})
+    if new:
+        return (f"the plan is refused by rules checked at plan time, against the state ({', '.join(new)}), which "
+                "`provisioner validate` cannot see; fix the errors above and plan again")
+    return "the plan is refused; fix the errors above and plan again"
+
+
 def plan_or_fail(org_dir: str, state_url, today, allow_mass_change: bool, resend_expired: bool,
                  create_state: bool = False, fmt: str = "text"):
     """Plan `org_dir`; on findings that block it, print them and exit 1 (no traceback).
@@ -63,20 +78,20 @@ def plan_or_fail(org_dir: str, state_url, today, allow_mass_change: bool, resend
     try:
         url = resolve_state_url(validation.org.id, state_url)
         if backend is None:
-            check_lost_state(org_dir, sqlite_path(url), refuse=create_state)
-            click.echo(f"note: no state yet at {sqlite_path(url)}: planning against an empty state", err=True)
+            check_lost_state(org_dir, where(url), refuse=create_state)
+            click.echo(f"note: no state yet at {where(url)}: planning against an empty state", err=True)
         else:
             for warning in check_state(backend, org_dir, writing=create_state):
                 click.echo(f"warning: {warning}", err=True)
         snapshot = backend.read() if backend is not None else Snapshot(None, 0, {})
         result = make_plan(org_dir, snapshot=snapshot, today=today, validation=validation,
-                           allow_mass_change=allow_mass_change, resend_expired=resend_expired, state_url=url,
+                           allow_mass_change=allow_mass_change, resend_expired=resend_expired, state_url=redact(url),
                            target_info=backend.target_info() if backend is not None else {})
     except StateError as exc:
         fail(str(exc))
     if not result.ok:
         _show_findings(result.diagnostics, validation.source.lines, fmt)
-        fail("the plan is refused; fix the errors above and plan again")
+        fail(refusal(result.diagnostics, validation.diagnostics))
     expired = [] if resend_expired else expired_invitations(snapshot.resources, today or dt.date.today())
     if expired:
         click.echo(f"note: {len(expired)} invitation(s) expired unconfirmed (LIFE007): see `provisioner "
@@ -127,7 +142,7 @@ def render_refresh(document: dict, fmt: str) -> str:
 @click.argument("org_dir", type=click.Path(file_okay=False, dir_okay=True))
 @click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
               help="Save the plan as JSON to this file, for `provisioner apply FILE`.")
-@format_option("text", "markdown", "json")
+@format_option("text", "markdown", "json", "github")
 @state_option
 @today_option
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when there are no changes, 2 when there are, 1 on error.")
@@ -152,6 +167,7 @@ def plan_command(org_dir, out, fmt, state_url, today, detailed_exitcode, allow_m
       provisioner plan orgs/riverside-health --out plans/today.json --today 2026-03-01
       provisioner plan orgs/riverside-health --format markdown   # PR comment
       provisioner plan orgs/riverside-health --refresh --out plans/refresh.json
+      provisioner plan orgs/riverside-health --format github     # findings inline on the PR, then the plan
     """
     result, backend = plan_or_fail(org_dir, state_url, today, allow_mass_change, resend_expired, fmt=fmt)
     try:
@@ -164,6 +180,9 @@ def plan_command(org_dir, out, fmt, state_url, today, detailed_exitcode, allow_m
             write_plan(document, out)
         except PlanFileError as exc:
             fail(str(exc))
+    if fmt == "github":  # every finding, plan-stage ones too, as an annotation; then the plan
+        click.echo(render_github_diagnostics(result.diagnostics), nl=False)
+        fmt = "text"
     click.echo(render_plan(document, fmt), nl=False)
     click.echo(render_refresh(document, fmt), nl=False)
     if out and fmt == "text":

@@ -11,7 +11,7 @@ import click
 
 from ..plan.apply import check_state
 from ..plan.lifecycle import invitation_status
-from ..plan.resources import kind_of
+from ..plan.resources import KINDS, kind_of
 from ..state import StateError
 from .common import anchor_head, fail, format_option, open_backend, org_id_of, state_option, today_option
 
@@ -43,7 +43,7 @@ def state_group() -> None:
 @state_group.command("list")
 @click.argument("org", required=False)
 @state_option
-@click.option("--kind", default=None, help="Only resources of this kind (office, person, profile, ...).")
+@click.option("--kind", type=click.Choice(KINDS), default=None, help="Only resources of this kind.")
 def state_list(org, state_url, kind) -> None:
     """List the resources in the state of ORG (an org id or an org folder).
 
@@ -190,6 +190,43 @@ def state_unlock(org, state_url, holder, actor) -> None:
                "the audit log.")
     if org and Path(org).is_dir() and lineage and owner:
         anchor_head(org, owner, lineage, head)
+
+
+@state_group.command("migrate")
+@click.option("--from", "source", required=True, metavar="URL", help="The state to move (sqlite:///… or postgresql://…).")
+@click.option("--to", "dest", required=True, metavar="URL", help="Where to move it: an empty state.")
+@click.option("--org", default=None, help="The org whose state to move (needed when the source holds several).")
+def state_migrate(source, dest, org) -> None:
+    """Move a state to another backend with its whole history: resources, audit log, commit
+    records, the outbox and shadows. The source is verified first; the copy is verified
+    inside the destination's transaction and must end at the same head commit, or nothing
+    is written. The destination must be empty; the source is left as it was.
+
+    \b
+    Example:
+      PGPASSWORD=… provisioner state migrate --from sqlite:///.provisioner/riverside-health.db \\
+          --to postgresql://provisioner@db.example:5432/provisioner
+    """
+    from ..state import open_state, redact, where
+    from ..state.transfer import copy_state
+
+    try:
+        src = open_state(org, source, create=False)
+    except StateError as exc:
+        fail(str(exc))
+    try:
+        moved = copy_state(src, lambda owner: open_state(owner or org, dest, create=True))
+    except StateError as exc:
+        fail(str(exc))
+    finally:
+        src.close()
+    rows = moved.rows
+    click.echo(f"Migrated the state of {moved.org} (lineage {moved.lineage}, serial {moved.serial}) from "
+               f"{where(source)} to {redact(dest)}: {rows['resources']} resources, {rows['audit']} audit rows, "
+               f"{rows['commits']} commits, {rows['operations']} target operations.")
+    click.echo(f"Verified on both sides: head commit {moved.head['commit']}, {moved.head['mac_alg']} "
+               f"{moved.head['mac']}. Point --state (or PROVISIONER_STATE) at the new state; keep the old file "
+               "as a backup.")
 
 
 @click.command("invitations")

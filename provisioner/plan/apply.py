@@ -72,12 +72,12 @@ def state_for_plan(document: dict, given: str | None) -> str | None:
     empty state, so applying it anywhere but where it was planned is refused."""
     import os
 
-    from ..state import STATE_ENV
+    from ..state import STATE_ENV, redact
 
-    recorded = document["state"].get("url")
+    recorded = document["state"].get("url")  # without a password (redact)
     chosen = given or os.environ.get(STATE_ENV) or recorded
-    if recorded and chosen != recorded and document["state"]["lineage"] is None:
-        raise PlanFileError(f"this plan was made against an empty state at {recorded}; applying it to {chosen} "
+    if recorded and redact(chosen) != recorded and document["state"]["lineage"] is None:
+        raise PlanFileError(f"this plan was made against an empty state at {recorded}; applying it to {redact(chosen)} "
                             f"would start another state: pass --state {recorded}, or plan again")
     return chosen
 

@@ -82,7 +82,10 @@ def target_lines(document: dict) -> list[str]:
 
 
 def _context(document: dict, **extra) -> dict:
-    return {"doc": document, "changes": document["changes"], "summary": document["summary"],
+    from .meaning import people_lines, split_findings
+
+    mine, others = split_findings(document)
+    return {"people": people_lines(document), "findings_touched": mine, "findings_other": others, "doc": document, "changes": document["changes"], "summary": document["summary"],
             "symbols": SYMBOLS, "verbs": VERBS, "plural": PLURAL, "lines": _lines,
             "diagnostics": document.get("diagnostics", []), "targets": target_lines(document), **extra}
 
@@ -93,12 +96,12 @@ def render_text(document: dict, colour: bool = False) -> str:
 
 def render_markdown(document: dict, limit: int = MARKDOWN_LIMIT) -> str:
     template = _env_for(False).get_template("plan.md.j2")
-    full = template.render(**_context(document, details=True, shown=document["changes"], hidden=0))
+    full = template.render(**_context(document, details=True, shown=document["changes"], hidden=0, people_max=10**9))
     if len(full) <= limit:
         return full
     shown = list(document["changes"])
     while True:  # summarised: addresses only, as many as fit
-        text = template.render(**_context(document, details=False, shown=shown,
+        text = template.render(**_context(document, details=False, shown=shown, people_max=len(shown),
                                           hidden=len(document["changes"]) - len(shown)))
         if len(text) <= limit:
             return text

@@ -1,5 +1,5 @@
-"""Where applied state lives: the backend interface, the SQLite default, and how a
-`--state URL` / `PROVISIONER_STATE` / the org id choose a backend."""
+"""Where applied state lives: the backend interface, the SQLite default, PostgreSQL, and
+how a `--state URL` / `PROVISIONER_STATE` / the org id choose a backend."""
 
 from __future__ import annotations
 
@@ -8,15 +8,17 @@ import sqlite3
 from pathlib import Path
 
 from .backend import (  # noqa: F401
-    AuditRow, LockInfo, LockTimeout, Resource, Snapshot, StaleState, StateBackend, StateError, Write,
+    AuditRow, LockInfo, LockTimeout, NoState, Resource, Snapshot, StaleState, StateBackend, StateError, Write,
 )
+from .postgres import is_postgres, redact
 from .sqlite import SQLiteBackend
 
 STATE_ENV = "PROVISIONER_STATE"
 STATE_DIR = ".provisioner"
 
 
-URL_FORMS = "sqlite:///relative/path.db or sqlite:////absolute/path.db"
+URL_FORMS = ("sqlite:///relative/path.db, sqlite:////absolute/path.db or postgresql://user@host:5432/database "
+             "(password in PGPASSWORD or ~/.pgpass)")
 
 
 def default_url(org_id: str) -> str:
@@ -33,11 +35,17 @@ def state_url(org_id: str | None, url: str | None = None, cwd: str | Path | None
     return default_url(org_id) if cwd is None else f"sqlite:///{Path(cwd) / STATE_DIR / (org_id + '.db')}"
 
 
+def where(url: str) -> str:
+    """How messages name the state of `url`: a SQLite file's path, a PostgreSQL URL without its password."""
+    return redact(url) if is_postgres(url) else str(sqlite_path(url))
+
+
 def sqlite_path(url: str) -> Path:
     """The database file of a `sqlite:///…` URL (relative to the working directory unless
     the path after the third slash is absolute)."""
     if not url.startswith("sqlite:///"):
-        raise StateError(f"unsupported state URL {url!r}: use {URL_FORMS}")
+        shown = redact(url) if "://" in url else url
+        raise StateError(f"unsupported state URL {shown!r}: use {URL_FORMS}")
     path = url[len("sqlite:///"):]
     if not path or path.endswith("/"):
         raise StateError(f"state URL {url!r} names no database file: use {URL_FORMS}")
@@ -45,12 +53,16 @@ def sqlite_path(url: str) -> Path:
 
 
 def open_state(org_id: str | None, url: str | None = None, cwd: str | Path | None = None,
-               create: bool = True) -> SQLiteBackend:
+               create: bool = True) -> StateBackend:
     """Open (or, with `create`, create) the state database. Only the default folder
     `.provisioner/` is made on demand: a mistyped folder elsewhere is an error, not a new state.
     A new database and that folder are owner-only (0600/0700) whatever the umask; SQLite
-    gives its journal the database's mode. A state that belongs to another org is refused."""
-    path = sqlite_path(state_url(org_id, url, cwd))
+    gives its journal the database's mode. A state that belongs to another org is refused.
+    Without a state there and without `create`: NoState."""
+    url = state_url(org_id, url, cwd)
+    if is_postgres(url):
+        return open_postgres(org_id, url, create)
+    path = sqlite_path(url)
     if path.is_dir():
         raise StateError(f"the state database {path} is a folder, not a file: name a file, e.g. {path}/state.db")
     if path.exists() and not path.is_file():
@@ -58,7 +70,7 @@ def open_state(org_id: str | None, url: str | None = None, cwd: str | Path | Non
                          "name a database file")
     if not path.exists():
         if not create:
-            raise StateError(f"no state database at {path} (nothing applied yet?)")
+            raise NoState(f"no state database at {path} (nothing applied yet?)")
         if not path.parent.exists():
             if path.parent.name != STATE_DIR:
                 raise StateError(f"the folder {path.parent} for the state database {path.name} does not exist")
@@ -76,6 +88,25 @@ def open_state(org_id: str | None, url: str | None = None, cwd: str | Path | Non
         raise StateError(f"the state at {path} belongs to org {stored}, not {org_id}: pass the state of "
                          f"{org_id} with --state (or PROVISIONER_STATE)")
     return backend
+
+
+def open_postgres(org_id: str | None, url: str, create: bool) -> StateBackend:
+    """The org's schema in a PostgreSQL database; without an org id, the only org there."""
+    try:
+        from .postgres import PostgresBackend, connect, org_schemas
+    except ImportError:
+        raise StateError("a postgresql:// state needs psycopg 3: pip install 'psycopg[binary]'") from None
+    if org_id is None:
+        conn = connect(url)
+        try:
+            orgs = org_schemas(conn)
+        finally:
+            conn.close()
+        if len(orgs) != 1:
+            found = f"it holds the states of {', '.join(orgs)}" if orgs else "it holds no state yet"
+            raise (StateError if orgs else NoState)(f"name the org whose state to use in {redact(url)}: {found}")
+        org_id = orgs[0]
+    return PostgresBackend(url, org_id, create=create)
 
 
 def make_private_dir(path: Path) -> None:
@@ -99,6 +130,8 @@ def create_private_file(path: Path) -> None:
 
 def exposed(path: Path) -> str | None:
     """A warning when the state database can be read by other users."""
+    if not isinstance(path, Path):
+        return None  # a server's database: its access is the server's
     try:
         mode = path.stat().st_mode & 0o777
     except OSError:

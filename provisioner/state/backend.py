@@ -74,6 +74,10 @@ class StateError(Exception):
     """A state problem to report without a traceback."""
 
 
+class NoState(StateError):
+    """There is no state where one was asked for (nothing applied yet, or a wrong URL)."""
+
+
 class LockTimeout(StateError):
     def __init__(self, info: LockInfo | None, timeout: float) -> None:
         self.info = info

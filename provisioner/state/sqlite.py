@@ -1,34 +1,20 @@
 """The embedded state backend: one SQLite database per organization (stdlib sqlite3).
 
-Writes happen in one `BEGIN IMMEDIATE` transaction that also checks the lineage and
-serial the plan expects, appends the audit rows and moves the audit head. The apply lock
-is a row in `state_lock` naming its holder, so a waiting process can say who holds it.
+Everything but the dialect lives in sqlstore.py. Writes run in `BEGIN IMMEDIATE`
+transactions (one writer at a time); a lock row whose holder is a dead process on this
+host is taken over, and `state unlock` refuses to break a live one.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import os
 import socket
 import sqlite3
-import time
-import uuid
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator
 
-from . import audit as chain
 from . import integrity
-from .backend import AuditRow, LockInfo, LockTimeout, Progress, Resource, Snapshot, StaleState, StateError, Write
-from .migrations import LATEST, VERSION_TABLE, pending
-from .outbox import OutboxStore
-
-_POLL = 0.05
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+from .backend import LockInfo, StateError
+from .sqlstore import SQLStore
 
 
 def _pid_alive(pid: int) -> bool:
@@ -53,7 +39,7 @@ def write_failed(exc: sqlite3.Error, path: Path) -> StateError:
     return StateError(f"{cause}; nothing was applied: free space or fix permissions and apply again")
 
 
-class SQLiteBackend(OutboxStore):
+class SQLiteBackend(SQLStore):
     def __init__(self, path: str | Path, busy_timeout: float = 30.0, org_id: str | None = None) -> None:
         self.path = Path(path)
         self.org_id = org_id
@@ -67,24 +53,8 @@ class SQLiteBackend(OutboxStore):
         self._conn.row_factory = sqlite3.Row
         self.migrate()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
+    def _begin(self) -> None:
         self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
-
-    # -- schema -------------------------------------------------------------------------
-    def schema_version(self) -> int:
-        row = self._conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
-        return row[0] or 0
-
-    def rollback_open(self) -> None:
-        """End a transaction an interruption left open (nothing of it is kept)."""
-        self._rollback()
 
     def _rollback(self) -> None:
         """Roll back if a transaction is still open: SQLite ends it by itself on some errors
@@ -92,283 +62,22 @@ class SQLiteBackend(OutboxStore):
         if self._conn.in_transaction:
             self._conn.execute("ROLLBACK")
 
-    def migrate(self) -> None:
-        c = self._conn
+    def rollback_open(self) -> None:
+        """End a transaction an interruption left open (nothing of it is kept)."""
+        self._open = False
+        self._rollback()
+
+    def _try_lock(self, token: str, holder: str):
         try:
-            current = self.schema_version()
-        except sqlite3.OperationalError:  # a new, empty database
-            current = 0
-        if current > LATEST:
-            raise StateError(f"the state at {self.path} was written by a newer provisioner (schema version "
-                             f"{current}; this one knows up to {LATEST}): upgrade provisioner")
-        if not pending(current):  # nothing to write: a read-only state can still be read
-            return
-        c.execute("BEGIN IMMEDIATE")
-        try:
-            c.execute(VERSION_TABLE)
-            if self.schema_version() > LATEST:
-                raise StateError(f"the state at {self.path} was written by a newer provisioner (schema version "
-                                 f"{self.schema_version()}; this one knows up to {LATEST}): upgrade provisioner")
-            for version, description, statements in pending(self.schema_version()):
-                for sql in statements:
-                    c.execute(sql)
-                c.execute("INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)",
-                          (version, description, _now()))
-                if version == 4:
-                    self._adopt_uncommitted()
-            c.execute("COMMIT")
-        except BaseException:
-            self._rollback()
-            raise
-
-    # -- reading ------------------------------------------------------------------------
-    def _meta(self) -> dict[str, str]:
-        return {r["key"]: r["value"] for r in self._conn.execute("SELECT key, value FROM meta")}
-
-    def read(self) -> Snapshot:
-        meta = self._meta()
-        resources = {}
-        for r in self._conn.execute("SELECT address, kind, attributes, status FROM resources ORDER BY address"):
-            try:
-                attributes = json.loads(r["attributes"])
-            except (TypeError, ValueError):
-                raise StateError(f"resource {r['address']} in {self.path} holds attributes that are not JSON (the "
-                                 "database was edited): run `provisioner state verify`") from None
-            resources[r["address"]] = Resource(r["address"], r["kind"], attributes, r["status"])
-        serial = meta.get("serial", "0")
-        if not serial.isdigit():
-            raise StateError(f"the state serial in {self.path} is {serial!r}, not a number (the meta table was "
-                             "edited): run `provisioner state verify`")
-        return Snapshot(meta.get("lineage"), int(serial), resources)
-
-    def has(self, address: str) -> bool:
-        return self._conn.execute("SELECT 1 FROM resources WHERE address = ?", (address,)).fetchone() is not None
-
-    # -- locking ------------------------------------------------------------------------
-    def lock_info(self) -> LockInfo | None:
-        r = self._conn.execute("SELECT holder, pid, host, since FROM state_lock WHERE id = 1").fetchone()
-        return LockInfo(r["holder"], r["pid"], r["host"], r["since"]) if r else None
-
-    def _try_lock(self, token: str, holder: str) -> tuple[bool, LockInfo | None]:
-        c = self._conn
-        try:
-            c.execute("BEGIN IMMEDIATE")
-            info = self.lock_info()
-            host = socket.gethostname()
-            if info and info.host == host and not _pid_alive(info.pid):
-                c.execute("DELETE FROM state_lock WHERE id = 1")  # its holder died
-                info = None
-            if info is None:
-                c.execute("INSERT INTO state_lock (id, token, holder, pid, host, since) VALUES (1, ?, ?, ?, ?, ?)",
-                          (token, holder, os.getpid(), host, _now()))
-            c.execute("COMMIT")
-            return info is None, info
+            return super()._try_lock(token, holder)
         except sqlite3.Error as exc:
-            self._rollback()
             raise write_failed(exc, self.path) from None
-        except BaseException:
-            self._rollback()
-            raise
 
-    @contextmanager
-    def lock(self, holder: str, timeout: float) -> Iterator[None]:
-        token = uuid.uuid4().hex
-        deadline = time.monotonic() + max(timeout, 0)
-        while True:
-            got, info = self._try_lock(token, holder)
-            if got:
-                break
-            if time.monotonic() >= deadline:
-                raise LockTimeout(info, timeout)
-            time.sleep(_POLL)
-        try:
-            yield
-        finally:
-            try:
-                self._rollback()
-                self._conn.execute("DELETE FROM state_lock WHERE id = 1 AND token = ?", (token,))
-            except sqlite3.Error:  # a full or read-only disk: the holder's pid marks the lock stale
-                pass
+    def _release_failed_ok(self, exc: BaseException) -> bool:
+        return isinstance(exc, sqlite3.Error)  # a full or read-only disk: the holder's pid marks it stale
 
-    # -- writing ------------------------------------------------------------------------
-    def _write_resource(self, write: Write, serial: int) -> None:
-        """One resource row; tests patch this to fail half-way through an apply."""
-        c = self._conn
-        if write.resource is None:
-            c.execute("DELETE FROM resources WHERE address = ?", (write.address,))
-            return
-        r = write.resource
-        attrs = chain.canonical(r.attributes)
-        c.execute("DELETE FROM resources WHERE address = ?", (r.address,))
-        c.execute("INSERT INTO resources (address, kind, attributes, status, serial) VALUES (?, ?, ?, ?, ?)",
-                  (r.address, r.kind, attrs, r.status, serial))
+    def _holder_running(self, info: LockInfo) -> bool:
+        return info.host == socket.gethostname() and _pid_alive(info.pid)
 
-    def _append_audit(self, meta: dict, at: str, actor: str, plan_digest: str, write: Write) -> None:
-        seq = int(meta.get("audit_seq", 0)) + 1
-        prev = meta.get("audit_hash", chain.GENESIS)
-        before, after = chain.canonical(write.before), chain.canonical(write.after)
-        content = chain.row_content(seq, at, actor, plan_digest, write.address, write.action, before, after)
-        digest = chain.row_hash(prev, content)
-        self._conn.execute(
-            "INSERT INTO audit (seq, at, actor, plan_digest, address, action, before_json, after_json, "
-            "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (seq, at, actor, plan_digest, write.address, write.action, before, after, prev, digest))
-        meta["audit_seq"], meta["audit_hash"] = str(seq), digest
-
-    def _put_meta(self, meta: dict[str, str]) -> None:
-        for key, value in meta.items():
-            self._conn.execute("DELETE FROM meta WHERE key = ?", (key,))
-            self._conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (key, value))
-
-    def apply(self, writes: Iterable[Write], *, expect: tuple[str | None, int], actor: str,
-              plan_digest: str, at: dt.datetime, progress: Progress | None = None,
-              operations: Iterable = ()) -> Snapshot:
-        """Write every change or none, and record the operations the targets are owed in the
-        same transaction (the outbox): checks lineage/serial first (StaleState)."""
-        c = self._conn
-        stamp = at.isoformat(timespec="seconds")
-        try:
-            c.execute("BEGIN IMMEDIATE")
-            meta = self._meta()
-            found = (meta.get("lineage"), int(meta.get("serial", 0)))
-            if found != tuple(expect):
-                raise StaleState(tuple(expect), found)
-            if meta.get("lineage") is None:
-                meta["lineage"] = str(uuid.uuid4())
-            serial = found[1] + 1
-            meta["serial"] = str(serial)
-            for i, write in enumerate(writes, 1):
-                self._write_resource(write, serial)
-                self._append_audit(meta, stamp, actor, plan_digest, write)
-                if progress:
-                    progress(i)
-            self._insert_operations(operations)
-            self._append_commit(meta, "apply", stamp, actor)
-            self._put_meta(meta)
-            c.execute("COMMIT")
-        except BaseException:
-            self._rollback()
-            raise
-        return self.read()
-
-    # -- audit --------------------------------------------------------------------------
-    def _audit_dicts(self) -> list[dict]:
-        return [dict(r) for r in self._conn.execute("SELECT * FROM audit ORDER BY seq")]
-
-    def _audit_rows(self) -> list[sqlite3.Row]:
-        """The audit rows as sqlite3.Row (mapping access without a dict per row)."""
-        return self._conn.execute("SELECT * FROM audit ORDER BY seq").fetchall()
-
-    def audit(self) -> list[AuditRow]:
-        return [AuditRow(r["seq"], r["at"], r["actor"], r["plan_digest"], r["address"], r["action"],
-                         json.loads(r["before_json"]), json.loads(r["after_json"]), r["prev_hash"], r["hash"])
-                for r in self._audit_dicts()]
-
-    def verify(self) -> list[str]:
-        """Every error `integrity` finds (without an anchor), as messages."""
-        return [p.message for p in self.integrity() if p.error]
-
-    def audit_count(self) -> int:
-        return self._conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
-
-    # -- commits, integrity and the lock's deliberate release (see integrity.py) ---------------
-    def commits(self) -> list[dict]:
-        return [dict(r) for r in self._conn.execute("SELECT * FROM commits ORDER BY seq")]
-
-    def stored_org(self) -> str | None:
-        """The org this state belongs to (recorded by its first apply), None before."""
-        return self._meta().get("org") or None
-
-    def _append_commit(self, meta: dict, event: str, stamp: str, actor: str) -> None:
-        """Seal the state as it stands inside the open transaction: one chained commit record."""
-        stored = meta.get("org")
-        if self.org_id and stored and stored != self.org_id:
-            raise StateError(f"the state at {self.path} belongs to org {stored}, not {self.org_id}")
-        if self.org_id:
-            meta["org"] = self.org_id
-        last = self._conn.execute("SELECT seq, mac, mac_alg FROM commits ORDER BY seq DESC LIMIT 1").fetchone()
-        if last is not None and last["mac_alg"] == integrity.KEYED and not self.key:
-            raise StateError(f"this state's commits are signed with {integrity.KEY_ENV}; set it to write to the "
-                             "state (an unsigned commit would break the chain)")
-        if event in integrity.RESOURCELESS_EVENTS and last is not None:  # no resource row changed
-            prior = self._conn.execute("SELECT resources, resources_digest FROM commits WHERE seq = ?",
-                                       (last["seq"],)).fetchone()
-            count, digest = prior["resources"], prior["resources_digest"]
-        else:
-            count, digest = integrity.resources_digest(self._conn.execute(
-                "SELECT address, kind, status, attributes, serial FROM resources ORDER BY address"))
-        record = {"seq": (last["seq"] if last else 0) + 1, "serial": int(meta.get("serial", 0)),
-                  "lineage": meta.get("lineage") or "", "org": meta.get("org") or "", "event": event,
-                  "audit_seq": int(meta.get("audit_seq", 0)), "audit_hash": meta.get("audit_hash", chain.GENESIS),
-                  "resources": count, "resources_digest": digest, "at": stamp, "actor": actor}
-        prev = last["mac"] if last else chain.GENESIS
-        record["mac_alg"], record["mac"] = integrity.commit_mac(prev, integrity.commit_content(record), self.key)
-        record["prev_mac"] = prev
-        names = ", ".join(record)
-        self._conn.execute(f"INSERT INTO commits ({names}) VALUES ({', '.join('?' for _ in record)})",
-                           tuple(record.values()))
-
-    def _adopt_uncommitted(self) -> None:
-        """A state applied before commit records existed gets one `adopt` commit as it stands."""
-        meta = self._meta()
-        if meta.get("lineage"):
-            self._append_commit(meta, "adopt", _now(), "migration 4")
-            self._put_meta(meta)
-
-    def head(self) -> dict | None:
-        """The last commit, as the anchor keeps it."""
-        commits = self.commits()
-        return integrity.anchor_entry(commits[-1]) if commits else None
-
-    def integrity(self, anchor: dict | None = None, where: str = "") -> list[integrity.Problem]:
-        """Everything `state verify` checks, one linear pass per table (integrity.py)."""
-        meta = self._meta()
-        audit_rows = self._audit_rows()
-        head = None
-        if "audit_seq" in meta or "audit_hash" in meta:
-            seq = meta.get("audit_seq", "")
-            head = (int(seq) if seq.isdigit() else -1, meta.get("audit_hash", ""))
-        problems = [integrity.Problem(p) for p in chain.verify_chain(audit_rows, head)]
-        commits = self.commits()
-        problems += integrity.verify_commits(commits, {r["seq"]: r["hash"] for r in audit_rows}, self.key)
-        problems += integrity.verify_meta(meta, commits, len(audit_rows))
-        expected = integrity.replay(((r["seq"], r["address"], r["action"], r["after_json"]) for r in audit_rows),
-                                    commits)
-        first = commits[0]["serial"] if commits and commits[0]["event"] == "adopt" else None
-        rows = self._conn.execute("SELECT address, kind, status, attributes, serial FROM resources ORDER BY address")
-        problems += integrity.verify_resources(rows, expected, first, commits[-1] if commits else None)
-        if self.org_id and meta.get("org") and meta["org"] != self.org_id:
-            problems.insert(0, integrity.Problem(f"this state belongs to org {meta['org']}, not {self.org_id}"))
-        lineage = meta.get("lineage") or (commits[-1]["lineage"] if commits else None)
-        problems += integrity.check_anchor(anchor, where, self.org_id or meta.get("org"), lineage, commits)
-        return problems
-
-    def break_lock(self, holder: str, actor: str, at: dt.datetime) -> LockInfo:
-        """Remove a stale lock held by `holder` (named on purpose), recording it in the audit log."""
-        c = self._conn
-        c.execute("BEGIN IMMEDIATE")
-        try:
-            info = self.lock_info()
-            if info is None:
-                raise StateError(f"the state at {self.path} is not locked; nothing to unlock")
-            if info.holder != holder:
-                raise StateError(f"the lock is held by {info.holder} (pid {info.pid} on {info.host}, since "
-                                 f"{info.since}), not {holder}; name the holder you mean to break")
-            if info.host == socket.gethostname() and _pid_alive(info.pid):
-                raise StateError(f"the lock's holder {info.holder} (pid {info.pid} on this host) is still "
-                                 "running: it is not stale; wait for it to finish")
-            c.execute("DELETE FROM state_lock WHERE id = 1")
-            meta = self._meta()
-            stamp = at.isoformat(timespec="seconds")
-            lock = {"holder": info.holder, "pid": info.pid, "host": info.host, "since": info.since}
-            self._append_audit(meta, stamp, actor, "", Write("state.lock", None, "unlock", lock, None))
-            self._append_commit(meta, "unlock", stamp, actor)
-            self._put_meta(meta)
-            c.execute("COMMIT")
-        except BaseException:
-            c.execute("ROLLBACK")
-            raise
-        return info
-
-    def close(self) -> None:
-        self._conn.close()
+    def _holder_gone(self, info: LockInfo) -> bool:
+        return info.host == socket.gethostname() and not _pid_alive(info.pid)

@@ -105,6 +105,7 @@ def deliver_scim(backend, target: Target, ops: list[Operation], *, actor: str, e
         listing = service.all("Users", "id,externalId,userName,meta") if creates > LISTING_THRESHOLD else None
         directory = Directory(service, "Users", listing)
         directory.delivered = _last_delivered(backend, target.id)
+        directory.unrecorded = _unrecorded(backend, target.id)
         recorder = Recorder(backend, actor, report)
         dep_ids = {d for op in ops for d in op.depends_on}
         status_of = {o.id: o.status for o in backend.operations(target.id, ids=sorted(dep_ids))} if dep_ids else {}
@@ -168,6 +169,31 @@ def _last_delivered(backend, target: str):
             return cache.get(key)
 
     return last
+
+
+def _unrecorded(backend, target: str):
+    """key -> payloads of our own operations for it that may have reached the target without
+    their result being recorded (a crash between the request and the record): superseded or
+    still pending operations newer than the last delivered one. Read once, when first asked."""
+    import threading
+
+    cache: dict[str, list[dict]] = {}
+    lock = threading.Lock()
+    loaded = False
+
+    def ours(key: str) -> list[dict]:
+        nonlocal loaded
+        with lock:
+            if not loaded:
+                for op in backend.operations(target):  # in the order they were owed
+                    if op.status == str(OpStatus.DELIVERED):
+                        cache[op.key] = []
+                    elif op.status in (str(OpStatus.SUPERSEDED), str(OpStatus.PENDING)):
+                        cache.setdefault(op.key, []).append(dict(op.payload))
+                loaded = True
+            return cache.get(key, [])
+
+    return ours
 
 
 def _send_users(pool, service: ScimService, ops: list[Operation], shadows, directory: Directory):

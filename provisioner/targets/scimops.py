@@ -30,6 +30,8 @@ class Directory:
         self.by_external = {str(r.get("externalId")): r for r in listing or () if r.get("externalId")}
         self.by_name = {str(r.get("userName") or r.get("displayName") or "").lower(): r for r in listing or ()}
         self.delivered: Callable[[str], dict | None] = lambda key: None  # what we last wrote for a key
+        # what we may have written for a key without recording it (a crash after the request)
+        self.unrecorded: Callable[[str], list[dict]] = lambda key: []
 
 
     def lookup(self, external_id: str, name: str | None) -> tuple[dict | None, dict | None]:
@@ -121,6 +123,12 @@ def _patch(service: ScimService, op: Operation, body: dict, shadow: Shadow, dire
         fresh = shadow_of(tid, op.key, have, {"etag": version} if version else {})
         if not diff:  # it already holds what we want (our own earlier write, say)
             return result(op, OpStatus.DELIVERED, 2, None, fresh)
+        merged = merged_attributes(service.target)
+        if directory is not None and again and any(
+                not sj.differences(sj.authoritative(sj.user_body(mine, service.caps.extension), merged), have)
+                for mine in directory.unrecorded(op.key)):
+            # the target holds one of our own writes whose result a crash kept from the state
+            return _patch(service, op, body, fresh, directory, again=False)
         last = directory.delivered(op.key) if directory is not None and again else None
         if last is not None and not sj.differences(sj.authoritative(sj.user_body(last, service.caps.extension),
                                                                     merged_attributes(service.target)), have):

@@ -263,3 +263,21 @@ def test_new_office_without_people_is_an_error_but_an_existing_one_only_warns_LI
     later = plan(org_folder, state_url)
     assert later.exit_code == 0, later.output  # existing office: a warning, never a block
     assert "warning LIFE005" in later.output
+
+
+def test_plan_findings_become_github_annotations_MASS001(org_folder, org_docs, sqlite_url, tmp_path):
+    plan_and_apply(org_folder, sqlite_url, tmp_path / "p1.json")
+    docs = edit(org_docs)
+    for pid in ("eve", "fay", "gus"):
+        docs[f"person/{pid}"]["status"] = "inactive"
+    docs["org"]["policy"] = {"mass_change_limit": 0.3}
+    write_org(org_folder, docs)
+    refused = plan(org_folder, sqlite_url, "--format", "github")
+    assert refused.exit_code == 1
+    assert "refused by rules checked at plan time, against the state (MASS001)" in refused.output
+    assert run("validate", org_folder, "--today", "2026-03-01").exit_code == 0  # validate cannot see it: said so
+    assert re.search(r"^::error file=org/org\.yaml,line=\d+,col=\d+,title=MASS001::MASS001: ", refused.output, re.M)
+    allowed = plan(org_folder, sqlite_url, "--format", "github", "--allow-mass-change")
+    assert allowed.exit_code == 0, allowed.output
+    assert re.search(r"^::warning file=org/org\.yaml,.*title=MASS001::", allowed.output, re.M)
+    assert "deactivate" in allowed.output  # the plan follows its annotations

@@ -260,7 +260,7 @@ def test_apply_reports_progress_per_change(org_folder, state_url, tmp_path):
     assert plan(org_folder, state_url, out=out).exit_code == 0
     document = read_plan(out)
     seen: list[int] = []
-    backend = open_state(None, state_url)
+    backend = open_state("testorg", state_url)
     apply_document(document, backend, actor="t", progress=seen.append)
     backend.close()
     assert seen == list(range(1, len(document["changes"]) + 1))

@@ -1,1 +1,1 @@
-from tests.plan_fixtures import isolated, org_docs, org_folder, state_url  # noqa: F401
+from tests.plan_fixtures import isolated, org_docs, org_folder, sqlite_url, state_url  # noqa: F401

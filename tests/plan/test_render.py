@@ -62,6 +62,7 @@ def test_text_no_changes():
 def test_markdown_has_summary_table_and_details():
     md = render_markdown(SAMPLE)
     assert "| create | 1 |" in md and "| no-op | 7 |" in md
+    assert "| 0 |" not in md  # only the actions that occur
     assert "<details><summary><code>-/+ profile.x</code> will be replaced</summary>" in md
     assert '! name: "A" -> "B"' in md
     assert "**warning LIFE004**" in md
@@ -141,3 +142,34 @@ def test_config_digest_covers_exactly_what_the_loader_reads(tmp_path):
     assert second != first
     (tmp_path / "org.yaml").write_text("kind: InsurancePlan\nid: a\nname: A2\n")
     assert config_digest(tmp_path) != second
+
+
+def test_markdown_says_what_each_change_means_per_person_first():
+    doc = document([
+        change("person.maria", "update", before={"name": "Maria Lopez", "admin": []},
+               after={"name": "Maria Lopez", "admin": ["client_admin"]},
+               diff=[{"path": "admin[0]", "before": None, "after": "client_admin"}]),
+        change("membership.maria@eastside", "delete", before={"person": "maria", "office": "eastside"}),
+        change("profile.maria-pt", "replace", before={"person": "maria", "user_type": "PT"},
+               after={"person": "maria", "user_type": "OT"}),
+        change("person.q", "deactivate", before={"name": "Q Stone"}, after={"name": "Q Stone"}),
+    ])
+    md = render_markdown(doc)
+    assert ("- **Maria Lopez** (`maria`): gains admin client_admin; leaves eastside; EMR profile maria-pt "
+            "becomes OT (was PT)") in md
+    assert "- **Q Stone** (`q`): deactivated: loses every access" in md
+    assert md.index("**Who changes**") < md.index("<details>")
+
+
+def test_findings_about_this_change_come_first_the_others_are_folded():
+    def finding(code, subject, severity="warning"):
+        return {"severity": severity, "code": code, "message": "m", "file": "f.yaml", "line": 1, "column": 1,
+                "subject": subject, "waived": False, "waiver": None}
+
+    doc = document([change("person.p", "update", before={"name": "A"}, after={"name": "B"},
+                           diff=[{"path": "name", "before": "A", "after": "B"}])],
+                   [finding("LIC003", "east"), finding("GOV006", "p"), finding("MASS001", None, "error")])
+    md = render_markdown(doc)
+    mine, folded = md.split("**Findings about this change**")[1].split("<details><summary>1 finding about")
+    assert "GOV006" in mine and "MASS001" in mine and "LIC003" not in mine
+    assert "LIC003" in folded and "[east]" in folded

@@ -15,10 +15,11 @@ from tests.orgbuilder import edit, write_org
 from provisioner.plan import apply_document, read_plan
 from provisioner.state import LockTimeout, StaleState, open_state
 from provisioner.state.sqlite import SQLiteBackend
+from provisioner.state.sqlstore import SQLStore
 
 
 def _audit_count(url):
-    b = open_state(None, url)
+    b = open_state("testorg", url)
     try:
         return len(b.audit())
     finally:
@@ -38,7 +39,7 @@ def test_exception_mid_apply_leaves_state_exactly_as_before(org_folder, org_docs
     assert plan(org_folder, state_url, out=out).exit_code == 0
     assert len(read_plan(out)["changes"]) >= 4
 
-    real = SQLiteBackend._write_resource
+    real = SQLStore._write_resource
     calls = {"n": 0}
 
     def failing(self, write, serial):
@@ -47,11 +48,11 @@ def test_exception_mid_apply_leaves_state_exactly_as_before(org_folder, org_docs
             raise RuntimeError("disk on fire")
         return real(self, write, serial)
 
-    monkeypatch.setattr(SQLiteBackend, "_write_resource", failing)
+    monkeypatch.setattr(SQLStore, "_write_resource", failing)
     r = run("apply", out, "--state", state_url)
     assert r.exit_code != 0
     assert calls["n"] == 3
-    monkeypatch.setattr(SQLiteBackend, "_write_resource", real)
+    monkeypatch.setattr(SQLStore, "_write_resource", real)
     after = snapshot(state_url)
     assert after == before
     assert _audit_count(state_url) == audit_before
@@ -69,7 +70,7 @@ def test_two_concurrent_applies_never_both_run(org_folder, state_url, tmp_path):
     results: list[object] = []
 
     def worker(name):
-        backend = open_state(None, state_url)
+        backend = open_state("testorg", state_url)
         try:
             barrier.wait()
             results.append(apply_document(document, backend, actor=name, lock_timeout=5,
@@ -95,7 +96,7 @@ def test_two_concurrent_applies_never_both_run(org_folder, state_url, tmp_path):
 def test_lock_timeout_names_the_holder(org_folder, state_url, tmp_path):
     out = tmp_path / "p.json"
     assert plan(org_folder, state_url, out=out).exit_code == 0
-    holder = open_state(None, state_url)
+    holder = open_state("testorg", state_url)
     try:
         with holder.lock("alice@ops.example", timeout=1):
             r = run("apply", out, "--state", state_url, "--lock-timeout", "0.3")
@@ -131,7 +132,7 @@ def test_audit_rows_record_actor_digest_before_and_after(org_folder, org_docs, s
     docs["office/west"]["name"] = "Renamed"
     write_org(org_folder, docs)
     doc2 = plan_and_apply(org_folder, state_url, tmp_path / "p2.json")
-    b = open_state(None, state_url)
+    b = open_state("testorg", state_url)
     rows = b.audit()
     b.close()
     assert rows[0].actor == "tester@test.example"

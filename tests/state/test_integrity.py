@@ -18,9 +18,7 @@ from provisioner.state.anchor import anchor_path
 from provisioner.state.sqlite import SQLiteBackend
 
 
-def _sql(state_url, statement, *args):
-    with sqlite3.connect(str(sqlite_path(state_url))) as db:
-        db.execute(statement, args)
+from tests.statesql import execute as _sql
 
 
 def test_every_apply_appends_one_commit_that_the_anchor_repeats(org_folder, org_docs, state_url, tmp_path):
@@ -66,6 +64,12 @@ def test_deleting_every_commit_record_is_found(org_folder, state_url, tmp_path):
 
 def test_a_state_records_its_org(org_folder, state_url, tmp_path):
     plan_and_apply(org_folder, state_url, tmp_path / "p.json")
+    if state_url.startswith("postgresql://"):  # one database, a schema per org: another org's state is its own
+        other = open_state("otherorg", state_url)
+        assert other.read().serial == 0 and other.stored_org() is None
+        other.close()
+        assert open_state("testorg", state_url).read().serial == 1
+        return
     with pytest.raises(StateError, match="belongs to org testorg, not otherorg"):
         open_state("otherorg", state_url)
 
@@ -81,7 +85,7 @@ def test_unlock_is_recorded_and_the_state_still_verifies(org_folder, org_docs, s
     assert "Anchored in" in r.output  # given the org folder, the new head is anchored
     v = run("state", "verify", org_folder, "--state", state_url)
     assert v.exit_code == 0 and "not in the anchor" not in v.output
-    b = open_state(None, state_url)
+    b = open_state("testorg", state_url)
     last = b.audit()[-1]
     assert (last.action, last.actor, last.before["holder"], last.before["host"]) == (
         "unlock", "ops@test.example", "ci@runner", "runner-9")

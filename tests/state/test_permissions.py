@@ -46,20 +46,20 @@ def test_journal_takes_the_database_mode(tmp_path, open_umask):
     assert _mode(tmp_path / "state.db") == 0o600
 
 
-def test_saved_plan_and_its_folder_are_private(org_folder, state_url, tmp_path, open_umask):
+def test_saved_plan_and_its_folder_are_private(org_folder, sqlite_url, tmp_path, open_umask):
     out = tmp_path / "plans" / "next.json"
-    assert plan(org_folder, state_url, out=out).exit_code == 0
+    assert plan(org_folder, sqlite_url, out=out).exit_code == 0
     assert _mode(out) == 0o600 and _mode(out.parent) == 0o700
     out.write_text("stale")
     os.chmod(out, 0o644)
-    assert plan(org_folder, state_url, out=out).exit_code == 0
+    assert plan(org_folder, sqlite_url, out=out).exit_code == 0
     assert _mode(out) == 0o600  # replaced by a private file
 
 
-def test_verify_warns_about_a_readable_database(org_folder, state_url, tmp_path):
+def test_verify_warns_about_a_readable_database(org_folder, sqlite_url, tmp_path):
     from provisioner.state import sqlite_path
 
-    assert run("apply", org_folder, "--state", state_url, "--today", "2026-03-01", "--auto-approve").exit_code == 0
-    os.chmod(sqlite_path(state_url), 0o640)
-    r = run("state", "verify", "--state", state_url)
+    assert run("apply", org_folder, "--state", sqlite_url, "--today", "2026-03-01", "--auto-approve").exit_code == 0
+    os.chmod(sqlite_path(sqlite_url), 0o640)
+    r = run("state", "verify", "--state", sqlite_url)
     assert r.exit_code == 0 and "readable by other users (mode 0640)" in r.output

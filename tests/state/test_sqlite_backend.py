@@ -78,3 +78,9 @@ def test_state_commands_use_the_default_location(org_folder, tmp_path):
 def test_state_commands_without_a_database_fail_cleanly(isolated):
     r = run("state", "list", "nosuchorg")
     assert r.exit_code == 1 and "no state database" in r.output and "Traceback" not in r.output
+
+
+def test_state_list_with_an_unknown_kind_is_a_usage_error(org_folder, sqlite_url, tmp_path):
+    plan_and_apply(org_folder, sqlite_url, tmp_path / "p.json")
+    r = run("state", "list", "testorg", "--state", sqlite_url, "--kind", "persons")
+    assert r.exit_code == 2 and "'persons' is not one of" in r.output and "person" in r.output

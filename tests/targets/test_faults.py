@@ -131,3 +131,19 @@ def test_a_group_waits_for_a_member_whose_create_failed_and_nothing_else_stops(s
     assert s.exit_code == 0, s.output
     converged(scim_server, state, {"dr-0": True, "staff-0": True, "staff-1": True, "staff-2": True})
     assert len(scim_server.groups()[0]["members"]) == 4
+
+
+def test_our_own_write_whose_answer_was_lost_is_not_mistaken_for_drift(scim_server, tmp_path, fault_proxy):
+    proxy = fault_proxy(scim_server.base_url)
+    state = f"sqlite:///{tmp_path}/state.db"
+    kw = dict(staff=2, extra="max_attempts: 1\n")
+    assert apply(write_org(tmp_path / "org", proxy.base_url, **kw), state, scim_server.token).exit_code == 0
+    lost = proxy.add(Fault(method="PATCH", path=r"/Users/", times=None, action=LOSE_RESPONSE, status=502))
+    r = apply(write_org(tmp_path / "org", proxy.base_url, inactive={"staff-1"}, **kw), state, scim_server.token)
+    assert r.exit_code == 3 and lost.fired >= 1, r.output  # landed at the server, answer lost: still owed
+    assert by_external(scim_server.users())["staff-1"][0]["active"] is False
+    proxy.clear()
+    r = apply(write_org(tmp_path / "org", proxy.base_url, **kw), state, scim_server.token)  # active again
+    assert r.exit_code == 0, r.output
+    assert "drift" not in r.output
+    converged(scim_server, state, {"dr-0": True, "staff-0": True, "staff-1": True})

@@ -1,0 +1,406 @@
+"""The state store both backends share: transactions, the apply lock, the hash-chained
+audit log, commit records, migrations and verification, written once in portable SQL
+with `?` placeholders over a DB-API connection (the outbox is mixed in from outbox.py).
+
+A backend (sqlite.py, postgres.py) supplies only its dialect: how a write transaction
+begins (serialized against every other writer), how a lock holder is known to be gone,
+and where the state is, for messages (`self.path`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import socket
+import time
+import uuid
+from contextlib import contextmanager, nullcontext
+from typing import Iterable, Iterator
+
+from . import audit as chain
+from . import integrity
+from .backend import AuditRow, LockInfo, LockTimeout, Progress, Resource, Snapshot, StaleState, StateError, Write
+from .migrations import LATEST, VERSION_TABLE, pending
+from .outbox import OutboxStore
+
+_POLL = 0.05
+
+
+def now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+class SQLStore(OutboxStore):
+    """Needs `self._conn` (autocommit, `execute(sql, params)` returning a cursor whose rows
+    allow `row["column"]`, `row[0]` and `dict(row)`), `self.path`, `self.org_id`, `self.key`."""
+
+    # -- the dialect: a backend overrides these --------------------------------------------
+    def _begin(self) -> None:
+        """Begin a write transaction that no other writer of this state runs beside."""
+        self._conn.execute("BEGIN")
+
+    def _begin_read(self) -> None:
+        """Begin a transaction that reads one consistent snapshot."""
+        self._conn.execute("BEGIN")
+
+    def _rollback(self) -> None:
+        self._conn.execute("ROLLBACK")
+
+    def _batched(self):
+        """A context in which writes may be sent without waiting for each result."""
+        return nullcontext()
+
+    def _lost(self) -> bool:
+        """Whether the connection is gone (and with it everything the session held)."""
+        return False
+
+    def _claim(self) -> bool:
+        """Take whatever lock the backend holds beside the lock row (True when taken)."""
+        return True
+
+    def _unclaim(self) -> None:
+        """Release what `_claim` took."""
+
+    def _holder_running(self, info: LockInfo) -> bool:
+        """Whether the holder of a lock row is known to be still applying (its lock is not stale)."""
+        raise NotImplementedError
+
+    def _holder_gone(self, info: LockInfo) -> bool:
+        """Whether the holder of a lock row is known to be gone (after `_claim`): its row is taken over."""
+        raise NotImplementedError
+
+    # -- transactions ---------------------------------------------------------------------
+    _open = False  # inside a transaction: reads join it
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._begin()
+        self._open = True
+        try:
+            yield
+        except BaseException:
+            self._open = False
+            self._rollback()
+            raise
+        self._open = False
+        self._conn.execute("COMMIT")
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        if self._open:
+            yield
+            return
+        self._begin_read()
+        try:
+            yield
+        finally:
+            self._rollback()
+
+    # -- schema -------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        row = self._conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+        return row[0] or 0
+
+    def _prepare_schema(self) -> None:
+        """Inside the migration's transaction, before any table: a backend's own setup."""
+
+    def rollback_open(self) -> None:
+        """End a transaction an interruption left open (nothing of it is kept)."""
+        if self._open:
+            self._open = False
+            self._rollback()
+
+    def _release_failed_ok(self, exc: BaseException) -> bool:
+        """Whether releasing the lock row may fail quietly with `exc` (the dialect decides)."""
+        return False
+
+    def has(self, address: str) -> bool:
+        return self._conn.execute("SELECT 1 FROM resources WHERE address = ?", (address,)).fetchone() is not None
+
+    def migrate(self) -> None:
+        try:
+            current = self.schema_version()
+        except Exception:  # noqa: BLE001 - a new, empty database has no schema_version table yet
+            self.rollback_open()
+            current = 0
+        if current > LATEST:
+            raise StateError(f"the state at {self.path} was written by a newer provisioner (schema version "
+                             f"{current}; this one knows up to {LATEST}): upgrade provisioner")
+        if current and not pending(current):  # nothing to write: a read-only state can still be read
+            return
+        with self._transaction():
+            self._prepare_schema()
+            self._conn.execute(VERSION_TABLE)
+            if self.schema_version() > LATEST:
+                raise StateError(f"the state at {self.path} was written by a newer provisioner (schema version "
+                                 f"{self.schema_version()}; this one knows up to {LATEST}): upgrade provisioner")
+            for version, description, statements in pending(self.schema_version()):
+                for sql in statements:
+                    self._conn.execute(sql)
+                self._conn.execute("INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)",
+                                   (version, description, now()))
+                if version == 4:
+                    self._adopt_uncommitted()
+
+    # -- reading ------------------------------------------------------------------------
+    def _meta(self) -> dict[str, str]:
+        return {r["key"]: r["value"] for r in self._conn.execute("SELECT key, value FROM meta")}
+
+    def read(self) -> Snapshot:
+        with self._reading():
+            meta = self._meta()
+            rows = self._conn.execute("SELECT address, kind, attributes, status FROM resources "
+                                      "ORDER BY address").fetchall()
+        resources = {}
+        for r in rows:
+            try:
+                attributes = json.loads(r["attributes"])
+            except (TypeError, ValueError):
+                raise StateError(f"resource {r['address']} in {self.path} holds attributes that are not JSON (the "
+                                 "database was edited): run `provisioner state verify`") from None
+            resources[r["address"]] = Resource(r["address"], r["kind"], attributes, r["status"])
+        serial = meta.get("serial", "0")
+        if not serial.isdigit():
+            raise StateError(f"the state serial in {self.path} is {serial!r}, not a number (the meta table was "
+                             "edited): run `provisioner state verify`")
+        return Snapshot(meta.get("lineage"), int(serial), resources)
+
+    # -- locking ------------------------------------------------------------------------
+    def lock_info(self) -> LockInfo | None:
+        r = self._conn.execute("SELECT holder, pid, host, since FROM state_lock WHERE id = 1").fetchone()
+        return LockInfo(r["holder"], r["pid"], r["host"], r["since"]) if r else None
+
+    def _try_lock(self, token: str, holder: str) -> tuple[bool, LockInfo | None]:
+        if not self._claim():
+            return False, self.lock_info()
+        try:
+            with self._transaction():
+                info = self.lock_info()
+                if info and self._holder_gone(info):
+                    self._conn.execute("DELETE FROM state_lock WHERE id = 1")  # its holder died
+                    info = None
+                if info is None:
+                    self._conn.execute("INSERT INTO state_lock (id, token, holder, pid, host, since) "
+                                       "VALUES (1, ?, ?, ?, ?, ?)",
+                                       (token, holder, os.getpid(), socket.gethostname(), now()))
+        except BaseException:
+            self._unclaim()
+            raise
+        if info is not None:
+            self._unclaim()
+        return info is None, info
+
+    @contextmanager
+    def lock(self, holder: str, timeout: float) -> Iterator[None]:
+        token = uuid.uuid4().hex
+        deadline = time.monotonic() + max(timeout, 0)
+        while True:
+            got, info = self._try_lock(token, holder)
+            if got:
+                break
+            if time.monotonic() >= deadline:
+                raise LockTimeout(info, timeout)
+            time.sleep(_POLL)
+        try:
+            yield
+        finally:
+            try:
+                self.rollback_open()
+                self._conn.execute("DELETE FROM state_lock WHERE id = 1 AND token = ?", (token,))
+            except StateError:
+                if not self._lost():  # a lost session released its lock on the server
+                    raise
+            except Exception as exc:  # noqa: BLE001 - the dialect says which failures are harmless
+                if not self._release_failed_ok(exc):
+                    raise
+            finally:
+                self._unclaim()
+
+    # -- writing ------------------------------------------------------------------------
+    _staged: dict | None = None  # during apply: address -> resource row (None: removed)
+    _staged_audit: list | None = None
+
+    def _write_resource(self, write: Write, serial: int) -> None:
+        """Stage one resource row for the apply's bulk write; tests patch this to fail half-way."""
+        r = write.resource
+        self._staged[write.address] = None if r is None else (
+            r.address, r.kind, chain.canonical(r.attributes), r.status, serial)
+
+    def _flush_staged(self) -> None:
+        """The staged rows as three bulk statements (the same effect as one DELETE and INSERT per write)."""
+        c = self._conn
+        c.executemany("DELETE FROM resources WHERE address = ?", [(a,) for a in self._staged])
+        c.executemany("INSERT INTO resources (address, kind, attributes, status, serial) VALUES (?, ?, ?, ?, ?)",
+                      [row for row in self._staged.values() if row is not None])
+        c.executemany("INSERT INTO audit (seq, at, actor, plan_digest, address, action, before_json, after_json, "
+                      "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self._staged_audit)
+
+    def _append_audit(self, meta: dict, at: str, actor: str, plan_digest: str, write: Write) -> None:
+        seq = int(meta.get("audit_seq", 0)) + 1
+        prev = meta.get("audit_hash", chain.GENESIS)
+        before, after = chain.canonical(write.before), chain.canonical(write.after)
+        content = chain.row_content(seq, at, actor, plan_digest, write.address, write.action, before, after)
+        digest = chain.row_hash(prev, content)
+        row = (seq, at, actor, plan_digest, write.address, write.action, before, after, prev, digest)
+        if self._staged_audit is not None:
+            self._staged_audit.append(row)
+        else:
+            self._conn.execute(
+                "INSERT INTO audit (seq, at, actor, plan_digest, address, action, before_json, after_json, "
+                "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+        meta["audit_seq"], meta["audit_hash"] = str(seq), digest
+
+    def _put_meta(self, meta: dict[str, str]) -> None:
+        for key, value in meta.items():
+            self._conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+            self._conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def apply(self, writes: Iterable[Write], *, expect: tuple[str | None, int], actor: str,
+              plan_digest: str, at: dt.datetime, progress: Progress | None = None,
+              operations: Iterable = ()) -> Snapshot:
+        """Write every change or none, and record the operations the targets are owed in the
+        same transaction (the outbox): checks lineage/serial first (StaleState)."""
+        stamp = at.isoformat(timespec="seconds")
+        with self._transaction():
+            meta = self._meta()
+            found = (meta.get("lineage"), int(meta.get("serial", 0)))
+            if found != tuple(expect):
+                raise StaleState(tuple(expect), found)
+            if meta.get("lineage") is None:
+                meta["lineage"] = str(uuid.uuid4())
+            serial = found[1] + 1
+            meta["serial"] = str(serial)
+            self._staged, self._staged_audit = {}, []
+            try:
+                for i, write in enumerate(writes, 1):
+                    self._write_resource(write, serial)
+                    self._append_audit(meta, stamp, actor, plan_digest, write)
+                    if progress:
+                        progress(i)
+                with self._batched():
+                    self._flush_staged()
+                    self._insert_operations(operations)
+            finally:
+                self._staged = self._staged_audit = None
+            self._append_commit(meta, "apply", stamp, actor)
+            self._put_meta(meta)
+        return self.read()
+
+    # -- audit --------------------------------------------------------------------------
+    def _audit_dicts(self) -> list[dict]:
+        return [dict(r) for r in self._conn.execute("SELECT * FROM audit ORDER BY seq")]
+
+    def _audit_rows(self) -> list:
+        """The audit rows as the connection gives them (mapping access without a dict per row)."""
+        return self._conn.execute("SELECT * FROM audit ORDER BY seq").fetchall()
+
+    def audit(self) -> list[AuditRow]:
+        return [AuditRow(r["seq"], r["at"], r["actor"], r["plan_digest"], r["address"], r["action"],
+                         json.loads(r["before_json"]), json.loads(r["after_json"]), r["prev_hash"], r["hash"])
+                for r in self._audit_dicts()]
+
+    def verify(self) -> list[str]:
+        """Every error `integrity` finds (without an anchor), as messages."""
+        return [p.message for p in self.integrity() if p.error]
+
+    def audit_count(self) -> int:
+        return self._conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
+
+    # -- commits, integrity and the lock's deliberate release (see integrity.py) ---------------
+    def commits(self) -> list[dict]:
+        return [dict(r) for r in self._conn.execute("SELECT * FROM commits ORDER BY seq")]
+
+    def stored_org(self) -> str | None:
+        """The org this state belongs to (recorded by its first apply), None before."""
+        return self._meta().get("org") or None
+
+    def _append_commit(self, meta: dict, event: str, stamp: str, actor: str) -> None:
+        """Seal the state as it stands inside the open transaction: one chained commit record."""
+        stored = meta.get("org")
+        if self.org_id and stored and stored != self.org_id:
+            raise StateError(f"the state at {self.path} belongs to org {stored}, not {self.org_id}")
+        if self.org_id:
+            meta["org"] = self.org_id
+        last = self._conn.execute("SELECT seq, mac, mac_alg FROM commits ORDER BY seq DESC LIMIT 1").fetchone()
+        if last is not None and last["mac_alg"] == integrity.KEYED and not self.key:
+            raise StateError(f"this state's commits are signed with {integrity.KEY_ENV}; set it to write to the "
+                             "state (an unsigned commit would break the chain)")
+        if event in integrity.RESOURCELESS_EVENTS and last is not None:  # no resource row changed
+            prior = self._conn.execute("SELECT resources, resources_digest FROM commits WHERE seq = ?",
+                                       (last["seq"],)).fetchone()
+            count, digest = prior["resources"], prior["resources_digest"]
+        else:
+            count, digest = integrity.resources_digest(self._conn.execute(
+                "SELECT address, kind, status, attributes, serial FROM resources ORDER BY address"))
+        record = {"seq": (last["seq"] if last else 0) + 1, "serial": int(meta.get("serial", 0)),
+                  "lineage": meta.get("lineage") or "", "org": meta.get("org") or "", "event": event,
+                  "audit_seq": int(meta.get("audit_seq", 0)), "audit_hash": meta.get("audit_hash", chain.GENESIS),
+                  "resources": count, "resources_digest": digest, "at": stamp, "actor": actor}
+        prev = last["mac"] if last else chain.GENESIS
+        record["mac_alg"], record["mac"] = integrity.commit_mac(prev, integrity.commit_content(record), self.key)
+        record["prev_mac"] = prev
+        names = ", ".join(record)
+        self._conn.execute(f"INSERT INTO commits ({names}) VALUES ({', '.join('?' for _ in record)})",
+                           tuple(record.values()))
+
+    def _adopt_uncommitted(self) -> None:
+        """A state applied before commit records existed gets one `adopt` commit as it stands."""
+        meta = self._meta()
+        if meta.get("lineage"):
+            self._append_commit(meta, "adopt", now(), "migration 4")
+            self._put_meta(meta)
+
+    def head(self) -> dict | None:
+        """The last commit, as the anchor keeps it."""
+        commits = self.commits()
+        return integrity.anchor_entry(commits[-1]) if commits else None
+
+    def integrity(self, anchor: dict | None = None, where: str = "") -> list[integrity.Problem]:
+        """Everything `state verify` checks, one linear pass per table (integrity.py), on one snapshot."""
+        with self._reading():
+            meta = self._meta()
+            audit_rows = self._audit_rows()
+            commits = self.commits()
+            rows = self._conn.execute("SELECT address, kind, status, attributes, serial FROM resources "
+                                      "ORDER BY address").fetchall()
+        head = None
+        if "audit_seq" in meta or "audit_hash" in meta:
+            seq = meta.get("audit_seq", "")
+            head = (int(seq) if seq.isdigit() else -1, meta.get("audit_hash", ""))
+        problems = [integrity.Problem(p) for p in chain.verify_chain(audit_rows, head)]
+        problems += integrity.verify_commits(commits, {r["seq"]: r["hash"] for r in audit_rows}, self.key)
+        problems += integrity.verify_meta(meta, commits, len(audit_rows))
+        expected = integrity.replay(((r["seq"], r["address"], r["action"], r["after_json"]) for r in audit_rows),
+                                    commits)
+        first = commits[0]["serial"] if commits and commits[0]["event"] == "adopt" else None
+        problems += integrity.verify_resources(rows, expected, first, commits[-1] if commits else None)
+        if self.org_id and meta.get("org") and meta["org"] != self.org_id:
+            problems.insert(0, integrity.Problem(f"this state belongs to org {meta['org']}, not {self.org_id}"))
+        lineage = meta.get("lineage") or (commits[-1]["lineage"] if commits else None)
+        problems += integrity.check_anchor(anchor, where, self.org_id or meta.get("org"), lineage, commits)
+        return problems
+
+    def break_lock(self, holder: str, actor: str, at: dt.datetime) -> LockInfo:
+        """Remove a stale lock held by `holder` (named on purpose), recording it in the audit log."""
+        with self._transaction():
+            info = self.lock_info()
+            if info is None:
+                raise StateError(f"the state at {self.path} is not locked; nothing to unlock")
+            if info.holder != holder:
+                raise StateError(f"the lock is held by {info.holder} (pid {info.pid} on {info.host}, since "
+                                 f"{info.since}), not {holder}; name the holder you mean to break")
+            if self._holder_running(info):
+                raise StateError(f"the lock's holder {info.holder} (pid {info.pid} on {info.host}) is still "
+                                 "running: it is not stale; wait for it to finish")
+            self._conn.execute("DELETE FROM state_lock WHERE id = 1")
+            meta = self._meta()
+            stamp = at.isoformat(timespec="seconds")
+            lock = {"holder": info.holder, "pid": info.pid, "host": info.host, "since": info.since}
+            self._append_audit(meta, stamp, actor, "", Write("state.lock", None, "unlock", lock, None))
+            self._append_commit(meta, "unlock", stamp, actor)
+            self._put_meta(meta)
+        return info
+
+    def close(self) -> None:
+        self._conn.close()
