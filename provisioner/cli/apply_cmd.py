@@ -18,7 +18,7 @@ from ..state.actor import resolve_actor
 from ..state.sqlite import write_failed
 from .common import anchor_head, fail, open_backend, state_option, today_option
 from .edges import exit_code
-from .plan_cmd import plan_or_fail, render_plan
+from .plan_cmd import echo_plan, plan_or_fail
 from .targets_cmd import deliver_and_report
 
 PROGRESS_THRESHOLD = 20
@@ -89,7 +89,7 @@ def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, o
         result, backend = plan_or_fail(target, state_url, today, allow_mass_change, resend_expired,
                                        create_state=True)
         document, folder = result.document, target
-        click.echo(render_plan(document, "text"), nl=False)
+        echo_plan(document, "text")
         if not document["changes"]:
             _resume(backend, result.validation.org.id, result.validation.org.targets, actor, target, lock_timeout)
         if not auto_approve:

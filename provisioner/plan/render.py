@@ -147,7 +147,9 @@ def render_text(document: dict, colour: bool = False) -> str:
     return "".join(iter_text(document, colour))
 
 
-def render_markdown(document: dict, limit: int = MARKDOWN_LIMIT) -> str:
+def render_markdown_template(document: dict, limit: int = MARKDOWN_LIMIT) -> str:
+    """The Markdown plan by rendering the whole template, then ever shorter summaries until
+    one fits: the reference `render_markdown` must equal (tests compare them)."""
     template = _env_for(False).get_template("plan.md.j2")
     full = template.render(**_context(document, details=True, shown=document["changes"], hidden=0))
     if len(full) <= limit:
@@ -159,9 +161,50 @@ def render_markdown(document: dict, limit: int = MARKDOWN_LIMIT) -> str:
         if len(text) <= limit:
             return text
         if not shown:  # even the summary is too long (thousands of findings): cut it
-            note = "\n\n… truncated to fit one comment; run `provisioner show PLAN` for everything.\n"
-            return text[: limit - len(note)] + note
+            return _cut(text, limit)
         shown = shown[: max(0, len(shown) * 3 // 4 - 1)]
+
+
+def _cut(text: str, limit: int) -> str:
+    note = "\n\n… truncated to fit one comment; run `provisioner show PLAN` for everything.\n"
+    return text[: limit - len(note)] + note
+
+
+def _hidden_line(hidden: int) -> int:
+    return len(f"- … and {hidden} more change{'s' if hidden != 1 else ''}\n") if hidden else 0
+
+
+def render_markdown(document: dict, limit: int = MARKDOWN_LIMIT) -> str:
+    """What `render_markdown_template` gives, rendering at most three times: the details
+    only when a lower bound of their length fits, then the summary of the first length
+    (in the same sequence) whose predicted size fits; a prediction that the render does
+    not confirm falls back to the reference."""
+    changes = document["changes"]
+    template = _env_for(False).get_template("plan.md.j2")
+    heads = sum(len(f"<details><summary><code>{SYMBOLS[c['action']]} {c['address']}</code> {VERBS[c['action']]}"
+                    "</summary>") for c in changes)
+    if heads <= limit:
+        full = template.render(**_context(document, details=True, shown=changes, hidden=0))
+        if len(full) <= limit:
+            return full
+    total = len(changes)
+    none = template.render(**_context(document, details=False, shown=[], hidden=total))
+    prefix = [0]
+    for c in changes:
+        prefix.append(prefix[-1] + len(f"- `{SYMBOLS[c['action']]} {c['address']}` {VERBS[c['action']]}\n"))
+    base = len(none) - _hidden_line(total)
+    n = total
+    while n and base + prefix[n] + _hidden_line(total - n) > limit:
+        n = max(0, n * 3 // 4 - 1)
+    one = template.render(**_context(document, details=False, shown=changes[:1], hidden=total - 1)) if total else ""
+    if total and len(one) != base + prefix[1] + _hidden_line(total - 1):
+        return render_markdown_template(document, limit)
+    if n == 0:
+        return none if len(none) <= limit else _cut(none, limit)
+    text = template.render(**_context(document, details=False, shown=changes[:n], hidden=total - n))
+    if len(text) != base + prefix[n] + _hidden_line(total - n):
+        return render_markdown_template(document, limit)
+    return text
 
 
 def render_json(document: dict, **_) -> str:

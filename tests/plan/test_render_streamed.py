@@ -83,3 +83,44 @@ def test_hand_built_shapes():
     with_targets = dict(SAMPLE, targets={"okta": {"type": "scim", "operations": [
         {"count": 2, "object": "user", "action": "create"}], "cannot_hold": ["x"]}})
     _same(with_targets)
+
+
+def _same_markdown(doc):
+    from provisioner.plan.render import MARKDOWN_LIMIT, render_markdown, render_markdown_template
+
+    for limit in (300, 5_000, MARKDOWN_LIMIT):
+        assert render_markdown(doc, limit) == render_markdown_template(doc, limit), limit
+
+
+def test_markdown_equals_the_template_at_every_size(isolated, tmp_path):
+    from tests.plan.test_render import change as make
+
+    _same_markdown(SAMPLE)
+    _same_markdown(document([]))
+    _same_markdown(document([], SAMPLE["diagnostics"] * 1200))
+    _same_markdown(document([make(f"person.p{i:05d}", "create", after={"name": "x" * 200}) for i in range(400)]))
+    _same_markdown(document([make(f"person.p{i}", "create", after={"blob": "y" * 2000}) for i in range(50)]))
+    write_org(tmp_path / "org", generate_org(60, seed=3, today=TODAY))
+    doc = _plan(tmp_path / "org")
+    _same_markdown(doc)
+    _same_markdown(_every_action(doc))
+
+
+
+@pytest.mark.parametrize("colour", [False, True])
+def test_cli_streams_the_same_bytes_in_batches(colour, monkeypatch):
+    import click
+    from click.testing import CliRunner
+
+    from provisioner.cli import plan_cmd
+
+    monkeypatch.setattr(plan_cmd, "use_colour", lambda: colour)
+    monkeypatch.setattr(plan_cmd, "ECHO_BATCH", 200)
+    doc = _every_action(document([change(f"person.p{i}", "create", after={"name": f"N{i}"}) for i in range(60)],
+                                 SAMPLE["diagnostics"]))
+    writes = []
+    real = click.echo
+    monkeypatch.setattr(click, "echo", lambda text, **k: writes.append(text) or real(text, **k))
+    out = CliRunner().invoke(click.command()(lambda: plan_cmd.echo_plan(doc, "text")), [], color=True)
+    assert out.exit_code == 0 and len(writes) > 10
+    assert out.output == render_text(doc, colour) == render_text_template(doc, colour)
