@@ -1,9 +1,13 @@
 """Measure one benchmark step in this process and print one JSON line: wall seconds of the
-step (imports excluded), peak RSS of the whole process, and the step's own details.
+step (imports excluded), CPU seconds of the process over the step (its imports included:
+on a busy machine wall time is not the work done), peak RSS of the whole process, and the step's own details.
 
 Run it in a fresh interpreter per step (`bench.run` does) so that peak RSS belongs to that
-step alone. Steps: `parse ORG_DIR` (plain PyYAML baseline), `validate ORG_DIR [--today D]`,
-`cli ARGS...` (the `provisioner` command line, in-process, output discarded).
+step alone. Steps: `parse ORG_DIR` (the baseline: yaml-rs, a Rust YAML 1.2 parser, when it is
+installed, else PyYAML's CSafeLoader), `parse-pyyaml ORG_DIR`, `validate ORG_DIR [--today D]`,
+`cli ARGS...` (the `provisioner` command line, in-process, output discarded) and
+`executemany PLAN_FILE` (the apply baseline: the plan's resource and audit rows, prepared
+beforehand, written with one bare executemany each into a fresh state of the same schema).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-FIELDS = ("step", "seconds", "peak_rss_mib", "rss_before_mib", "exit_code", "detail")
+FIELDS = ("step", "seconds", "cpu_seconds", "peak_rss_mib", "rss_before_mib", "exit_code", "detail")
 
 
 def _rss_now_mib() -> float | None:
@@ -47,7 +51,27 @@ def yaml_files(root: str | Path) -> list[Path]:
             and not any(part.startswith(".") for part in p.relative_to(root).parts)]
 
 
-def _parse(root: str) -> tuple[int, dict]:
+def _parse(root: str, prefer_rust: bool = True) -> tuple[int, dict]:
+    try:
+        if not prefer_rust:
+            raise ImportError
+        import yaml_rs
+    except ImportError:
+        return _parse_pyyaml(root)
+    from importlib.metadata import version
+
+    files = yaml_files(root)
+    start = time.perf_counter()
+    documents = 0
+    for path in files:
+        data = yaml_rs.loads(path.read_text(encoding="utf-8"), parse_datetime=False)
+        documents += len(data) if isinstance(data, list) else 1  # every document here is a mapping
+    seconds = time.perf_counter() - start
+    return seconds, {"loader": f"yaml-rs {version('yaml-rs')}", "files": len(files), "documents": documents,
+                     "bytes": sum(p.stat().st_size for p in files)}
+
+
+def _parse_pyyaml(root: str) -> tuple[int, dict]:
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
@@ -71,6 +95,37 @@ def _validate(root: str, today: dt.date | None) -> tuple[float, dict]:
     summary = result.summary
     return seconds, {"modelled": result.org is not None, "errors": summary.errors, "warnings": summary.warnings,
                      "infos": summary.infos, "codes": sorted({d.code for d in result.diagnostics})}
+
+
+def _executemany(plan_file: str, work: str) -> tuple[float, dict]:
+    """Bare executemany of the plan's rows (resources and audit, as apply writes them) into
+    a fresh state database of the same schema; the rows are prepared before the clock starts."""
+    from provisioner.state.audit import canonical
+    from provisioner.state.sqlite import SQLiteBackend
+
+    document = json.loads(Path(plan_file).read_text(encoding="utf-8"))
+    db = Path(work) / f"executemany-{os.getpid()}.db"
+    db.unlink(missing_ok=True)
+    backend = SQLiteBackend(db)
+    conn = backend._conn
+    resources, audit = [], []
+    for seq, c in enumerate(document["changes"], 1):
+        after = c["after"]
+        if after is not None:
+            resources.append((c["address"], after["kind"], canonical(after["attributes"]), after["status"], 1))
+        audit.append((seq, document["created_at"], "bench", document["checksum"], c["address"], c["action"],
+                      canonical(c["before"]), canonical(after), "0" * 64, "%064x" % seq))
+    start = time.perf_counter()
+    conn.execute("BEGIN IMMEDIATE")
+    conn.executemany("INSERT INTO resources (address, kind, attributes, status, serial) VALUES (?, ?, ?, ?, ?)",
+                     resources)
+    conn.executemany("INSERT INTO audit (seq, at, actor, plan_digest, address, action, before_json, after_json, "
+                     "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", audit)
+    conn.execute("COMMIT")
+    seconds = time.perf_counter() - start
+    backend.close()
+    db.unlink(missing_ok=True)
+    return seconds, {"resources": len(resources), "audit": len(audit)}
 
 
 def _cli(args: list[str]) -> tuple[float, dict, int]:
@@ -97,9 +152,14 @@ def measure(argv: list[str]) -> dict:
         raise SystemExit("usage: python -m bench.measure {parse ORG|validate ORG [--today D]|cli ARGS...}")
     step, rest = argv[0], argv[1:]
     before = _rss_now_mib()
+    cpu_start = time.process_time()
     code = 0
     if step == "parse":
         seconds, detail = _parse(rest[0])
+    elif step == "parse-pyyaml":
+        seconds, detail = _parse_pyyaml(rest[0])
+    elif step == "executemany":
+        seconds, detail = _executemany(rest[0], os.getcwd())
     elif step == "validate":
         today = dt.date.fromisoformat(rest[rest.index("--today") + 1]) if "--today" in rest else None
         seconds, detail = _validate(rest[0], today)
@@ -107,8 +167,9 @@ def measure(argv: list[str]) -> dict:
     elif step == "cli":
         seconds, detail, code = _cli(rest)
     else:
-        raise SystemExit(f"unknown step {step!r}: parse, validate or cli")
-    return {"step": step, "seconds": round(seconds, 4), "peak_rss_mib": round(peak_rss_mib(), 1),
+        raise SystemExit(f"unknown step {step!r}: parse, parse-pyyaml, validate, cli or executemany")
+    return {"step": step, "seconds": round(seconds, 4), "cpu_seconds": round(time.process_time() - cpu_start, 4),
+            "peak_rss_mib": round(peak_rss_mib(), 1),
             "rss_before_mib": None if before is None else round(before, 1), "exit_code": code, "detail": detail}
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from yaml.composer import Composer
+from yaml.nodes import ScalarNode
 from yaml.parser import Parser
 from yaml.reader import Reader
 from yaml.resolver import BaseResolver
@@ -22,7 +23,27 @@ SEQ = "tag:yaml.org,2002:seq"
 
 
 class CoreResolver(BaseResolver):
-    """The YAML 1.2 core schema: the only implicit types are null, bool, int, float."""
+    """The YAML 1.2 core schema: the only implicit types are null, bool, int, float.
+
+    `resolve` is BaseResolver's for a resolver without path resolvers (this one never has
+    any), without its per-node work: the composer asks once per scalar."""
+
+    def resolve(self, kind, value, implicit):
+        if kind is ScalarNode:
+            if implicit[0]:
+                for tag, regexp in self.yaml_implicit_resolvers.get(value[:1], ()):
+                    if regexp.match(value):
+                        return tag
+            return STR
+        return BaseResolver.resolve(self, kind, value, implicit)
+
+    def descend_resolver(self, current_node, current_index):
+        if self.yaml_path_resolvers:
+            BaseResolver.descend_resolver(self, current_node, current_index)
+
+    def ascend_resolver(self):
+        if self.yaml_path_resolvers:
+            BaseResolver.ascend_resolver(self)
 
 
 CoreResolver.add_implicit_resolver(

@@ -8,6 +8,7 @@ on any node. Knows nothing about kinds or schemas.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -50,6 +51,38 @@ class Document:
             if found is not None or not path:
                 return found
             path = path[:-1]
+
+
+class LazyMarks(Mapping):
+    """A document's marks, computed on first use by `compute` (re-reading its file with
+    marks); most documents have no finding and are never located, so they never pay."""
+
+    __slots__ = ("_compute", "_marks")
+
+    def __init__(self, compute) -> None:
+        self._compute = compute
+        self._marks: dict[Path, Mark] | None = None
+
+    def _get(self) -> dict[Path, Mark]:
+        if self._marks is None:
+            self._marks = self._compute()
+            self._compute = None
+        return self._marks
+
+    def __getitem__(self, path: Path) -> Mark:
+        return self._get()[path]
+
+    def get(self, path, default=None):
+        return self._get().get(path, default)
+
+    def __iter__(self):
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def items(self):
+        return self._get().items()
 
 
 class _Refused(Exception):
@@ -98,8 +131,11 @@ def _check_nesting(text: str, file: str, lines: LineMap) -> None:
 
 
 class _Builder:
-    def __init__(self, file: str, lines: LineMap = _LINES, restore: dict | None = None) -> None:
+    def __init__(self, file: str, lines: LineMap = _LINES, restore: dict | None = None,
+                 with_marks: bool = True, line_offset: int = 0) -> None:
         self.file = file
+        self.with_marks = with_marks
+        self.offset = line_offset
         self.lines = lines
         self.restore = restore
         self.depth = 0
@@ -122,7 +158,8 @@ class _Builder:
                     f"aliases expand to more than {ALIAS_EXPANSION_LIMIT} nodes; "
                     "refusing the file (a 'billion laughs' document?)",
                     self.file, node.start_mark))
-        self.marks[path] = self._mark(node, key_node)
+        if self.with_marks:
+            self.marks[path] = self._mark(node, key_node)
         if isinstance(node, ScalarNode):
             return self._scalar(node)
         if node.tag != (MAP if isinstance(node, MappingNode) else SEQ):
@@ -155,9 +192,9 @@ class _Builder:
         plain = scalar and not node.style  # None (Python) or '' (libyaml)
         if self.lines.table is None:  # the common case, without a call per position
             if key_node is None:
-                return Mark(sm.line + 1, sm.column + 1, None, None, raw, plain)
+                return Mark(sm.line + self.offset + 1, sm.column + 1, None, None, raw, plain)
             km = key_node.start_mark
-            return Mark(sm.line + 1, sm.column + 1, km.line + 1, km.column + 1, raw, plain)
+            return Mark(sm.line + self.offset + 1, sm.column + 1, km.line + self.offset + 1, km.column + 1, raw, plain)
         line, column = self.lines(sm.line, sm.column)
         if key_node is not None:
             km = key_node.start_mark
@@ -225,26 +262,94 @@ def _char_at(text: str, line: int, column: int) -> str | None:
     return None
 
 
-def parse(text: str, file: str) -> tuple[list[Document], list[Diagnostic]]:
+class _FileMarks:
+    """The marks of the documents of one file, from a second reading with marks (the same
+    composer, text and checks as the first, so the same nodes at the same places). A file
+    broken only by `\\n` is re-read one document at a time, from the line its value starts
+    on; the document read must equal the one kept, else (and for any other file) the whole
+    file is re-read."""
+
+    def __init__(self, text: str, file: str, lines: LineMap, restore: dict | None, composer_class) -> None:
+        self.args = (text, file, lines, restore, composer_class)
+        self.by_index: dict[int, dict[Path, Mark]] | None = None
+        self.starts: list[tuple[int, int, Any]] = []  # (index, first line, data) of each document kept
+        self.plain = lines.table is None and restore is None and not any(c in text for c in "\r\x85\u2028\u2029")
+        self.text_lines: list[str] | None = None
+
+    def keep(self, index: int, line: int, data: Any) -> None:
+        if self.plain:
+            self.starts.append((index, line, data))
+
+    def of(self, index: int):
+        def compute() -> dict[Path, Mark]:
+            if self.by_index is None and self.plain:
+                found = self._one(index)
+                if found is not None:
+                    return found
+            return self._whole()[index]
+        return compute
+
+    def _whole(self) -> dict[int, dict[Path, Mark]]:
+        if self.by_index is None:
+            docs, _ = _parse(*self.args, with_marks=True)
+            self.by_index = {d.index: d.marks for d in docs}
+            self.starts, self.text_lines = [], None
+        return self.by_index
+
+    def _one(self, index: int) -> dict[Path, Mark] | None:
+        text, file, lines, restore, composer_class = self.args
+        at = next((i for i, (n, _, _) in enumerate(self.starts) if n == index), None)
+        if at is None:
+            return None
+        _, first, data = self.starts[at]
+        end = self.starts[at + 1][1] if at + 1 < len(self.starts) else None
+        if self.text_lines is None:
+            self.text_lines = text.split("\n")
+        part = "\n".join(self.text_lines[first:end])
+        composer = composer_class(part)
+        try:
+            node = composer.get_node() if composer.check_node() else None
+            if node is None:
+                return None
+            builder = _Builder(file, lines, restore, True, line_offset=first)
+            if builder.build(node, ()) != data:
+                return None
+        except (_Refused, yaml.YAMLError, RecursionError):
+            return None
+        finally:
+            if hasattr(composer, "dispose"):
+                composer.dispose()
+        return builder.marks
+
+
+def parse(text: str, file: str, *, marks: str = "lazy") -> tuple[list[Document], list[Diagnostic]]:
     """Parse every document of `text`. On the first structural problem the whole file is
-    refused (returns no documents) with one located diagnostic."""
+    refused (returns no documents) with one located diagnostic. Each value's mark is kept
+    (`marks="eager"`) or, by default, read again from the file when first asked for."""
+    text, restore = hide_extra_breaks(text)
+    return _parse(text, file, LineMap(text), restore, _Composer, with_marks=marks == "eager")
+
+
+def _parse(text: str, file: str, lines: LineMap, restore: dict | None, composer_class,
+           with_marks: bool) -> tuple[list[Document], list[Diagnostic]]:
     docs: list[Document] = []
     composer = None
-    text, restore = hide_extra_breaks(text)
-    lines = LineMap(text)
+    lazy = None if with_marks else _FileMarks(text, file, lines, restore, composer_class)
     try:
         if nesting_upper_bound(text) > COMPOSE_SAFE_NESTING:
             _check_nesting(text, file, lines)
-        composer = _Composer(text)
+        composer = composer_class(text)
         index = 0
         while composer.check_node():
             node = composer.get_node()
             # An empty document (a trailing `---`, or one whose every line is commented out)
             # holds nothing; it is skipped like an empty file.
             if node is not None and not (isinstance(node, ScalarNode) and node.tag == NULL and not node.value):
-                builder = _Builder(file, lines, restore)
+                builder = _Builder(file, lines, restore, with_marks)
                 data = builder.build(node, ())
-                docs.append(Document(file, index, data, builder.marks))
+                if lazy is not None:
+                    lazy.keep(index, node.start_mark.line, data)
+                docs.append(Document(file, index, data, builder.marks if lazy is None else LazyMarks(lazy.of(index))))
             index += 1
     except _Refused as refused:
         return [], [refused.diagnostic]

@@ -18,7 +18,7 @@ from ..state.actor import resolve_actor
 from ..state.sqlite import write_failed
 from .common import anchor_head, fail, open_backend, state_option, today_option
 from .edges import exit_code
-from .plan_cmd import plan_or_fail, refresh_count, render_plan, render_refresh, with_refresh
+from .plan_cmd import echo_plan, plan_or_fail, refresh_count, render_refresh, with_refresh
 from .targets_cmd import deliver_and_report
 
 PROGRESS_THRESHOLD = 20
@@ -126,7 +126,7 @@ def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, o
         document, folder = result.document, target
         if refresh:
             document = with_refresh(result, backend, allow_mass_change)
-        click.echo(render_plan(document, "text"), nl=False)
+        echo_plan(document, "text")
         click.echo(render_refresh(document, "text"), nl=False)
         if not document["changes"] and not refresh_count(document):
             _resume(backend, result.validation.org.id, result.validation.org.targets, actor, target, lock_timeout)

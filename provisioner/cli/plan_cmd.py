@@ -12,7 +12,7 @@ from ..plan import make_plan, read_plan, write_plan
 from ..plan.apply import check_state
 from ..plan.lifecycle import expired_invitations
 from ..plan.planfile import PlanFileError
-from ..plan.render import RENDERERS
+from ..plan.render import RENDERERS, iter_text
 from ..reporters import render_github as render_github_diagnostics
 from ..reporters import render_json as render_json_diagnostics
 from ..reporters import render_text as render_diagnostics
@@ -25,6 +25,27 @@ def render_plan(document: dict, fmt: str) -> str:
     if fmt == "text":
         return RENDERERS["text"](document, colour=use_colour())
     return RENDERERS[fmt](document)
+
+
+ECHO_BATCH = 1 << 16  # characters per write when the text plan is streamed
+
+
+def echo_plan(document: dict, fmt: str) -> None:
+    """Print the plan; the text one streamed in batches of pieces, never whole in memory
+    (a 100,000-person plan is some 200 MB of text): the same bytes as `render_plan`."""
+    if fmt != "text":
+        click.echo(render_plan(document, fmt), nl=False)
+        return
+    batch: list[str] = []
+    size = 0
+    for piece in iter_text(document, colour=use_colour()):
+        batch.append(piece)
+        size += len(piece)
+        if size >= ECHO_BATCH:
+            click.echo("".join(batch), nl=False)
+            batch, size = [], 0
+    if batch:
+        click.echo("".join(batch), nl=False)
 
 
 def _show_findings(diagnostics, lines, fmt: str) -> None:
@@ -183,7 +204,7 @@ def plan_command(org_dir, out, fmt, state_url, today, detailed_exitcode, allow_m
     if fmt == "github":  # every finding, plan-stage ones too, as an annotation; then the plan
         click.echo(render_github_diagnostics(result.diagnostics), nl=False)
         fmt = "text"
-    click.echo(render_plan(document, fmt), nl=False)
+    echo_plan(document, fmt)
     click.echo(render_refresh(document, fmt), nl=False)
     if out and fmt == "text":
         click.echo(f"\nSaved the plan to {out}. Apply exactly this plan with:\n  provisioner apply {out}")
@@ -204,4 +225,4 @@ def show_command(plan_file, fmt) -> None:
         document = read_plan(plan_file)
     except PlanFileError as exc:
         fail(str(exc))
-    click.echo(render_plan(document, fmt), nl=False)
+    echo_plan(document, fmt)

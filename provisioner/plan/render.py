@@ -25,9 +25,14 @@ _ENV = jinja2.Environment(loader=jinja2.PackageLoader("provisioner", "templates"
                           undefined=jinja2.StrictUndefined)
 
 
+_STRING = json.encoder.encode_basestring  # what json.dumps(str, ensure_ascii=False) returns
+
+
 def value(v) -> str:
     if v is None:
         return "null"
+    if type(v) is str:
+        return _STRING(v)
     return json.dumps(v, ensure_ascii=False, sort_keys=True)
 
 
@@ -90,11 +95,64 @@ def _context(document: dict, **extra) -> dict:
             "diagnostics": document.get("diagnostics", []), "targets": target_lines(document), **extra}
 
 
-def render_text(document: dict, colour: bool = False) -> str:
+def render_text_template(document: dict, colour: bool = False) -> str:
+    """The text plan through the one Jinja2 template: the reference `render_text` must equal
+    byte for byte (tests compare them); too slow for tens of thousands of changes."""
     return _env_for(colour).get_template("plan.txt.j2").render(**_context(document))
 
 
-def render_markdown(document: dict, limit: int = MARKDOWN_LIMIT) -> str:
+_LINE_ACTION = {"+": "create", "-": "delete", "~": "update"}
+
+
+def _painters(colour: bool):
+    if not colour:
+        return (lambda text, action: text), (lambda text: text)
+    return ((lambda text, action: f"\033[{COLOURS.get(action, '0')}m{text}\033[0m"),
+            (lambda text: f"\033[1m{text}\033[0m"))
+
+
+def iter_text(document: dict, colour: bool = False):
+    """The text plan in pieces, one per change (what plan.txt.j2 renders, streamed): a plan
+    of 47,000 changes is never one template loop."""
+    paint, bold = _painters(colour)
+    changes, summary, org = document["changes"], document["summary"], document["org"]
+    if not changes:
+        yield f"No changes. The state of {org} matches the configuration ({summary['no-op']} unchanged).\n"
+    else:
+        yield (f"Provisioner will perform the following actions on {org} "
+               f"(state serial {document['state']['serial']}):\n\n")
+        for c in changes:
+            action, address = c["action"], c["address"]
+            reason = f": {c['reason']}" if c["reason"] else ""
+            parts = [f"  # {address} {VERBS[action]}{reason}\n", f"  {bold(paint(f'{SYMBOLS[action]} {address}', action))}\n"]
+            for sym, text in _lines(c):
+                parts.append(f"      {paint(f'{sym} {text}', _LINE_ACTION[sym])}\n")
+            parts.append("\n")
+            yield "".join(parts)
+        counts = ", ".join(f"{summary.get(action, 0)} {label}" for action, label in PLURAL.items()
+                           if action != "move" or summary.get("move", 0))
+        yield f"Plan: {counts} ({summary['no-op']} unchanged).\n"
+        targets = target_lines(document)
+        if targets:
+            yield "\nTargets will receive:\n" + "".join(f"  {line}\n" for line in targets)
+    diagnostics = document.get("diagnostics", [])
+    if diagnostics:
+        yield "\n"
+        for d in diagnostics:
+            where = (d["file"] or "<org>") + (f":{d['line']}" if d["line"] else "") + (f":{d['column']}" if d["column"] else "")
+            label = "waived" if d["waived"] else d["severity"]
+            subject = f" [{d['subject']}]" if d["subject"] else ""
+            waived = f" (waived: {d['waiver']})" if d["waived"] else ""
+            yield f"{where}: {label} {d['code']}: {d['message']}{subject}{waived}\n"
+
+
+def render_text(document: dict, colour: bool = False) -> str:
+    return "".join(iter_text(document, colour))
+
+
+def render_markdown_template(document: dict, limit: int = MARKDOWN_LIMIT) -> str:
+    """The Markdown plan by rendering the whole template, then ever shorter summaries until
+    one fits: the reference `render_markdown` must equal (tests compare them)."""
     template = _env_for(False).get_template("plan.md.j2")
     full = template.render(**_context(document, details=True, shown=document["changes"], hidden=0, people_max=10**9))
     if len(full) <= limit:
@@ -106,9 +164,50 @@ def render_markdown(document: dict, limit: int = MARKDOWN_LIMIT) -> str:
         if len(text) <= limit:
             return text
         if not shown:  # even the summary is too long (thousands of findings): cut it
-            note = "\n\n… truncated to fit one comment; run `provisioner show PLAN` for everything.\n"
-            return text[: limit - len(note)] + note
+            return _cut(text, limit)
         shown = shown[: max(0, len(shown) * 3 // 4 - 1)]
+
+
+def _cut(text: str, limit: int) -> str:
+    note = "\n\n… truncated to fit one comment; run `provisioner show PLAN` for everything.\n"
+    return text[: limit - len(note)] + note
+
+
+def _hidden_line(hidden: int) -> int:
+    return len(f"- … and {hidden} more change{'s' if hidden != 1 else ''}\n") if hidden else 0
+
+
+def render_markdown(document: dict, limit: int = MARKDOWN_LIMIT) -> str:
+    """What `render_markdown_template` gives, rendering at most three times: the details
+    only when a lower bound of their length fits, then the summary of the first length
+    (in the same sequence) whose predicted size fits; a prediction that the render does
+    not confirm falls back to the reference."""
+    changes = document["changes"]
+    template = _env_for(False).get_template("plan.md.j2")
+    heads = sum(len(f"<details><summary><code>{SYMBOLS[c['action']]} {c['address']}</code> {VERBS[c['action']]}"
+                    "</summary>") for c in changes)
+    if heads <= limit:
+        full = template.render(**_context(document, details=True, shown=changes, hidden=0, people_max=10**9))
+        if len(full) <= limit:
+            return full
+    total = len(changes)
+    none = template.render(**_context(document, details=False, shown=[], hidden=total, people_max=0))
+    prefix = [0]
+    for c in changes:
+        prefix.append(prefix[-1] + len(f"- `{SYMBOLS[c['action']]} {c['address']}` {VERBS[c['action']]}\n"))
+    base = len(none) - _hidden_line(total)
+    n = total
+    while n and base + prefix[n] + _hidden_line(total - n) > limit:
+        n = max(0, n * 3 // 4 - 1)
+    one = template.render(**_context(document, details=False, shown=changes[:1], hidden=total - 1, people_max=1)) if total else ""
+    if total and len(one) != base + prefix[1] + _hidden_line(total - 1):
+        return render_markdown_template(document, limit)
+    if n == 0:
+        return none if len(none) <= limit else _cut(none, limit)
+    text = template.render(**_context(document, details=False, shown=changes[:n], hidden=total - n, people_max=n))
+    if len(text) != base + prefix[n] + _hidden_line(total - n):
+        return render_markdown_template(document, limit)
+    return text
 
 
 def render_json(document: dict, **_) -> str:

@@ -24,10 +24,42 @@ def test_parse_and_validate_report_the_fields(tmp_path):
     write_org(org, generate_org(40, seed=0, today=dt.date(2026, 11, 23)))
     parsed = measure("parse", str(org), cwd=tmp_path)
     assert set(FIELDS) <= set(parsed) and parsed["step"] == "parse"
-    assert parsed["detail"]["loader"] in ("CSafeLoader", "SafeLoader")
+    assert parsed["detail"]["loader"] in ("CSafeLoader", "SafeLoader") or parsed["detail"]["loader"].startswith("yaml-rs ")
     assert parsed["detail"]["documents"] > 40
+    pyyaml = measure("parse-pyyaml", str(org), cwd=tmp_path)
+    assert pyyaml["detail"]["loader"] in ("CSafeLoader", "SafeLoader")
+    assert pyyaml["detail"]["documents"] == parsed["detail"]["documents"]
     checked = measure("validate", str(org), "--today", "2026-11-23", cwd=tmp_path)
     assert set(FIELDS) <= set(checked) and checked["detail"]["modelled"] is True
     for result in (parsed, checked):
         assert isinstance(result["seconds"], float) and result["seconds"] >= 0
         assert result["peak_rss_mib"] > 0
+
+
+def test_executemany_writes_the_plans_rows(tmp_path):
+    org = tmp_path / "org"
+    write_org(org, generate_org(40, seed=0, today=dt.date(2026, 11, 23)))
+    plan = tmp_path / "plan.json"
+    planned = measure("cli", "plan", str(org), "--out", str(plan), "--state", f"sqlite:///{tmp_path / 's.db'}",
+                      "--today", "2026-11-23", cwd=tmp_path)
+    assert planned["exit_code"] == 0
+    changes = json.loads(plan.read_text())["changes"]
+    many = measure("executemany", str(plan), cwd=tmp_path)
+    assert many["detail"]["audit"] == len(changes) > 40
+    assert many["detail"]["resources"] == sum(1 for c in changes if c["after"] is not None)
+    assert many["cpu_seconds"] >= 0 and not list(tmp_path.glob("executemany-*.db"))
+
+
+def test_issue_table_has_every_ratio():
+    from bench.run import issue_table
+
+    def row(name, seconds, rss=100.0):
+        return {"size": 1000, "name": name, "bytes": 2_000_000, "seconds": seconds, "peak_rss_mib": rss,
+                "detail": {"loader": "yaml-rs 0.1.6"}}
+
+    text = issue_table([row("parse", 0.5), row("validate", 1.0), row("plan", 2.0, 300), row("apply", 3.0, 400),
+                        row("executemany", 0.4), row("plan (no-op)", 1.5)])
+    line = text.splitlines()[2]
+    assert "1.00 (2.0×, goal ≤3×)" in line and "2.00 (4.0×, goal ≤6×)" in line and "1.50 (3.0×, goal ≤4×)" in line
+    assert "300 / 400" in line and "3.00 vs 2.60 (not met)" in line
+    assert "yaml-rs 0.1.6" in text

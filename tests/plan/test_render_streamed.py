@@ -1,0 +1,126 @@
+"""The streamed text plan (render_text) equals, byte for byte, the one Jinja2 template
+(render_text_template) it replaced: on the example orgs, on a generated org with warnings,
+and on every action and line shape, with and without colour."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from bench.generate import generate_org, write_org
+from provisioner.plan import make_plan
+from provisioner.plan.render import render_text, render_text_template
+from provisioner.state import Snapshot
+from tests.plan.test_render import SAMPLE, change, document
+
+REPO = Path(__file__).resolve().parents[2]
+TODAY = dt.date(2026, 11, 23)
+
+
+def _same(doc):
+    for colour in (False, True):
+        assert render_text(doc, colour) == render_text_template(doc, colour)
+
+
+def _plan(folder) -> dict:
+    result = make_plan(folder, snapshot=Snapshot(None, 0), today=TODAY)
+    assert result.document is not None, [d.code for d in result.diagnostics]
+    return result.document
+
+
+def _every_action(doc: dict) -> dict:
+    """The plan's creates turned into every other action, diff and reason, with real values."""
+    out = []
+    actions = ("update", "replace", "deactivate", "reactivate", "delete")
+    for i, c in enumerate(doc["changes"]):
+        out.append(c)
+        attrs = (c["after"] or {}).get("attributes") or {}
+        action = actions[i % len(actions)]
+        diff = [{"path": k, "before": v, "after": None if i % 3 == 0 else "é\n\"x\""} for k, v in attrs.items()]
+        if i % 4 == 0:
+            diff.append({"path": "added", "before": None, "after": [1, {"b": True, "a": 2.5}]})
+        before = {k: v for k, v in attrs.items()}
+        out.append(change(c["address"], action, before=before, after=None if action == "delete" else attrs,
+                          diff=[] if action == "delete" else diff, reason="why (TYPE002)" if i % 2 else ""))
+    more = document(out, doc.get("diagnostics", []))
+    more["changes"].append(change("invitation.person.x", "create", after={"sent_on": None, "to": "x@e.example"}))
+    more["changes"].append(change("membership.p@a", "move", before={"office": "a"}, after={"office": "b"},
+                                  diff=[{"path": "office", "before": "a", "after": "b"}]))
+    more["summary"]["move"] = 1
+    return more
+
+
+@pytest.mark.parametrize("org", ["riverside-health", "harbor-therapy"])
+def test_example_orgs(org, isolated):
+    doc = _plan(REPO / "orgs" / org)
+    assert doc["changes"]
+    _same(doc)
+    _same(_every_action(doc))
+
+
+def test_generated_org_with_findings(isolated, tmp_path):
+    files = generate_org(300, seed=3, today=TODAY)
+    write_org(tmp_path / "org", files)
+    doc = _plan(tmp_path / "org")
+    doc["diagnostics"] = [
+        {"severity": "warning", "code": "LIFE004", "message": "too soon", "file": "people-000.yaml", "line": 3,
+         "column": 5, "subject": "p1", "waived": False, "waiver": None},
+        {"severity": "error", "code": "PERM004", "message": "m", "file": None, "line": None, "column": None,
+         "subject": None, "waived": True, "waiver": "w-1"},
+        {"severity": "info", "code": "X", "message": "n", "file": "f.yaml", "line": 9, "column": None,
+         "subject": "", "waived": False, "waiver": None}]
+    _same(doc)
+    _same(_every_action(doc))
+
+
+def test_hand_built_shapes():
+    _same(SAMPLE)
+    _same(document([]))
+    empty_with_findings = document([], SAMPLE["diagnostics"])
+    _same(empty_with_findings)
+    with_targets = dict(SAMPLE, targets={"okta": {"type": "scim", "operations": [
+        {"count": 2, "object": "user", "action": "create"}], "cannot_hold": ["x"]}})
+    _same(with_targets)
+
+
+def _same_markdown(doc):
+    from provisioner.plan.render import MARKDOWN_LIMIT, render_markdown, render_markdown_template
+
+    for limit in (300, 5_000, MARKDOWN_LIMIT):
+        assert render_markdown(doc, limit) == render_markdown_template(doc, limit), limit
+
+
+def test_markdown_equals_the_template_at_every_size(isolated, tmp_path):
+    from tests.plan.test_render import change as make
+
+    _same_markdown(SAMPLE)
+    _same_markdown(document([]))
+    _same_markdown(document([], SAMPLE["diagnostics"] * 1200))
+    _same_markdown(document([make(f"person.p{i:05d}", "create", after={"name": "x" * 200}) for i in range(400)]))
+    _same_markdown(document([make(f"person.p{i}", "create", after={"blob": "y" * 2000}) for i in range(50)]))
+    write_org(tmp_path / "org", generate_org(60, seed=3, today=TODAY))
+    doc = _plan(tmp_path / "org")
+    _same_markdown(doc)
+    _same_markdown(_every_action(doc))
+
+
+
+@pytest.mark.parametrize("colour", [False, True])
+def test_cli_streams_the_same_bytes_in_batches(colour, monkeypatch):
+    import click
+    from click.testing import CliRunner
+
+    from provisioner.cli import plan_cmd
+
+    monkeypatch.setattr(plan_cmd, "use_colour", lambda: colour)
+    monkeypatch.setattr(plan_cmd, "ECHO_BATCH", 200)
+    doc = _every_action(document([change(f"person.p{i}", "create", after={"name": f"N{i}"}) for i in range(60)],
+                                 SAMPLE["diagnostics"]))
+    writes = []
+    real = click.echo
+    monkeypatch.setattr(click, "echo", lambda text, **k: writes.append(text) or real(text, **k))
+    out = CliRunner().invoke(click.command()(lambda: plan_cmd.echo_plan(doc, "text")), [], color=True)
+    assert out.exit_code == 0 and len(writes) > 10
+    assert out.output == render_text(doc, colour) == render_text_template(doc, colour)
