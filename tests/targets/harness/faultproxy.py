@@ -295,6 +295,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 return
             if action == RESET_BEFORE:
+                record()
                 self._reset()
             if action == RESPOND:
                 answer(fault.status, [*fault.headers.items(), ("Content-Type", "application/scim+json")],
@@ -303,6 +304,7 @@ class _Handler(BaseHTTPRequestHandler):
             upstream_status, headers, answer_body = self._forward(body)
             forwarded = True
             if action == RESET_AFTER:
+                record()
                 self._reset()
             if action == LOSE_RESPONSE:
                 answer(fault.status, [*fault.headers.items(), ("Content-Type", "application/scim+json")],
@@ -315,8 +317,7 @@ class _Handler(BaseHTTPRequestHandler):
             # The server did not answer (it is down, or it dropped the request): a gateway error.
             self.close_connection = True
             try:
-                status = 502
-                self._send(502, [("Content-Type", "text/plain")], f"fault proxy: upstream failed: {error}".encode())
+                answer(502, [("Content-Type", "text/plain")], f"fault proxy: upstream failed: {error}".encode())
             except OSError:
                 status = None
         except OSError:
