@@ -116,3 +116,18 @@ def anchor_head(folder, org: str, lineage: str, head: dict | None) -> None:
         click.echo(f"warning: the state was written, but {exc}; record the head above by hand", err=True)
         return
     click.echo(f"Anchored in {path}: commit it with the config so `provisioner state verify` can check the state.")
+
+
+def echo_or_write(text: str, out) -> bool:
+    """Print `text`, or write it to the file `out` (a CLI error if it cannot be written);
+    True when it was written to a file."""
+    from pathlib import Path
+
+    if out is None:
+        click.echo(text, nl=False)
+        return False
+    try:
+        Path(out).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {out}: {exc.strerror or exc}")
+    return True

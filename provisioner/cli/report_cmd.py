@@ -10,7 +10,7 @@ import click
 
 from ..report.accessdoc import access_markdown
 from .auditing import DefaultGroup, load_org, read_state
-from .common import DATE, fail, format_option, state_option, today_option
+from .common import DATE, echo_or_write, fail, format_option, state_option, today_option
 
 REGENERATE = "provisioner report ORG_DIR --out ORG_DIR/ACCESS.md"
 
@@ -59,14 +59,8 @@ def report_access(org_dir, out, check) -> None:
             fail(f"{path} is stale; regenerate it with `provisioner report {org_dir} --out {path}`")
         click.echo(f"{path} is up to date")
         return
-    if out is None:
-        click.echo(text, nl=False)
-        return
-    try:
-        Path(out).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        fail(f"cannot write {out}: {exc.strerror or exc}")
-    click.echo(f"wrote {out}")
+    if echo_or_write(text, out):
+        click.echo(f"wrote {out}")
 
 
 class InstantParam(click.ParamType):

@@ -9,7 +9,7 @@ import click
 
 from ..report.campaign import CampaignError, campaign, markdown, parse_window, progress, progress_text, to_csv
 from .auditing import load_org
-from .common import fail, format_option, today_option
+from .common import echo_or_write, fail, format_option, today_option
 
 
 @click.command("review")
@@ -47,11 +47,5 @@ def review_command(org_dir, window, campaign_file, out, fmt, today) -> None:
     except CampaignError as exc:
         fail(f"{campaign_file + ': ' if campaign_file else ''}{exc}")
     text = to_csv(c, org) if fmt == "csv" else markdown(c, org)
-    if out is None:
-        click.echo(text, nl=False)
-        return
-    try:
-        Path(out).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        fail(f"cannot write {out}: {exc.strerror or exc}")
-    click.echo(f"wrote {out}: {len(c.items)} grants for {len(c.by_reviewer())} reviewers")
+    if echo_or_write(text, out):
+        click.echo(f"wrote {out}: {len(c.items)} grants for {len(c.by_reviewer())} reviewers")
