@@ -36,14 +36,23 @@ def test_kill_9_during_apply_and_delivery_twenty_times_then_each_person_is_deliv
     org = tmp_path / "org"
     rng = random.Random(20261124)
     env = {**os.environ, TOKEN_ENV: server.token}
+    command = [sys.executable, "-m", "provisioner", "apply", str(org), "--auto-approve", "--state", state,
+               "--today", TODAY, "--lock-timeout", "30"]
+
+    def start(round_no: int) -> subprocess.Popen:
+        write_org(org, proxy.base_url, staff=STAFF, groups=True, inactive=inactive_set(round_no))
+        return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                stdin=subprocess.DEVNULL)
+
+    # one uninterrupted apply first: how long an apply takes here sets the window the kills fall in
+    began = time.monotonic()
+    assert start(0).wait() == 0
+    took = time.monotonic() - began
     killed = rounds = 0
     while killed < KILLS and rounds < MAX_ROUNDS:
         rounds += 1
-        write_org(org, proxy.base_url, staff=STAFF, groups=True, inactive=inactive_set(rounds))
-        proc = subprocess.Popen([sys.executable, "-m", "provisioner", "apply", str(org), "--auto-approve",
-                                 "--state", state, "--today", TODAY, "--lock-timeout", "30"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.3, 2.5))
+        proc = start(rounds)
+        time.sleep(rng.uniform(0.1, 0.9) * took)
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
             killed += 1
