@@ -41,3 +41,22 @@ def state_url(request, isolated, tmp_path):
     if request.param == "sqlite":
         return request.getfixturevalue("sqlite_url")
     return request.getfixturevalue("pg_url")
+
+
+def several_changes(docs: dict) -> dict:
+    """An office renamed, a person deactivated (with their membership removed), a person
+    renamed: a plan of several changes of different kinds."""
+    docs["office/west"]["name"] = "Renamed"
+    docs["person/eve"]["status"] = "inactive"
+    docs["person/hal"]["name"] = "Hal Renamed"
+    return docs
+
+
+def audit_count(url: str) -> int:
+    from provisioner.state import open_state
+
+    backend = open_state("testorg", url)
+    try:
+        return len(backend.audit())
+    finally:
+        backend.close()

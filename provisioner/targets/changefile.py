@@ -14,7 +14,6 @@ import io
 import json
 import os
 from pathlib import Path
-from typing import Iterable
 
 from .operations import Operation
 
@@ -128,6 +127,3 @@ def read_results(path: Path) -> list[tuple[str, str, str]]:
 def folder_of(org_dir: Path, settings, target_id: str) -> Path:
     return Path(org_dir) / str(settings.get("folder", DEFAULT_FOLDER)) / target_id
 
-
-def pending_ids(ops: Iterable[Operation]) -> list[str]:
-    return [op.id for op in ops]

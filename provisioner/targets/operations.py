@@ -25,7 +25,6 @@ class OpStatus(str, enum.Enum):
         return self.value
 
 
-OPEN = (OpStatus.PENDING,)
 NEEDS_ATTENTION = (OpStatus.FAILED, OpStatus.CONFLICT, OpStatus.DRIFT, OpStatus.REJECTED)
 
 

@@ -7,21 +7,18 @@ node_modules is missing or older than the lock file."""
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import json
 import os
 import queue
-import shutil
 import subprocess
 import threading
 import time
 from pathlib import Path
 
+from tests.npmfolder import ensure_npm_folder
+
 FOLDER = Path(__file__).parent / "yamlls"
 SERVER = FOLDER / "node_modules" / "yaml-language-server" / "bin" / "yaml-language-server"
-STAMP = FOLDER / "node_modules" / ".provisioner-lock-sha256"
-NPM_TIMEOUT = 300.0
 
 
 class ServerError(RuntimeError):
@@ -34,20 +31,7 @@ def installed_version() -> str:
 
 def ensure_server() -> None:
     """`npm ci` (offline cache first) unless node_modules matches package-lock.json."""
-    for tool in ("node", "npm"):
-        if shutil.which(tool) is None:
-            raise ServerError(f"the editor tests need `{tool}` (Node.js ≥ 18) on PATH")
-    digest = hashlib.sha256((FOLDER / "package-lock.json").read_bytes()).hexdigest()
-    with open(FOLDER / "package-lock.json", "rb") as lockfile:
-        fcntl.flock(lockfile, fcntl.LOCK_EX)  # two test processes never install at once
-        if STAMP.exists() and STAMP.read_text().strip() == digest and SERVER.exists():
-            return
-        done = subprocess.run(
-            ["npm", "ci", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=FOLDER, capture_output=True, text=True, timeout=NPM_TIMEOUT)
-        if done.returncode != 0:
-            raise ServerError(f"npm ci in {FOLDER} failed ({done.returncode}):\n{done.stderr[-2000:]}")
-        STAMP.write_text(digest + "\n")
+    ensure_npm_folder(FOLDER, "the editor tests", ServerError, installed=SERVER)
 
 
 class LanguageServer:

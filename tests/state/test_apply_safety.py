@@ -11,6 +11,7 @@ import pytest
 
 from tests.clihelp import plan, plan_and_apply, run, snapshot
 from tests.orgbuilder import edit, write_org
+from tests.plan_fixtures import audit_count, several_changes
 
 from provisioner.plan import apply_document, read_plan
 from provisioner.state import LockTimeout, StaleState, open_state
@@ -18,22 +19,13 @@ from provisioner.state.sqlite import SQLiteBackend
 from provisioner.state.sqlstore import SQLStore
 
 
-def _audit_count(url):
-    b = open_state("testorg", url)
-    try:
-        return len(b.audit())
-    finally:
-        b.close()
 
 
 def test_exception_mid_apply_leaves_state_exactly_as_before(org_folder, org_docs, state_url, tmp_path, monkeypatch):
     plan_and_apply(org_folder, state_url, tmp_path / "p1.json")
     before = snapshot(state_url)
-    audit_before = _audit_count(state_url)
-    docs = edit(org_docs)
-    docs["office/west"]["name"] = "Renamed"
-    docs["person/eve"]["status"] = "inactive"
-    docs["person/hal"]["name"] = "Hal Renamed"
+    audit_before = audit_count(state_url)
+    docs = several_changes(edit(org_docs))
     write_org(org_folder, docs)
     out = tmp_path / "p2.json"
     assert plan(org_folder, state_url, out=out).exit_code == 0
@@ -55,7 +47,7 @@ def test_exception_mid_apply_leaves_state_exactly_as_before(org_folder, org_docs
     monkeypatch.setattr(SQLStore, "_write_resource", real)
     after = snapshot(state_url)
     assert after == before
-    assert _audit_count(state_url) == audit_before
+    assert audit_count(state_url) == audit_before
     # The lock was released and the same plan still applies.
     ok = run("apply", out, "--state", state_url)
     assert ok.exit_code == 0, ok.output
@@ -90,7 +82,7 @@ def test_two_concurrent_applies_never_both_run(org_folder, state_url, tmp_path):
     assert len(applied) == 1 and len(refused) == 1
     assert isinstance(refused[0], StaleState)  # it waited for the lock, then saw the new serial
     assert snapshot(state_url).serial == 1
-    assert _audit_count(state_url) == len(document["changes"])
+    assert audit_count(state_url) == len(document["changes"])
 
 
 def test_lock_timeout_names_the_holder(org_folder, state_url, tmp_path):
@@ -164,4 +156,4 @@ def test_two_apply_processes_never_both_run(org_folder, state_url, tmp_path):
     assert "stale plan" in loser or "locked by" in loser
     assert "Traceback" not in loser
     assert snapshot(state_url).serial == 1
-    assert _audit_count(state_url) == len(read_plan(out)["changes"])
+    assert audit_count(state_url) == len(read_plan(out)["changes"])

@@ -14,20 +14,14 @@ from pathlib import Path
 
 from tests.clihelp import plan, run, snapshot
 from tests.orgbuilder import edit, write_org
+from tests.plan_fixtures import audit_count, several_changes
 
 from provisioner.plan import read_plan
-from provisioner.state import open_state
 from provisioner.state.sqlstore import SQLStore
 
 EXE = Path(sys.executable).parent / "provisioner"
 
 
-def _audit_count(url):
-    b = open_state("testorg", url)
-    try:
-        return len(b.audit())
-    finally:
-        b.close()
 
 
 def test_eight_apply_processes_exactly_one_writes(org_folder, state_url, tmp_path):
@@ -44,7 +38,7 @@ def test_eight_apply_processes_exactly_one_writes(org_folder, state_url, tmp_pat
         if code:
             assert "stale plan" in text, text  # each waited for the lock, then saw the new serial
     assert snapshot(state_url).serial == 1
-    assert _audit_count(state_url) == len(read_plan(out)["changes"])
+    assert audit_count(state_url) == len(read_plan(out)["changes"])
     assert run("state", "verify", "--state", state_url).exit_code == 0
 
 
@@ -70,11 +64,8 @@ def test_kill_9_mid_transaction_leaves_the_state_as_before_and_the_lock_free(org
     first = tmp_path / "p1.json"
     assert plan(org_folder, state_url, out=first).exit_code == 0
     assert run("apply", first, "--state", state_url).exit_code == 0
-    before, audit_before = snapshot(state_url), _audit_count(state_url)
-    docs = edit(org_docs)
-    docs["office/west"]["name"] = "Renamed"
-    docs["person/eve"]["status"] = "inactive"
-    docs["person/hal"]["name"] = "Hal Renamed"
+    before, audit_before = snapshot(state_url), audit_count(state_url)
+    docs = several_changes(edit(org_docs))
     write_org(org_folder, docs)
     out = tmp_path / "p2.json"
     assert plan(org_folder, state_url, out=out).exit_code == 0
@@ -89,7 +80,7 @@ def test_kill_9_mid_transaction_leaves_the_state_as_before_and_the_lock_free(org
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
-    assert snapshot(state_url) == before and _audit_count(state_url) == audit_before
+    assert snapshot(state_url) == before and audit_count(state_url) == audit_before
     again = run("apply", out, "--state", state_url, "--lock-timeout", "10")  # the dead holder's lock is gone
     assert again.exit_code == 0, again.output
     assert snapshot(state_url).resources["office.west"].attributes["name"] == "Renamed"
@@ -101,7 +92,7 @@ def test_server_restart_mid_apply_is_a_clear_error_and_a_reapply_converges(org_f
     first = tmp_path / "p1.json"
     assert plan(org_folder, pg_url, out=first).exit_code == 0
     assert run("apply", first, "--state", pg_url).exit_code == 0
-    before, audit_before = snapshot(pg_url), _audit_count(pg_url)
+    before, audit_before = snapshot(pg_url), audit_count(pg_url)
     docs = edit(org_docs)
     docs["office/west"]["name"] = "Renamed"
     docs["person/hal"]["name"] = "Hal Renamed"
@@ -122,7 +113,7 @@ def test_server_restart_mid_apply_is_a_clear_error_and_a_reapply_converges(org_f
     assert r.exit_code == 1 and r.exception is None or isinstance(r.exception, SystemExit)
     assert "lost the connection to the PostgreSQL state" in r.output and "nothing of it was written" in r.output
     assert "Traceback" not in r.output
-    assert snapshot(pg_url) == before and _audit_count(pg_url) == audit_before
+    assert snapshot(pg_url) == before and audit_count(pg_url) == audit_before
     again = run("apply", out, "--state", pg_url)
     assert again.exit_code == 0, again.output
     assert snapshot(pg_url).serial == before.serial + 1

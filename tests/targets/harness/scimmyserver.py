@@ -4,41 +4,20 @@ then run `node server.js 0` and read the port it prints. Needs Node.js ≥ 18 an
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
-import shutil
-import subprocess
 from pathlib import Path
+
+from tests.npmfolder import ensure_npm_folder
 
 from .process import ServerProcess, ServerStartError
 from .servers import TEST_TOKEN, ScimServer
 
 FOLDER = Path(__file__).parent / "scimmy"
-STAMP = FOLDER / "node_modules" / ".provisioner-lock-sha256"
 START_TIMEOUT = 20.0
-NPM_TIMEOUT = 300.0
-
-
-def _lock_digest() -> str:
-    return hashlib.sha256((FOLDER / "package-lock.json").read_bytes()).hexdigest()
 
 
 def ensure_node_modules() -> None:
     """`npm ci` (offline cache first, quiet) unless node_modules matches package-lock.json."""
-    for tool in ("node", "npm"):
-        if shutil.which(tool) is None:
-            raise ServerStartError(f"the scimmy test server needs `{tool}` (Node.js ≥ 18) on PATH")
-    digest = _lock_digest()
-    with open(FOLDER / "package-lock.json", "rb") as lockfile:
-        fcntl.flock(lockfile, fcntl.LOCK_EX)  # two test processes never install at once
-        if STAMP.exists() and STAMP.read_text().strip() == digest:
-            return
-        done = subprocess.run(
-            ["npm", "ci", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=FOLDER, capture_output=True, text=True, timeout=NPM_TIMEOUT)
-        if done.returncode != 0:
-            raise ServerStartError(f"npm ci in {FOLDER} failed ({done.returncode}):\n{done.stderr[-2000:]}")
-        STAMP.write_text(digest + "\n")
+    ensure_npm_folder(FOLDER, "the scimmy test server", ServerStartError)
 
 
 def start_scimmy(*, extension: bool = True, token: str = TEST_TOKEN) -> ScimServer:
