@@ -52,10 +52,8 @@ docs: $(STAMP)
 	$(BIN)/python -m provisioner.schemadoc > schemas/document.schema.json
 
 # A measurement, not a test: validate/plan/apply times and peak memory beside plain YAML parsing.
-# The parse baseline is yaml-rs (Rust, YAML 1.2) when its wheel installs here, else PyYAML's CSafeLoader.
+# The parse baseline is yaml-rs (Rust, YAML 1.2), a dependency (else PyYAML's CSafeLoader).
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --only-binary :all: yaml-rs \
-		|| echo "yaml-rs did not install: the parse baseline is PyYAML's CSafeLoader"
 	$(BIN)/python -m bench.run --sizes $(BENCH_SIZES)
 	$(BIN)/python -m bench.scim --people $(BENCH_SCIM_PEOPLE)
 	$(MAKE) bench-state

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
+from . import fastyaml
 from .diagnostics import Diagnostic, Path, Severity, error
 from .limits import COMPOSE_SAFE_NESTING, MAX_INT_DIGITS, MAX_NESTING, nesting_upper_bound
 from .textlines import LineMap, hide_extra_breaks
@@ -325,8 +326,19 @@ class _FileMarks:
 def parse(text: str, file: str, *, marks: str = "lazy") -> tuple[list[Document], list[Diagnostic]]:
     """Parse every document of `text`. On the first structural problem the whole file is
     refused (returns no documents) with one located diagnostic. Each value's mark is kept
-    (`marks="eager"`) or, by default, read again from the file when first asked for."""
+    (`marks="eager"`) or, by default, read again from the file when first asked for; then
+    a file `fastyaml` can read exactly is read by it, and every other by libyaml here.
+    `marks="exact"` reads every file here, its marks read when first asked for."""
+    if marks not in ("lazy", "eager", "exact"):
+        raise ValueError(f"marks={marks!r}: lazy, eager or exact")
     text, restore = hide_extra_breaks(text)
+    if marks == "lazy" and restore is None and (found := fastyaml.documents(text)) is not None:
+        lazy = _FileMarks(text, file, LineMap(text), None, _Composer)
+        docs = []
+        for index, first, data in found:
+            lazy.keep(index, first, data)
+            docs.append(Document(file, index, data, LazyMarks(lazy.of(index))))
+        return docs, []
     return _parse(text, file, LineMap(text), restore, _Composer, with_marks=marks == "eager")
 
 

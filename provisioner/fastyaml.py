@@ -1,0 +1,130 @@
+"""The fast way to read a YAML file: yaml-rs (a Rust YAML 1.2 parser) builds the values
+several times faster than libyaml can compose nodes for `yamlsource` to build from.
+
+It is taken only where it cannot read anything differently from the exact reader in
+`yamlsource`, and only for the values: marks (file:line:column) are always re-read by the
+exact reader when a finding needs them. A file is left to the exact reader (None is
+returned) when its text holds anything the two readers could read differently or that the
+exact reader refuses with its own message: tags, anchors and aliases, directives, block
+scalars, escapes, tabs, characters outside YAML's printable set, merge keys, lines near
+libyaml's length limit for keys, document markers with content; when yaml-rs fails for any reason; and when the
+values hold a number (YAML 1.2 readers differ on `0X1F`, `1_000`, `0b11`, `.naN`), a key
+that is not a string, an empty or null document, or nesting near the limit. Everything
+else (strings, booleans, nulls, mappings and sequences) reads the same in both, which
+`tests/test_fast_parse.py` checks file by file on the example orgs, the hostile-input
+corpus, a generated org with mistakes and generated snippets.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .limits import MAX_NESTING
+
+try:
+    import yaml_rs
+except ImportError:  # pragma: no cover - a platform without its wheel reads everything exactly
+    yaml_rs = None
+
+# Characters whose presence anywhere sends the file to the exact reader.
+_SLOW_CHARACTERS = ("\t", "\\", "\r", "\x85", "\u2028", "\u2029", "\ufeff", "<<")
+# Patterns whose match anywhere does (one by one: a single alternation scans far slower).
+_SLOW_PATTERNS = tuple(re.compile(p, re.M) for p in (
+    r"[&*!](?<![^\s\[\]{},:?\-\"'][&*!])(?:(?<=!)|(?=\S))",  # an anchor, alias or tag (and look-alikes)
+    r"\n(?:%|\.\.\.|---(?![ \t]*(?:#[^\n]*)?$))",  # a directive, a document end, a marker with content
+    r"[|>](?<![^ \t:\-?\n][|>])[-+0-9]*[ \t]*(?:#[^\n]*)?$",  # a block scalar (and look-alikes)
+    r"[^\n\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]",  # outside the printable set
+))
+# libyaml refuses an implicit key longer than 1024 characters; yaml-rs need not.
+_LONG_LINE = 1000
+_MARKER = re.compile(r"^---[ \t]*(?:#[^\n]*)?$", re.M)
+_CONTENT = re.compile(r"^[ \t]*[^\s#]", re.M)
+_LIMIT_DEPTH = MAX_NESTING - 2  # deeper files are measured by the exact reader
+
+
+def available() -> bool:
+    return yaml_rs is not None
+
+
+def documents(text: str) -> list[tuple[int, int, Any]] | None:
+    """(index, 0-based first line, value) of each non-empty document of `text`, as the
+    exact reader would number and read them; None when the file must be read exactly."""
+    if yaml_rs is None or _needs_exact_reader(text):
+        return None
+    regions = _regions(text)
+    try:
+        loaded = yaml_rs.loads(text, parse_datetime=False)
+    except Exception:  # noqa: BLE001 - any failure: the exact reader says what is wrong
+        return None
+    if not regions:
+        return [] if loaded is None else None
+    if len(regions) == 1:
+        values = [loaded]
+    elif type(loaded) is list and len(loaded) == len(regions):
+        values = loaded
+    else:
+        return None
+    out = []
+    for index, ((first, content), value) in enumerate(zip(regions, values)):
+        if not content:  # an empty document: skipped, as the exact reader skips it
+            if value is not None:
+                return None
+            continue
+        if type(value) is not dict or not _plain(value):
+            return None
+        out.append((index, first, value))
+    return out
+
+
+def _needs_exact_reader(text: str) -> bool:
+    if any(c in text for c in _SLOW_CHARACTERS):
+        return True
+    head = "\n" + text[:8]
+    if any(p.search(text) or p.match(head) for p in _SLOW_PATTERNS):
+        return True
+    return max(map(len, text.split("\n"))) >= _LONG_LINE
+
+
+def _regions(text: str) -> list[tuple[int, bool]]:
+    """(0-based first line, holds content) of each document, as the markers delimit them:
+    the text before the first marker is a document only when it holds content."""
+    markers = list(_MARKER.finditer(text))
+    if not markers:
+        return [(0, True)] if _CONTENT.search(text) else []
+    regions = [(0, True)] if _CONTENT.search(text, 0, markers[0].start()) else []
+    line, previous = 0, 0
+    for i, marker in enumerate(markers):
+        line += text.count("\n", previous, marker.start())
+        previous = marker.start()
+        end = markers[i + 1].start() if i + 1 < len(markers) else len(text)
+        regions.append((line + 1, _CONTENT.search(text, marker.end(), end) is not None))
+    return regions
+
+
+def _plain(value: dict) -> bool:
+    """Whether a document holds only strings, booleans, nulls, string-keyed mappings and
+    sequences, not nested near the limit (iterative)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        item, depth = pop()
+        if depth > _LIMIT_DEPTH:
+            return False
+        if type(item) is dict:
+            for key, child in item.items():
+                if type(key) is not str:
+                    return False
+                kind = type(child)
+                if kind is dict or kind is list:
+                    push((child, depth + 1))
+                elif kind is not str and kind is not bool and child is not None:
+                    return False
+        else:
+            for child in item:
+                kind = type(child)
+                if kind is dict or kind is list:
+                    push((child, depth + 1))
+                elif kind is not str and kind is not bool and child is not None:
+                    return False
+    return True
