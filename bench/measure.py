@@ -87,7 +87,12 @@ def _parse_pyyaml(root: str) -> tuple[int, dict]:
 
 
 def _validate(root: str, today: dt.date | None) -> tuple[float, dict]:
+    import gc
+
+    from provisioner.cli.edges import GC_THRESHOLDS
     from provisioner.pipeline import validate
+
+    gc.set_threshold(*GC_THRESHOLDS)  # as the command line runs it
 
     start = time.perf_counter()
     result = validate(root, today=today)

@@ -121,15 +121,18 @@ class _Refs:
     def __init__(self) -> None:
         self.problems: list[Diagnostic] = []
 
-    def check(self, value, known, what: str, origin: Origin, subject: str) -> None:
+    def check(self, value, known, what: str, origin: Origin, subject: str, *path: str | int) -> None:
+        """`value` must be in `known`; the finding points at `origin.at(*path)` (made only
+        for a finding: a large org checks some hundred thousand references)."""
         if value is not None and value not in known:
             self.problems.append(error(
                 "REF001", f"unknown {what} {value!r}{did_you_mean(value, known)}",
-                origin=origin, subject=subject))
+                origin=origin.at(*path), subject=subject))
 
-    def each(self, values: Iterable, known, what: str, origin: Origin, subject: str) -> None:
+    def each(self, values: Iterable, known, what: str, origin: Origin, subject: str, *path: str | int) -> None:
         for i, value in enumerate(values):
-            self.check(value, known, what, origin.at(i), subject)
+            if value is None or value not in known:
+                self.check(value, known, what, origin, subject, *path, i)
 
 
 def _renames(persons: dict[str, Person]) -> list[Diagnostic]:
@@ -192,15 +195,15 @@ def assemble(documents: list[Document]) -> tuple[Org | None, list[Diagnostic]]:
     refs = _Refs()
     for p in persons.values():
         o = p.origin
-        refs.each(p.offices, offices, "office", o.at("offices"), p.id)
+        refs.each(p.offices, offices, "office", o, p.id, "offices")
         for i, office in enumerate(p.admin_offices):  # defaults to `offices`, checked above
             if office not in p.offices:
-                refs.check(office, offices, "office", o.at("admin_offices", i), p.id)
-        refs.check(p.call_center, offices, "call center office", o.at("call_center"), p.id)
+                refs.check(office, offices, "office", o, p.id, "admin_offices", i)
+        refs.check(p.call_center, offices, "call center office", o, p.id, "call_center")
         if p.insurance:
-            refs.each(p.insurance.plans, plans, "insurance plan", o.at("insurance", "plans"), p.id)
+            refs.each(p.insurance.plans, plans, "insurance plan", o, p.id, "insurance", "plans")
         if p.referral_disposition:
-            refs.check(p.referral_disposition.to, persons, "person", o.at("referral_disposition", "to"), p.id)
+            refs.check(p.referral_disposition.to, persons, "person", o, p.id, "referral_disposition", "to")
         for prof in p.profiles:
             subject = f"{p.id}/{prof.id}"
             if prof.id in profile_seen:
@@ -208,13 +211,13 @@ def assemble(documents: list[Document]) -> tuple[Org | None, list[Diagnostic]]:
                                       f"{profile_seen[prof.id].person_id!r}", origin=prof.origin.at("id"),
                                       subject=subject))
             profile_seen.setdefault(prof.id, prof)
-            refs.each(prof.clinics, offices, "office", prof.origin.at("clinics"), subject)
-            refs.check(prof.default_clinic, offices, "office", prof.origin.at("default_clinic"), subject)
-            refs.check(prof.supervisor, persons, "person", prof.origin.at("supervisor"), subject)
+            refs.each(prof.clinics, offices, "office", prof.origin, subject, "clinics")
+            refs.check(prof.default_clinic, offices, "office", prof.origin, subject, "default_clinic")
+            refs.check(prof.supervisor, persons, "person", prof.origin, subject, "supervisor")
     for g in groups.values():
-        refs.check(g.office, offices, "office", g.origin.at("office"), g.id)
-        refs.each(g.members, persons, "person", g.origin.at("members"), g.id)
-        refs.each(g.staff, persons, "person", g.origin.at("staff"), g.id)
+        refs.check(g.office, offices, "office", g.origin, g.id, "office")
+        refs.each(g.members, persons, "person", g.origin, g.id, "members")
+        refs.each(g.staff, persons, "person", g.origin, g.id, "staff")
     problems.extend(refs.problems)
 
     org = Org(organization, offices, persons, groups, plans, waivers, targets)

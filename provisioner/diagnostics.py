@@ -41,7 +41,10 @@ class Origin(NamedTuple):
     path: Path = ()
 
     def at(self, *more: str | int) -> "Origin":
-        return Origin(self.file, self.document, self.path + more)
+        return _new_origin(Origin, (self[0], self[1], self[2] + more))
+
+
+_new_origin = tuple.__new__  # Origin(...) without the named tuple's Python-level __new__
 
 
 @dataclass(frozen=True)

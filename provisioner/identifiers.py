@@ -64,6 +64,8 @@ def _script(ch: str) -> str | None:
 
 def scripts(address: str) -> list[str]:
     """The scripts of the letters of `address`, in order of first use (Latin, Cyrillic, Greek, ...)."""
+    if address.isascii():  # NFKC leaves ASCII as it is, and every ASCII letter is Latin
+        return ["Latin"] if any(ch.isalpha() for ch in address) else []
     out: list[str] = []
     for ch in unicodedata.normalize("NFKC", address):
         s = _script(ch)

@@ -79,13 +79,20 @@ def nesting_upper_bound(text: str) -> int:
 
 
 def json_depth_exceeds(value, limit: int = MAX_NESTING) -> bool:
-    """Whether a decoded JSON value nests deeper than `limit` (iterative: no recursion)."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, (dict, list)):
-            if depth > limit:
-                return True
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    """Whether a decoded JSON value nests deeper than `limit` (iterative, one level of
+    collections at a time: no recursion, and no work for the strings and numbers)."""
+    level = [value] if isinstance(value, (dict, list)) else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return True
+        below = []
+        add = below.append
+        for item in level:
+            for child in (item.values() if type(item) is dict else item):
+                kind = type(child)
+                if kind is dict or kind is list:
+                    add(child)
+        level = below
     return False

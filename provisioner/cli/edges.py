@@ -7,6 +7,7 @@ unexpected exception is one `error:` line (PROVISIONER_DEBUG=1 shows the traceba
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -36,10 +37,17 @@ def _silence_stdout() -> None:
         pass
 
 
+# A run builds hundreds of thousands of small objects that live until it ends: with the
+# default threshold (700) the cycle collector walks them all again and again, a third of a
+# 10,000-person plan's time. Collections stay on, a hundred times rarer.
+GC_THRESHOLDS = (100_000, 20, 10)
+
+
 class Edges(click.Group):
     """A click group whose commands end the way the module docstring says."""
 
     def invoke(self, ctx: click.Context):
+        gc.set_threshold(*GC_THRESHOLDS)
         previous = None
         if threading.current_thread() is threading.main_thread():
             previous = signal.signal(signal.SIGTERM, _on_sigterm)

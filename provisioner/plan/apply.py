@@ -119,7 +119,7 @@ def check_rederived(document: dict, snapshot: Snapshot, org_dir: str | Path | No
     options = document.get("options", {})
     again = make_plan(folder, snapshot=snapshot, today=today, validation=validation,
                       allow_mass_change=options.get("allow_mass_change", False),
-                      resend_expired=options.get("resend_expired", False)).document
+                      resend_expired=options.get("resend_expired", False), sealed=False).document
     if again is None:
         raise PlanFileError("planning the config against this state now gives errors; run `provisioner plan` again")
     if document["org"] != again["org"]:
@@ -166,15 +166,16 @@ def apply_plan(document: dict, backend: StateBackend, *, actor: str, org_dir: st
                    today: dt.date | None = None, lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
                    progress: Progress | None = None, now: dt.datetime | None = None,
                    rederive: bool = True, verify: bool = True,
-                   targets: Mapping[str, Target] | None = None) -> Applied:
+                   targets: Mapping[str, Target] | None = None, checked: bool = False) -> Applied:
     """Apply `document` (read with `read_plan`, or fresh from `make_plan`). The
     state must be the one planned against (stale otherwise) and, with `rederive`, the changes
     must be exactly what the config produces against it, summary and diagnostics included
     (`check_rederived`); with `verify`, the state must pass verification (`check_state`).
     The operations the changes owe the org's targets (`targets`, or the re-derived config's)
     are recorded in the same transaction (the outbox); delivering them is
-    `provisioner.targets.delivery`'s work."""
-    check_document(document)
+    `provisioner.targets.delivery`'s work. `checked`: the document's checksum was verified
+    by `read_plan`, or it was sealed by `make_plan` in this process."""
+    check_document(document, checksum_checked=checked)
     check_config(document, org_dir)
     today = today or dt.date.today()
     now = now or dt.datetime.now(dt.timezone.utc)

@@ -25,7 +25,7 @@ class Action(str, enum.Enum):
     NOOP = "no-op"
 
     def __str__(self) -> str:
-        return self.value
+        return str.__str__(self)  # the value, without the enum descriptor's cost per call
 
     @property
     def creates(self) -> bool:
@@ -45,7 +45,11 @@ ACTION_ORDER = (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DEACTIVATE,
 
 
 def resource_dict(r: Resource | None) -> dict | None:
-    return None if r is None else {"kind": r.kind, "status": r.status, "attributes": dict(r.attributes)}
+    if r is None:
+        return None
+    attributes = r.attributes
+    return {"kind": r.kind, "status": r.status,
+            "attributes": attributes.copy() if type(attributes) is dict else dict(attributes)}
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,8 @@ class Change:
 
     @property
     def kind(self) -> str:
-        return self.address.split(".", 1)[0]
+        address = self.address
+        return address[:address.find(".")] if "." in address else address
 
     def to_dict(self) -> dict:
         out = {"address": self.address, "kind": self.kind, "action": str(self.action), "reason": self.reason,

@@ -100,7 +100,7 @@ def make_plan(org_dir: str | Path, backend: StateBackend | None = None, *, today
               snapshot: Snapshot | None = None, validation: Validation | None = None,
               allow_mass_change: bool = False, resend_expired: bool = False,
               now: dt.datetime | None = None, state_url: str | None = None,
-              target_info: dict | None = None) -> PlanResult:
+              target_info: dict | None = None, sealed: bool = True) -> PlanResult:
     """Plan `org_dir` against `backend` (or a given `snapshot`). Config errors stop it
     before any state is read; the document is built only when there is no error."""
     today = today or dt.date.today()
@@ -136,5 +136,5 @@ def make_plan(org_dir: str | Path, backend: StateBackend | None = None, *, today
     if target_info is None and backend is not None:
         target_info = backend.target_info()
     document["targets"] = target_summary(specs_for(document, snapshot, targets, today), targets, target_info)
-    result.document = seal(document)
+    result.document = seal(document) if sealed else document  # unsealed: compared, never saved
     return result

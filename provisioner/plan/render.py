@@ -26,6 +26,7 @@ _ENV = jinja2.Environment(loader=jinja2.PackageLoader("provisioner", "templates"
 
 
 _STRING = json.encoder.encode_basestring  # what json.dumps(str, ensure_ascii=False) returns
+_SORTED = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode  # json.dumps(v, ..., sort_keys=True)
 
 
 def value(v) -> str:
@@ -33,7 +34,7 @@ def value(v) -> str:
         return "null"
     if type(v) is str:
         return _STRING(v)
-    return json.dumps(v, ensure_ascii=False, sort_keys=True)
+    return _SORTED(v)
 
 
 def _lines(change: dict) -> list[tuple[str, str]]:

@@ -104,12 +104,12 @@ def emails_one_script(ctx):
         found = scripts(address)
         if len(found) > 1:
             yield warning("EMAIL002", f"e-mail {address!r} mixes scripts ({', '.join(found)}): it can pass "
-                          "for another address", origin=origin, subject=subject)
+                          "for another address", origin=origin.at("email"), subject=subject)
 
     for p in ctx.org.persons.values():
-        yield from check(p.email, p.origin.at("email"), p.id)
+        yield from check(p.email, p.origin, p.id)
         for prof in p.profiles:
-            yield from check(prof.email, prof.origin.at("email"), _subject(prof))
+            yield from check(prof.email, prof.origin, _subject(prof))
 
 
 @rule("PERM001", "Edit Users comes with View Users", Severity.WARNING, source=SEED003,

@@ -20,10 +20,13 @@ from .operations import Operation, OpStatus
 def specs_for(document: dict, snapshot: Snapshot, targets: Iterable[Target], today: dt.date) -> list[OpSpec]:
     from ..plan.apply import writes_for  # the plan package imports this module's callers
 
+    targets = list(targets)
+    if not targets:
+        return []  # nothing is owed to no target
     writes = writes_for(document, today)
     before: Mapping[str, Resource] = snapshot.resources
     after = after_state(before, writes)
-    return owed(list(targets), before, after, [w.address for w in writes])
+    return owed(targets, before, after, [w.address for w in writes])
 
 
 def operations(specs: list[OpSpec], serial: int, now: dt.datetime) -> list[Operation]:
