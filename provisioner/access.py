@@ -19,7 +19,7 @@ CALL_CENTER = "call_center"  # referrals sent to the listed call center
 MASTER_GROUP = "master_group"  # the whole master group
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ScopeGrant:
     """One reason a person reaches some offices: `kind` over `offices`, from `source`."""
 
@@ -29,7 +29,7 @@ class ScopeGrant:
     origin: Origin
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Scope:
     grants: tuple[ScopeGrant, ...] = ()
 
@@ -51,7 +51,7 @@ class Scope:
         return tuple(seen)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Permission:
     """One permission held, the reason, and where that reason is written."""
 
@@ -60,7 +60,7 @@ class Permission:
     origin: Origin
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProfileAccess:
     profile_id: str
     user_type: str
@@ -76,7 +76,7 @@ class ProfileAccess:
         return next((p for p in self.permissions if p.name == name), None)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PersonAccess:
     person_id: str
     active: bool

@@ -40,6 +40,7 @@ _SLOW_PATTERNS = tuple(re.compile(p, re.M) for p in (
 _LONG_LINE = 1000
 _MARKER = re.compile(r"^---[ \t]*(?:#[^\n]*)?$", re.M)
 _CONTENT = re.compile(r"^[ \t]*[^\s#]", re.M)
+_BLANK_OR_MARK = frozenset(("", " ", "\t", "\n", "#", "-"))
 _LIMIT_DEPTH = MAX_NESTING - 2  # deeper files are measured by the exact reader
 
 
@@ -48,8 +49,9 @@ def available() -> bool:
 
 
 def documents(text: str) -> list[tuple[int, int, Any]] | None:
-    """(index, 0-based first line, value) of each non-empty document of `text`, as the
-    exact reader would number and read them; None when the file must be read exactly."""
+    """(index, 0-based first line, offset of that line, value) of each non-empty document
+    of `text`, as the exact reader would number and read them; None when the file must be
+    read exactly."""
     if yaml_rs is None or _needs_exact_reader(text):
         return None
     regions = _regions(text)
@@ -66,14 +68,14 @@ def documents(text: str) -> list[tuple[int, int, Any]] | None:
     else:
         return None
     out = []
-    for index, ((first, content), value) in enumerate(zip(regions, values)):
+    for index, ((first, offset, content), value) in enumerate(zip(regions, values)):
         if not content:  # an empty document: skipped, as the exact reader skips it
             if value is not None:
                 return None
             continue
         if type(value) is not dict or not _plain(value):
             return None
-        out.append((index, first, value))
+        out.append((index, first, offset, value))
     return out
 
 
@@ -86,19 +88,21 @@ def _needs_exact_reader(text: str) -> bool:
     return max(map(len, text.split("\n"))) >= _LONG_LINE
 
 
-def _regions(text: str) -> list[tuple[int, bool]]:
-    """(0-based first line, holds content) of each document, as the markers delimit them:
-    the text before the first marker is a document only when it holds content."""
+def _regions(text: str) -> list[tuple[int, int, bool]]:
+    """(0-based first line, its offset, holds content) of each document, as the markers
+    delimit them: the text before the first marker is a document only when it holds content."""
     markers = list(_MARKER.finditer(text))
     if not markers:
-        return [(0, True)] if _CONTENT.search(text) else []
-    regions = [(0, True)] if _CONTENT.search(text, 0, markers[0].start()) else []
+        return [(0, 0, True)] if _CONTENT.search(text) else []
+    regions = [(0, 0, True)] if _CONTENT.search(text, 0, markers[0].start()) else []
     line, previous = 0, 0
     for i, marker in enumerate(markers):
         line += text.count("\n", previous, marker.start())
         previous = marker.start()
         end = markers[i + 1].start() if i + 1 < len(markers) else len(text)
-        regions.append((line + 1, _CONTENT.search(text, marker.end(), end) is not None))
+        after = text[marker.end() + 1:marker.end() + 2]  # the usual case: a key right on the next line
+        content = (after not in _BLANK_OR_MARK) or _CONTENT.search(text, marker.end(), end) is not None
+        regions.append((line + 1, marker.end() + 1, content))
     return regions
 
 

@@ -6,6 +6,7 @@ Files are read in sorted order so results never depend on the file system.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,15 +16,39 @@ from .textlines import remap, split_lines
 from .yamlsource import Document, parse
 
 
+class SourceLines(Mapping):
+    """File → its lines as a reader counts them, split when first asked for: only files
+    with a finding to echo are ever split."""
+
+    def __init__(self) -> None:
+        self._texts: dict[str, str] = {}
+        self._lines: dict[str, list[str]] = {}
+
+    def add(self, file: str, text: str) -> None:
+        self._texts[file] = text
+        self._lines.pop(file, None)
+
+    def __getitem__(self, file: str) -> list[str]:
+        found = self._lines.get(file)
+        if found is None:
+            found = self._lines[file] = split_lines(self._texts[file])
+        return found
+
+    def __iter__(self):
+        return iter(self._texts)
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+
 @dataclass
 class Source:
     """Everything read from an org folder: documents, source lines for display, problems."""
 
     root: str
     documents: list[Document] = field(default_factory=list)
-    lines: dict[str, list[str]] = field(default_factory=dict)
+    lines: SourceLines = field(default_factory=SourceLines)
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    texts: dict[str, bytes] = field(default_factory=dict)
 
 
 def discover(root: Path) -> tuple[list[Path], list[Path]]:
@@ -75,12 +100,11 @@ def _load_text(source: Source, path: Path, variables: dict | None) -> None:
     except Refused as exc:
         source.diagnostics.append(refusal(path, str(exc)))
         return
-    source.texts[file] = data
     text, problem = _decode(data, file)
     if problem:
         source.diagnostics.append(problem)
         return
-    source.lines[file] = split_lines(text)
+    source.lines.add(file, text)
     move = None
     if variables is not None:
         from .templating import render_template  # Jinja2 is loaded only for orgs that use templates

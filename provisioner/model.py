@@ -48,7 +48,7 @@ class Organization:
     origin: Origin
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Office:
     id: str
     name: str
@@ -64,13 +64,13 @@ class Office:
         return self.licenses.get(license_type, 0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Attestation:
     by: str
     date: dt.date
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Profile:
     """One EMR profile: one discipline (TYPE003), its own e-mail, one default clinic."""
 
@@ -96,7 +96,7 @@ class Profile:
         return self.status == "active"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Grant:
     """Who approved a person's access, why, and when it was last reviewed (GOV002/GOV005)."""
 
@@ -105,13 +105,13 @@ class Grant:
     reviewed_on: dt.date | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Insurance:
     plans: tuple[str, ...]
     reviewed_on: dt.date | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Disposition:
     """What happens to a departing provider's open referrals (LIFE002)."""
 
@@ -119,7 +119,7 @@ class Disposition:
     to: str | None  # person id, for reassign/forward
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Person:
     id: str
     name: str
@@ -154,7 +154,7 @@ class Person:
         return self.account_type in ("physician", "physician_staff")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Group:
     id: str
     name: str | None
@@ -166,14 +166,14 @@ class Group:
     origin: Origin
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class InsurancePlan:
     id: str
     name: str
     origin: Origin
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Waiver:
     """A documented exception to one finding: rule + subject, until `expires`."""
 
@@ -185,7 +185,7 @@ class Waiver:
     origin: Origin
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Target:
     """A system that receives provisioned accounts: over SCIM (`settings` holds url or
     url_env, token_env and the delivery limits) or as change files (`settings` holds the

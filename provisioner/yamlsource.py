@@ -8,6 +8,7 @@ on any node. Knows nothing about kinds or schemas.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -38,7 +39,7 @@ class Mark(NamedTuple):
     plain: bool = False  # an unquoted scalar
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Document:
     file: str
     index: int
@@ -54,21 +55,33 @@ class Document:
             path = path[:-1]
 
 
-class LazyMarks(Mapping):
-    """A document's marks, computed on first use by `compute` (re-reading its file with
-    marks); most documents have no finding and are never located, so they never pay."""
+# The marks of the documents located last, kept for the next finding in the same document;
+# any other is read again when asked for (a large org's warnings would otherwise keep the
+# marks of thousands of documents for the whole run).
+_RECENT: OrderedDict[int, tuple["LazyMarks", dict]] = OrderedDict()
+RECENT_MARKS = 256
 
-    __slots__ = ("_compute", "_marks")
+
+class LazyMarks(Mapping):
+    """A document's marks, computed on use by `compute` (re-reading its file with marks);
+    most documents have no finding and are never located, so they never pay."""
+
+    __slots__ = ("_compute",)
 
     def __init__(self, compute) -> None:
         self._compute = compute
-        self._marks: dict[Path, Mark] | None = None
 
     def _get(self) -> dict[Path, Mark]:
-        if self._marks is None:
-            self._marks = self._compute()
-            self._compute = None
-        return self._marks
+        key = id(self)
+        entry = _RECENT.get(key)
+        if entry is not None and entry[0] is self:
+            _RECENT.move_to_end(key)
+            return entry[1]
+        marks = self._compute()
+        _RECENT[key] = (self, marks)
+        if len(_RECENT) > RECENT_MARKS:
+            _RECENT.popitem(last=False)
+        return marks
 
     def __getitem__(self, path: Path) -> Mark:
         return self._get()[path]
@@ -273,13 +286,22 @@ class _FileMarks:
     def __init__(self, text: str, file: str, lines: LineMap, restore: dict | None, composer_class) -> None:
         self.args = (text, file, lines, restore, composer_class)
         self.by_index: dict[int, dict[Path, Mark]] | None = None
-        self.starts: list[tuple[int, int, Any]] = []  # (index, first line, data) of each document kept
+        # (index, first line, offset of that line, data) of each document kept
+        self.starts: list[tuple[int, int, int, Any]] = []
         self.plain = lines.table is None and restore is None and not any(c in text for c in "\r\x85\u2028\u2029")
-        self.text_lines: list[str] | None = None
+        self._cursor = (0, 0)  # a line and its offset, for documents kept without one
 
-    def keep(self, index: int, line: int, data: Any) -> None:
-        if self.plain:
-            self.starts.append((index, line, data))
+    def keep(self, index: int, line: int, data: Any, offset: int | None = None) -> None:
+        if not self.plain:
+            return
+        if offset is None:  # documents come in order: walk on from the last one
+            at, offset = self._cursor
+            text = self.args[0]
+            while at < line:
+                offset = text.index("\n", offset) + 1
+                at += 1
+            self._cursor = (at, offset)
+        self.starts.append((index, line, offset, data))
 
     def of(self, index: int):
         def compute() -> dict[Path, Mark]:
@@ -294,19 +316,17 @@ class _FileMarks:
         if self.by_index is None:
             docs, _ = _parse(*self.args, with_marks=True)
             self.by_index = {d.index: d.marks for d in docs}
-            self.starts, self.text_lines = [], None
+            self.starts = []
         return self.by_index
 
     def _one(self, index: int) -> dict[Path, Mark] | None:
         text, file, lines, restore, composer_class = self.args
-        at = next((i for i, (n, _, _) in enumerate(self.starts) if n == index), None)
+        at = next((i for i, kept in enumerate(self.starts) if kept[0] == index), None)
         if at is None:
             return None
-        _, first, data = self.starts[at]
-        end = self.starts[at + 1][1] if at + 1 < len(self.starts) else None
-        if self.text_lines is None:
-            self.text_lines = text.split("\n")
-        part = "\n".join(self.text_lines[first:end])
+        _, first, start, data = self.starts[at]
+        end = self.starts[at + 1][2] if at + 1 < len(self.starts) else len(text)
+        part = text[start:end]
         composer = composer_class(part)
         try:
             node = composer.get_node() if composer.check_node() else None
@@ -335,8 +355,8 @@ def parse(text: str, file: str, *, marks: str = "lazy") -> tuple[list[Document],
     if marks == "lazy" and restore is None and (found := fastyaml.documents(text)) is not None:
         lazy = _FileMarks(text, file, LineMap(text), None, _Composer)
         docs = []
-        for index, first, data in found:
-            lazy.keep(index, first, data)
+        for index, first, offset, data in found:
+            lazy.keep(index, first, data, offset)
             docs.append(Document(file, index, data, LazyMarks(lazy.of(index))))
         return docs, []
     return _parse(text, file, LineMap(text), restore, _Composer, with_marks=marks == "eager")

@@ -125,7 +125,7 @@ def check_rederived(document: dict, snapshot: Snapshot, org_dir: str | Path | No
     if document["org"] != again["org"]:
         raise PlanFileError(f"the plan names org {document['org']!r}, but {folder} is org {again['org']!r}; it "
                             "will not be applied: run `provisioner plan` again")
-    if canonical(again["changes"]) != canonical(document["changes"]):
+    if not _same(again["changes"], document["changes"]):
         raise PlanFileError("the plan's changes differ from what the config and state produce (was the file "
                             "edited?); it will not be applied: run `provisioner plan` again")
     if again["summary"] != document["summary"]:
@@ -136,6 +136,11 @@ def check_rederived(document: dict, snapshot: Snapshot, org_dir: str | Path | No
         raise PlanFileError("the plan's diagnostics differ from the findings the config and state give (hidden "
                             "or altered findings?); it will not be applied: run `provisioner plan` again")
     return validation
+
+
+def _same(ours: list, theirs: list) -> bool:
+    """The same changes, compared as canonical JSON (so `1` is not `true`), one at a time."""
+    return len(ours) == len(theirs) and all(canonical(a) == canonical(b) for a, b in zip(ours, theirs))
 
 
 def _findings(diagnostics: list[dict], folder: str) -> str:

@@ -45,21 +45,23 @@ ACTION_ORDER = (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DEACTIVATE,
 
 
 def resource_dict(r: Resource | None) -> dict | None:
+    """The resource as the plan document holds it; a dict of attributes is shared, not
+    copied (nothing changes a resource's attributes after it is made)."""
     if r is None:
         return None
     attributes = r.attributes
     return {"kind": r.kind, "status": r.status,
-            "attributes": attributes.copy() if type(attributes) is dict else dict(attributes)}
+            "attributes": attributes if type(attributes) is dict else dict(attributes)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FieldChange:
     path: str
     before: Any
     after: Any
 
 
-@dataclass
+@dataclass(slots=True)
 class Change:
     address: str
     action: Action

@@ -43,8 +43,25 @@ def config_digest(root: str | Path) -> str:
 
 
 def checksum(document: dict) -> str:
-    body = {k: v for k, v in document.items() if k != "checksum"}
-    return "sha256:" + hashlib.sha256(canonical(body).encode("utf-8")).hexdigest()
+    """sha256 of the canonical JSON of every field but the checksum, hashed a piece at a time
+    (a field, or one element of a list): the same bytes as `canonical(body)`, never all of
+    them in memory at once (a 100,000-person plan's canonical text is some 200 MB)."""
+    h = hashlib.sha256()
+    update = h.update
+    update(b"{")
+    keys = sorted(k for k in document if k != "checksum")
+    for n, key in enumerate(keys):
+        value = document[key]
+        update(("," if n else "").encode() + canonical(key).encode("utf-8") + b":")
+        if type(value) is list:
+            update(b"[")
+            for i, item in enumerate(value):
+                update((("," if i else "") + canonical(item)).encode("utf-8"))
+            update(b"]")
+        else:
+            update(canonical(value).encode("utf-8"))
+    update(b"}")
+    return "sha256:" + h.hexdigest()
 
 
 def seal(document: dict) -> dict:
@@ -53,21 +70,31 @@ def seal(document: dict) -> dict:
     return document
 
 
-def dumps(document: dict) -> str:
+_ONE = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(value, ensure_ascii=False)
+
+
+def iter_dumps(document: dict):
     """The document as JSON with one line per top-level field and one line per change or
     finding: readable and greppable, diff-friendly, and written by the C encoder (an indented
-    dump of a 100,000-change plan takes the pure-Python one, several times slower)."""
-    def one(value) -> str:
-        return json.dumps(value, ensure_ascii=False)
-
-    fields = []
-    for key, value in document.items():
+    dump of a 100,000-change plan takes the pure-Python one, several times slower). In
+    pieces of about a thousand lines, so that the whole text is never in memory."""
+    one = _ONE
+    yield "{\n"
+    for n, (key, value) in enumerate(document.items()):
+        head = ",\n" if n else ""
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            rows = ",\n".join("    " + one(v) for v in value)
-            fields.append(f"  {one(key)}: [\n{rows}\n  ]")
+            yield f"{head}  {one(key)}: [\n"
+            for start in range(0, len(value), 1000):
+                rows = ",\n".join("    " + one(v) for v in value[start:start + 1000])
+                yield ("" if start == 0 else ",\n") + rows
+            yield "\n  ]"
         else:
-            fields.append(f"  {one(key)}: {one(value)}")
-    return "{\n" + ",\n".join(fields) + "\n}\n"
+            yield f"{head}  {one(key)}: {one(value)}"
+    yield "\n}\n"
+
+
+def dumps(document: dict) -> str:
+    return "".join(iter_dumps(document))
 
 
 def write_plan(document: dict, path: str | Path) -> None:
@@ -81,7 +108,7 @@ def write_plan(document: dict, path: str | Path) -> None:
         if path.parent and not path.parent.exists():
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             os.chmod(path.parent, 0o700)
-        _write_private(tmp, dumps(document))
+        _write_private(tmp, iter_dumps(document))
         os.replace(tmp, path)
     except BaseException as exc:  # a full disk, a read-only folder, Ctrl-C: no partial file stays
         try:
@@ -127,11 +154,11 @@ def _read_text(path: str | Path) -> str:
                             "`provisioner plan --out` again") from None
 
 
-def _write_private(path: Path, text: str) -> None:
+def _write_private(path: Path, pieces) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         os.fchmod(f.fileno(), 0o600)
-        f.write(text)
+        f.writelines(pieces)
 
 
 def read_plan(path: str | Path) -> dict:

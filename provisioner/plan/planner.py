@@ -96,6 +96,16 @@ def plan_changes(validation: Validation, snapshot: Snapshot, today: dt.date, *, 
     return order(changes), noops, sorted(located, key=sort_key)
 
 
+def _as_dicts(changes: list[Change]) -> list[dict]:
+    """The changes as the document holds them, each `Change` let go once it is copied (a
+    100,000-person plan has some 470,000: never both forms of all of them at once)."""
+    out = []
+    for i, change in enumerate(changes):
+        out.append(change.to_dict())
+        changes[i] = None
+    return out
+
+
 def make_plan(org_dir: str | Path, backend: StateBackend | None = None, *, today: dt.date | None = None,
               snapshot: Snapshot | None = None, validation: Validation | None = None,
               allow_mass_change: bool = False, resend_expired: bool = False,
@@ -129,7 +139,7 @@ def make_plan(org_dir: str | Path, backend: StateBackend | None = None, *, today
         "today": today.isoformat(),
         "options": {"allow_mass_change": allow_mass_change, "resend_expired": resend_expired},
         "summary": summary(changes, noops),
-        "changes": [c.to_dict() for c in changes],
+        "changes": _as_dicts(changes),
         "diagnostics": [diagnostic_dict(d) for d in result.diagnostics],
     }
     targets = list(validation.org.targets.values())

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping, Protocol
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Resource:
     """One applied thing: its address (`person.maria`), kind, attributes and status."""
 
@@ -36,7 +36,7 @@ class Snapshot:
     resources: Mapping[str, Resource] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Write:
     """One resource write: `resource=None` removes `address`. `action`, `before` and
     `after` are what the audit log records for it."""
@@ -48,7 +48,7 @@ class Write:
     after: object
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AuditRow:
     seq: int
     at: str
