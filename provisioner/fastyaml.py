@@ -18,6 +18,7 @@ corpus, a generated org with mistakes and generated snippets.
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 from .limits import MAX_NESTING
@@ -41,7 +42,9 @@ _LONG_LINE = 1000
 _MARKER = re.compile(r"^---[ \t]*(?:#[^\n]*)?$", re.M)
 _CONTENT = re.compile(r"^[ \t]*[^\s#]", re.M)
 _BLANK_OR_MARK = frozenset(("", " ", "\t", "\n", "#", "-"))
-_LIMIT_DEPTH = MAX_NESTING - 2  # deeper files are measured by the exact reader
+_LIMIT_DEPTH = MAX_NESTING - 2  # deeper files are measured by the exact reader (yaml-rs stops at 256)
+_SHORT = 24  # strings shorter than this are interned
+_intern = sys.intern
 
 
 def available() -> bool:
@@ -73,9 +76,12 @@ def documents(text: str) -> list[tuple[int, int, Any]] | None:
             if value is not None:
                 return None
             continue
-        if type(value) is not dict or not _plain(value):
+        if type(value) is not dict:
             return None
-        out.append((index, first, offset, value))
+        try:
+            out.append((index, first, offset, _compact(value)))
+        except _NotPlain:
+            return None
     return out
 
 
@@ -106,29 +112,50 @@ def _regions(text: str) -> list[tuple[int, int, bool]]:
     return regions
 
 
-def _plain(value: dict) -> bool:
-    """Whether a document holds only strings, booleans, nulls, string-keyed mappings and
-    sequences, not nested near the limit (iterative)."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    pop, push = stack.pop, stack.append
-    while stack:
-        item, depth = pop()
-        if depth > _LIMIT_DEPTH:
-            return False
-        if type(item) is dict:
-            for key, child in item.items():
-                if type(key) is not str:
-                    return False
-                kind = type(child)
-                if kind is dict or kind is list:
-                    push((child, depth + 1))
-                elif kind is not str and kind is not bool and child is not None:
-                    return False
-        else:
-            for child in item:
-                kind = type(child)
-                if kind is dict or kind is list:
-                    push((child, depth + 1))
-                elif kind is not str and kind is not bool and child is not None:
-                    return False
-    return True
+class _NotPlain(Exception):
+    pass
+
+
+def _compact(value: dict, depth: int = 1) -> dict:
+    """The document rebuilt with every key and every short string interned (a large org
+    repeats `kind`, `email`, office ids and permission names hundreds of thousands of
+    times: one string each halves the memory its values take). Raises _NotPlain for
+    anything but strings, booleans, nulls, string-keyed mappings and sequences, and for
+    nesting near the limit."""
+    if depth > _LIMIT_DEPTH:
+        raise _NotPlain
+    out = {}
+    for key, child in value.items():
+        if type(key) is not str:
+            raise _NotPlain
+        kind = type(child)
+        if kind is str:
+            if len(child) < _SHORT:
+                child = _intern(child)
+        elif kind is dict:
+            child = _compact(child, depth + 1)
+        elif kind is list:
+            child = _compact_list(child, depth + 1)
+        elif kind is not bool and child is not None:
+            raise _NotPlain
+        out[_intern(key)] = child
+    return out
+
+
+def _compact_list(value: list, depth: int) -> list:
+    if depth > _LIMIT_DEPTH:
+        raise _NotPlain
+    out = []
+    for child in value:
+        kind = type(child)
+        if kind is str:
+            if len(child) < _SHORT:
+                child = _intern(child)
+        elif kind is dict:
+            child = _compact(child, depth + 1)
+        elif kind is list:
+            child = _compact_list(child, depth + 1)
+        elif kind is not bool and child is not None:
+            raise _NotPlain
+        out.append(child)
+    return out

@@ -161,7 +161,8 @@ def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, o
                                  lock_timeout=lock_timeout, progress=step, rederive=not fresh,
                                  targets=result.validation.org.targets if fresh else None,
                                  verify=not (fresh and auto_approve),  # else verified just now
-                                 checked=True)  # read_plan verified the checksum, or make_plan sealed it
+                                 checked=True,  # read_plan verified the checksum, or make_plan sealed it
+                                 read_back=False)  # lineage and serial are all that is used
         _complete(document, applied.snapshot.serial)
     except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: say whether the plan was committed
         _interrupted(document, backend, exc)

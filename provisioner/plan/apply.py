@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from ..model import Target
+from ..orgfiles import display_path
 from ..state.audit import canonical
 from ..state.backend import Progress, Resource, Snapshot, StaleState, StateBackend, StateError, Write
 from ..targets.owed import operations as owed_operations, specs_for
@@ -109,7 +110,8 @@ def check_rederived(document: dict, snapshot: Snapshot, org_dir: str | Path | No
     that no config produces (an admin right added by hand, say) never reaches the state.
     """
     from ..pipeline import validate  # late: the pipeline imports the rule catalog
-    from .planner import make_plan
+    from ..reporters import diagnostic_dict
+    from .planner import derive, summary
 
     folder = Path(org_dir or document["config"]["dir"])
     today = dt.date.fromisoformat(document["today"])
@@ -117,30 +119,39 @@ def check_rederived(document: dict, snapshot: Snapshot, org_dir: str | Path | No
     if not validation.ok:
         raise PlanFileError(f"the config in {folder} does not validate; run `provisioner validate` and plan again")
     options = document.get("options", {})
-    again = make_plan(folder, snapshot=snapshot, today=today, validation=validation,
-                      allow_mass_change=options.get("allow_mass_change", False),
-                      resend_expired=options.get("resend_expired", False), sealed=False).document
-    if again is None:
+    result, changes, noops = derive(folder, snapshot, today=today, validation=validation,
+                                    allow_mass_change=options.get("allow_mass_change", False),
+                                    resend_expired=options.get("resend_expired", False))
+    if changes is None:
         raise PlanFileError("planning the config against this state now gives errors; run `provisioner plan` again")
-    if document["org"] != again["org"]:
-        raise PlanFileError(f"the plan names org {document['org']!r}, but {folder} is org {again['org']!r}; it "
-                            "will not be applied: run `provisioner plan` again")
-    if not _same(again["changes"], document["changes"]):
+    if document["org"] != validation.org.id:
+        raise PlanFileError(f"the plan names org {document['org']!r}, but {folder} is org {validation.org.id!r}; "
+                            "it will not be applied: run `provisioner plan` again")
+    counted = summary(changes, noops)
+    if not _same(changes, document["changes"]):
         raise PlanFileError("the plan's changes differ from what the config and state produce (was the file "
                             "edited?); it will not be applied: run `provisioner plan` again")
-    if again["summary"] != document["summary"]:
+    if counted != document["summary"]:
         raise PlanFileError("the plan's summary does not count its changes (was the file edited?); it will not be "
                             "applied: run `provisioner plan` again")
-    if _findings(again["diagnostics"], again["config"]["dir"]) != _findings(document["diagnostics"],
-                                                                           document["config"]["dir"]):
+    found = [diagnostic_dict(d) for d in result.diagnostics]
+    if _findings(found, display_path(folder)) != _findings(document["diagnostics"], document["config"]["dir"]):
         raise PlanFileError("the plan's diagnostics differ from the findings the config and state give (hidden "
                             "or altered findings?); it will not be applied: run `provisioner plan` again")
     return validation
 
 
-def _same(ours: list, theirs: list) -> bool:
-    """The same changes, compared as canonical JSON (so `1` is not `true`), one at a time."""
-    return len(ours) == len(theirs) and all(canonical(a) == canonical(b) for a, b in zip(ours, theirs))
+def _same(ours: list, theirs: list[dict]) -> bool:
+    """The re-derived changes are the plan's, compared as canonical JSON (so `1` is not
+    `true`) one at a time, each let go once compared: the re-derived plan is never whole
+    in memory beside the saved one."""
+    if len(ours) != len(theirs):
+        return False
+    for i, saved in enumerate(theirs):
+        if canonical(ours[i].to_dict()) != canonical(saved):
+            return False
+        ours[i] = None
+    return True
 
 
 def _findings(diagnostics: list[dict], folder: str) -> str:
@@ -157,7 +168,7 @@ def _findings(diagnostics: list[dict], folder: str) -> str:
 
 @dataclass(frozen=True)
 class Applied:
-    snapshot: Snapshot
+    snapshot: Snapshot  # without `read_back`: lineage and serial only
     targets: Mapping[str, Target]  # the org's targets, as the config that was applied names them
     operations: int  # how many operations the apply recorded for them
 
@@ -171,7 +182,8 @@ def apply_plan(document: dict, backend: StateBackend, *, actor: str, org_dir: st
                    today: dt.date | None = None, lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
                    progress: Progress | None = None, now: dt.datetime | None = None,
                    rederive: bool = True, verify: bool = True,
-                   targets: Mapping[str, Target] | None = None, checked: bool = False) -> Applied:
+                   targets: Mapping[str, Target] | None = None, checked: bool = False,
+                   read_back: bool = True) -> Applied:
     """Apply `document` (read with `read_plan`, or fresh from `make_plan`). The
     state must be the one planned against (stale otherwise) and, with `rederive`, the changes
     must be exactly what the config produces against it, summary and diagnostics included
@@ -203,5 +215,5 @@ def apply_plan(document: dict, backend: StateBackend, *, actor: str, org_dir: st
         specs = specs_for(document, snapshot, targets.values(), today)
         ops = owed_operations(specs, expect[1] + 1, now)
         after = backend.apply(writes, expect=expect, actor=actor, plan_digest=document["checksum"], at=now,
-                              progress=progress, operations=ops)
+                              progress=progress, operations=ops, read_back=read_back)
         return Applied(after, targets, len(ops))

@@ -7,6 +7,7 @@ A change holds what apply needs (address, action, after) and what only explains 
 from __future__ import annotations
 
 import enum
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +26,7 @@ class Action(str, enum.Enum):
     NOOP = "no-op"
 
     def __str__(self) -> str:
-        return str.__str__(self)  # the value, without the enum descriptor's cost per call
+        return _TEXT[self]  # the value: one string, without the enum descriptor's cost per call
 
     @property
     def creates(self) -> bool:
@@ -40,6 +41,7 @@ class Action(str, enum.Enum):
         return self is not Action.NOOP
 
 
+_TEXT = {action: sys.intern(action._value_) for action in Action}
 ACTION_ORDER = (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DEACTIVATE, Action.REACTIVATE,
                 Action.DELETE, Action.MOVE, Action.NOOP)
 
@@ -76,7 +78,7 @@ class Change:
     @property
     def kind(self) -> str:
         address = self.address
-        return address[:address.find(".")] if "." in address else address
+        return sys.intern(address[:address.find(".")]) if "." in address else address
 
     def to_dict(self) -> dict:
         out = {"address": self.address, "kind": self.kind, "action": str(self.action), "reason": self.reason,

@@ -106,6 +106,25 @@ def _as_dicts(changes: list[Change]) -> list[dict]:
     return out
 
 
+def derive(org_dir: str | Path, snapshot: Snapshot | None, *, today: dt.date,
+           validation: Validation | None = None, allow_mass_change: bool = False,
+           resend_expired: bool = False) -> tuple[PlanResult, list[Change] | None, int]:
+    """The plan's findings (in the result), ordered changes and no-op count, before any
+    document is built; changes None when the config or the plan has errors."""
+    validation = validation or validate(org_dir, today=today)
+    result = PlanResult(validation, diagnostics=list(validation.diagnostics))
+    if not validation.ok:
+        return result, None, 0
+    changes, noops, findings = plan_changes(validation, snapshot, today, allow_mass_change=allow_mass_change,
+                                            resend_expired=resend_expired)
+    raised = {(d.code, d.subject) for d in findings if d.code == "LIFE005"}  # shown once, as the error
+    kept = [d for d in result.diagnostics if (d.code, d.subject) not in raised]
+    result.diagnostics = sorted(kept + findings, key=sort_key)
+    if has_errors(result.diagnostics):
+        return result, None, 0
+    return result, changes, noops
+
+
 def make_plan(org_dir: str | Path, backend: StateBackend | None = None, *, today: dt.date | None = None,
               snapshot: Snapshot | None = None, validation: Validation | None = None,
               allow_mass_change: bool = False, resend_expired: bool = False,
@@ -115,18 +134,13 @@ def make_plan(org_dir: str | Path, backend: StateBackend | None = None, *, today
     before any state is read; the document is built only when there is no error."""
     today = today or dt.date.today()
     validation = validation or validate(org_dir, today=today)
-    result = PlanResult(validation, diagnostics=list(validation.diagnostics))
-    if not validation.ok:
-        return result
-    if snapshot is None:
+    if snapshot is None and validation.ok:
         snapshot = backend.read()
-    changes, noops, findings = plan_changes(validation, snapshot, today, allow_mass_change=allow_mass_change,
-                                            resend_expired=resend_expired)
-    raised = {(d.code, d.subject) for d in findings if d.code == "LIFE005"}  # shown once, as the error
-    kept = [d for d in result.diagnostics if (d.code, d.subject) not in raised]
-    result.diagnostics = sorted(kept + findings, key=sort_key)
-    if has_errors(result.diagnostics):
+    result, changes, noops = derive(org_dir, snapshot, today=today, validation=validation,
+                                    allow_mass_change=allow_mass_change, resend_expired=resend_expired)
+    if changes is None:
         return result
+    validation = result.validation
     now = now or dt.datetime.now(dt.timezone.utc)
     document = {
         "format_version": FORMAT_VERSION,

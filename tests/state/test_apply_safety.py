@@ -157,3 +157,55 @@ def test_two_apply_processes_never_both_run(org_folder, state_url, tmp_path):
     assert "Traceback" not in loser
     assert snapshot(state_url).serial == 1
     assert audit_count(state_url) == len(read_plan(out)["changes"])
+
+
+def test_an_apply_sent_in_parts_writes_what_one_part_writes(org_docs, state_url, tmp_path, monkeypatch):
+    """FLUSH_EVERY: a large apply sends its rows in parts, within the one transaction; the
+    state, the audit log and verification come out as when everything goes at once."""
+    from provisioner.state import sqlstore
+
+    def applied(parts: int | None, name: str) -> tuple:
+        url = state_url if name == "parts" else f"sqlite:///{tmp_path / 'whole.db'}"
+        folder = write_org(tmp_path / name, org_docs)  # each its own org folder (and anchor)
+        with monkeypatch.context() as m:
+            if parts:
+                m.setattr(sqlstore, "FLUSH_EVERY", parts)
+            plan_and_apply(folder, url, tmp_path / f"{name}-1.json")
+            write_org(folder, several_changes(edit(org_docs)))
+            plan_and_apply(folder, url, tmp_path / f"{name}-2.json")
+        backend = open_state("testorg", url)
+        try:
+            rows = [(r.seq, r.address, r.action, r.before, r.after) for r in backend.audit()]
+            return dict(backend.read().resources), rows, backend.verify()
+        finally:
+            backend.close()
+
+    whole = applied(None, "whole")
+    parts = applied(2, "parts")
+    assert parts == whole
+    assert not parts[2] and len(parts[1]) > 6  # verified, and more rows than one part holds
+
+
+def test_a_failure_after_a_part_was_sent_leaves_the_state_as_before(org_folder, org_docs, state_url, tmp_path,
+                                                                     monkeypatch):
+    from provisioner.state import sqlstore
+
+    plan_and_apply(org_folder, state_url, tmp_path / "p1.json")
+    before, audit_before = snapshot(state_url), audit_count(state_url)
+    write_org(org_folder, several_changes(edit(org_docs)))
+    out = tmp_path / "p2.json"
+    assert plan(org_folder, state_url, out=out).exit_code == 0
+    real, calls = SQLStore._write_resource, {"n": 0}
+
+    def failing(self, write, serial):
+        calls["n"] += 1
+        if calls["n"] == 4:  # after the first part of two was sent
+            raise RuntimeError("disk on fire")
+        return real(self, write, serial)
+
+    monkeypatch.setattr(sqlstore, "FLUSH_EVERY", 2)
+    monkeypatch.setattr(SQLStore, "_write_resource", failing)
+    assert run("apply", out, "--state", state_url).exit_code != 0
+    assert calls["n"] == 4
+    assert snapshot(state_url) == before
+    assert audit_count(state_url) == audit_before
