@@ -76,23 +76,3 @@ def nesting_upper_bound(text: str) -> int:
         return flow
     block = max((m.end() - m.start() for m in _BLOCK_PREFIX.finditer(text)), default=0)
     return flow + 2 * (block + 1) + 1
-
-
-def json_depth_exceeds(value, limit: int = MAX_NESTING) -> bool:
-    """Whether a decoded JSON value nests deeper than `limit` (iterative, one level of
-    collections at a time: no recursion, and no work for the strings and numbers)."""
-    level = [value] if isinstance(value, (dict, list)) else []
-    depth = 0
-    while level:
-        depth += 1
-        if depth > limit:
-            return True
-        below = []
-        add = below.append
-        for item in level:
-            for child in (item.values() if type(item) is dict else item):
-                kind = type(child)
-                if kind is dict or kind is list:
-                    add(child)
-        level = below
-    return False
