@@ -74,11 +74,11 @@ class Change:
     diff: list[FieldChange] = field(default_factory=list)
     moved_from: str | None = None  # a `move`: the address the resource had (it is re-addressed)
     retired_email: str | None = None  # an in-place `replace`: the mark the archived profile's e-mail gets
+    kind: str = field(init=False, repr=False, compare=False)  # `person` of `person.ana`, asked for often
 
-    @property
-    def kind(self) -> str:
+    def __post_init__(self) -> None:
         address = self.address
-        return sys.intern(address[:address.find(".")]) if "." in address else address
+        self.kind = sys.intern(address[:address.find(".")]) if "." in address else address
 
     def to_dict(self) -> dict:
         out = {"address": self.address, "kind": self.kind, "action": str(self.action), "reason": self.reason,

@@ -22,7 +22,7 @@ import os
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
-from .audit import GENESIS, canonical
+from .audit import GENESIS, canonical, encode_string
 
 KEY_ENV = "PROVISIONER_AUDIT_KEY"
 PLAIN, KEYED = "sha256", "hmac-sha256"
@@ -65,6 +65,11 @@ def audit_key(environ: Mapping[str, str] | None = None) -> bytes | None:
 
 # -- digests -------------------------------------------------------------------------------
 def resource_line(address: str, kind: str, status: str, attributes: str, serial: int) -> str:
+    """canonical() of the row as a list, spelled out for the usual types (the same text)."""
+    if type(serial) is int and type(address) is str and type(kind) is str and type(status) is str \
+            and type(attributes) is str:
+        s = encode_string
+        return f"[{s(address)},{s(kind)},{s(status)},{s(attributes)},{serial}]"
     return canonical([address, kind, status, attributes, serial])
 
 
@@ -93,6 +98,8 @@ def commit_mac(prev_mac: str, content: str, key: bytes | None) -> tuple[str, str
 def after_text(kind: str, status: str, attributes: str) -> str:
     """The audit log's `after` for a resource row, built from the row's stored text (the
     attributes are already canonical JSON), so replay compares strings without parsing."""
+    if type(kind) is str and type(status) is str:
+        return f'{{"attributes":{attributes},"kind":{encode_string(kind)},"status":{encode_string(status)}}}'
     return '{"attributes":' + attributes + ',"kind":' + canonical(kind) + ',"status":' + canonical(status) + "}"
 
 

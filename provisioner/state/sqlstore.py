@@ -240,10 +240,20 @@ class SQLStore(OutboxStore):
         c.executemany("INSERT INTO audit (seq, at, actor, plan_digest, address, action, before_json, after_json, "
                       "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self._staged_audit)
 
+    def _after_json(self, write: Write) -> str:
+        """canonical(write.after); when it is the written resource itself (its attributes the
+        same object), built from the attributes' text just staged instead of encoding them again."""
+        after, r = write.after, write.resource
+        staged = self._staged.get(write.address) if self._staged is not None and r is not None else None
+        if (staged is not None and type(after) is dict and len(after) == 3 and after.get("attributes") is r.attributes
+                and after.get("kind") == r.kind and after.get("status") == r.status):
+            return integrity.after_text(r.kind, r.status, staged[2])
+        return chain.canonical(after)
+
     def _append_audit(self, meta: dict, at: str, actor: str, plan_digest: str, write: Write) -> None:
         seq = int(meta.get("audit_seq", 0)) + 1
         prev = meta.get("audit_hash", chain.GENESIS)
-        before, after = chain.canonical(write.before), chain.canonical(write.after)
+        before, after = chain.canonical(write.before), self._after_json(write)
         content = chain.row_content(seq, at, actor, plan_digest, write.address, write.action, before, after)
         digest = chain.row_hash(prev, content)
         row = (seq, at, actor, plan_digest, write.address, write.action, before, after, prev, digest)
