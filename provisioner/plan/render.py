@@ -30,10 +30,14 @@ _SORTED = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode  # json.du
 
 
 def value(v) -> str:
-    if v is None:
-        return "null"
     if type(v) is str:
         return _STRING(v)
+    if v is None:
+        return "null"
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
     return _SORTED(v)
 
 
@@ -125,9 +129,14 @@ def iter_text(document: dict, colour: bool = False):
         for c in changes:
             action, address = c["action"], c["address"]
             reason = f": {c['reason']}" if c["reason"] else ""
-            parts = [f"  # {address} {VERBS[action]}{reason}\n", f"  {bold(paint(f'{SYMBOLS[action]} {address}', action))}\n"]
-            for sym, text in _lines(c):
-                parts.append(f"      {paint(f'{sym} {text}', _LINE_ACTION[sym])}\n")
+            if colour:
+                parts = [f"  # {address} {VERBS[action]}{reason}\n",
+                         f"  {bold(paint(f'{SYMBOLS[action]} {address}', action))}\n"]
+                for sym, text in _lines(c):
+                    parts.append(f"      {paint(f'{sym} {text}', _LINE_ACTION[sym])}\n")
+            else:  # the same text without a call per line to paint nothing
+                parts = [f"  # {address} {VERBS[action]}{reason}\n  {SYMBOLS[action]} {address}\n"]
+                parts.extend(f"      {sym} {text}\n" for sym, text in _lines(c))
             parts.append("\n")
             yield "".join(parts)
         counts = ", ".join(f"{summary.get(action, 0)} {label}" for action, label in PLURAL.items()
