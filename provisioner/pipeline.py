@@ -7,7 +7,7 @@ the result carries every finding, located and sorted, and the model when one was
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .assemble import assemble
@@ -46,6 +46,9 @@ def validate(root: str | Path, today: dt.date | None = None, rules: bool = True)
     if not found:
         org, problems = assemble(passed)
         found.extend(problems)
+        # The model holds what it needs; the documents' values go (a large org's are hundreds
+        # of megabytes), their marks stay for locating findings.
+        source.documents = [replace(doc, data=None) for doc in source.documents]
         if org is not None and rules and not has_errors(found):
             found.extend(run_rules(org, today or dt.date.today()))
     return Validation(source, org, locator.locate_all(found))

@@ -276,6 +276,9 @@ def _char_at(text: str, line: int, column: int) -> str | None:
     return None
 
 
+_BOUNDED = object()  # kept instead of a document's value: its bounds are known to be exact
+
+
 class _FileMarks:
     """The marks of the documents of one file, from a second reading with marks (the same
     composer, text and checks as the first, so the same nodes at the same places). A file
@@ -333,7 +336,7 @@ class _FileMarks:
             if node is None:
                 return None
             builder = _Builder(file, lines, restore, True, line_offset=first)
-            if builder.build(node, ()) != data:
+            if builder.build(node, ()) != data and data is not _BOUNDED:
                 return None
         except (_Refused, yaml.YAMLError, RecursionError):
             return None
@@ -356,7 +359,9 @@ def parse(text: str, file: str, *, marks: str = "lazy") -> tuple[list[Document],
         lazy = _FileMarks(text, file, LineMap(text), None, _Composer)
         docs = []
         for index, first, offset, data in found:
-            lazy.keep(index, first, data, offset)
+            # No value to compare a re-read with: the fast reader's documents are bounded by
+            # plain `---` lines, with no directive, tag or anchor that could cross them.
+            lazy.keep(index, first, _BOUNDED, offset)
             docs.append(Document(file, index, data, LazyMarks(lazy.of(index))))
         return docs, []
     return _parse(text, file, LineMap(text), restore, _Composer, with_marks=marks == "eager")
