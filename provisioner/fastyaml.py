@@ -88,7 +88,8 @@ def documents(text: str) -> list[tuple[int, int, Any]] | None:
 def _needs_exact_reader(text: str) -> bool:
     if any(c in text for c in _SLOW_CHARACTERS):
         return True
-    head = "\n" + text[:8]
+    end = text.find("\n")
+    head = "\n" + (text if end < 0 else text[:end])  # the first line, as the patterns see every other
     if any(p.search(text) or p.match(head) for p in _SLOW_PATTERNS):
         return True
     return max(map(len, text.split("\n"))) >= _LONG_LINE

@@ -152,6 +152,9 @@ def test_generated_snippets_read_the_same():
     ("---\n~\n", False),
     ("- a\n- b\n", False),
     ("a: b\na: c\n", False),  # duplicate key: the exact reader names both lines
+    ("---          {a: b}\n", False),  # content on the marker's line, however far along
+    ("--- # a comment\nkind: Person\n", True),
+    ("%YAML 1.2\n---\nkind: Person\n", False),
     ("a: " + "[" * 99 + "]" * 99 + "\n", False),  # near the nesting limit
 ])
 def test_what_the_fast_reader_takes(text, fast):

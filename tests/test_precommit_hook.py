@@ -7,12 +7,12 @@ store on every call, 40 s or more here; tests/precommit_env.py keeps the store i
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.exampleorgs import copy_example
 from tests.precommit_env import PRE_COMMIT, ROOT, config, git, pre_commit, ready
 
 
@@ -28,7 +28,7 @@ def team_repo(tmp_path) -> Path:
     """A team's repository: the two example orgs under orgs/, committed."""
     repo = tmp_path / "team"
     for org in ("riverside-health", "harbor-therapy"):
-        shutil.copytree(ROOT / "orgs" / org, repo / "orgs" / org)
+        copy_example(org, repo / "orgs" / org)
     (repo / "notes").mkdir()
     (repo / "notes" / "ideas.yaml").write_text("not: [valid\n")  # outside orgs/: not the hook's
     git("init", "-q", cwd=repo)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from provisioner.cli import main
+from tests.exampleorgs import copy_example
 
 ORGS = Path(__file__).resolve().parents[2] / "orgs"
 TODAY = "2026-11-23"
@@ -36,7 +36,7 @@ def git_repo_with(tmp: Path, org: str = "riverside-health") -> Path:
     """tmp/repo holding orgs/<org>, committed once; returns the org folder."""
     repo = tmp / "repo"
     folder = repo / "orgs" / org
-    shutil.copytree(ORGS / org, folder, ignore=shutil.ignore_patterns("ACCESS.md"))
+    copy_example(org, folder, "ACCESS.md")
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", ".")
     git(repo, "commit", "-q", "-m", SUBJECT)

@@ -4,13 +4,14 @@ names the facts an auditor looks for."""
 
 from __future__ import annotations
 
-import shutil
 
 import pytest
 
 from provisioner.pipeline import validate
 from provisioner.plan.planfile import config_digest
 from provisioner.report.accessdoc import access_markdown
+
+from tests.exampleorgs import copy_example
 
 from .conftest import ORGS, cli
 
@@ -24,7 +25,7 @@ def test_the_example_orgs_commit_a_current_access_document(org):
 
 def test_a_stale_document_fails_check_with_a_diff(tmp_path):
     folder = tmp_path / "harbor"
-    shutil.copytree(ORGS / "harbor-therapy", folder)
+    copy_example("harbor-therapy", folder)
     before = config_digest(folder)
     staff = folder / "people" / "staff.yaml"
     staff.write_text(staff.read_text(encoding="utf-8").replace("front_office: biller", "front_office: scheduler"),
@@ -54,7 +55,7 @@ def test_the_document_names_role_sets_admins_seats_waivers_and_reviews():
 
 def test_writing_the_document_leaves_plans_current(tmp_path):
     folder = tmp_path / "harbor"
-    shutil.copytree(ORGS / "harbor-therapy", folder)
+    copy_example("harbor-therapy", folder)
     before = config_digest(folder)
     (folder / "ACCESS.md").write_text("changed\n", encoding="utf-8")
     assert config_digest(folder) == before

@@ -4,10 +4,11 @@ records reviews."""
 
 from __future__ import annotations
 
-import shutil
 
 from provisioner.pipeline import validate
 from provisioner.report.reviews import review_items
+
+from tests.exampleorgs import copy_example
 
 from .conftest import ORGS, cli, line_of
 
@@ -29,7 +30,7 @@ def test_a_campaign_groups_due_grants_by_reviewer():
 
 def test_reviewer_falls_back_to_an_office_admin_then_a_client_admin(tmp_path):
     folder = tmp_path / "riverside"
-    shutil.copytree(ORGS / "riverside-health", folder)
+    copy_example("riverside-health", folder)
     therapy = folder / "people" / "therapy.yaml"
     lines = therapy.read_text(encoding="utf-8").splitlines(keepends=True)
     for pid in ("maria-lopez", "emily-tran"):
@@ -47,7 +48,7 @@ def test_reviewer_falls_back_to_an_office_admin_then_a_client_admin(tmp_path):
 
 def test_campaign_completion_follows_the_config(tmp_path):
     folder = tmp_path / "riverside"
-    shutil.copytree(ORGS / "riverside-health", folder)
+    copy_example("riverside-health", folder)
     saved = tmp_path / "campaign.csv"
     r = cli("review", folder, "--due-within", "30d", "--today", "2026-12-01", "--format", "csv", "--out", saved)
     assert r.exit_code == 0 and "wrote" in r.output
