@@ -117,7 +117,7 @@ class _NotPlain(Exception):
     pass
 
 
-def _compact(value: dict, depth: int = 1) -> dict:
+def _compact(value: dict | list, depth: int = 1) -> dict | list:
     """The document rebuilt with every key and every short string interned (a large org
     repeats `kind`, `email`, office ids and permission names hundreds of thousands of
     times: one string each halves the memory its values take). Raises _NotPlain for
@@ -125,38 +125,19 @@ def _compact(value: dict, depth: int = 1) -> dict:
     nesting near the limit."""
     if depth > _LIMIT_DEPTH:
         raise _NotPlain
-    out = {}
-    for key, child in value.items():
-        if type(key) is not str:
-            raise _NotPlain
-        kind = type(child)
-        if kind is str:
-            if len(child) < _SHORT:
-                child = _intern(child)
-        elif kind is dict:
-            child = _compact(child, depth + 1)
-        elif kind is list:
-            child = _compact_list(child, depth + 1)
-        elif kind is not bool and child is not None:
-            raise _NotPlain
-        out[_intern(key)] = child
-    return out
-
-
-def _compact_list(value: list, depth: int) -> list:
-    if depth > _LIMIT_DEPTH:
+    mapping = type(value) is dict
+    if mapping and not all(type(key) is str for key in value):
         raise _NotPlain
     out = []
-    for child in value:
+    add = out.append
+    for child in (value.values() if mapping else value):
         kind = type(child)
         if kind is str:
             if len(child) < _SHORT:
                 child = _intern(child)
-        elif kind is dict:
+        elif kind is dict or kind is list:
             child = _compact(child, depth + 1)
-        elif kind is list:
-            child = _compact_list(child, depth + 1)
         elif kind is not bool and child is not None:
             raise _NotPlain
-        out.append(child)
-    return out
+        add(child)
+    return dict(zip(map(_intern, value), out)) if mapping else out

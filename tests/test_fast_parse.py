@@ -7,7 +7,6 @@ with deliberate mistakes, and generated snippets built to sit on the readers' ed
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import importlib
 import random
 import textwrap
@@ -16,11 +15,10 @@ from pathlib import Path
 import pytest
 
 from bench.generate import generate_org, write_org
-from provisioner import fastyaml, loader
-from provisioner.pipeline import validate
+from provisioner import fastyaml
 from provisioner.yamlsource import parse
 
-from .test_lazy_marks import PARSE_AND_SCHEMA, RULES
+from .test_lazy_marks import PARSE_AND_SCHEMA, RULES, _both
 
 REPO = Path(__file__).resolve().parents[1]
 TODAY = dt.date(2026, 11, 23)
@@ -41,17 +39,8 @@ def _same_reading(text: str) -> bool:
     return fastyaml.documents(text) is not None
 
 
-def _findings(folder) -> list[tuple]:
-    result = validate(folder, today=TODAY)
-    return [(d.file, d.line, d.column, d.code, d.severity, d.message, d.subject) for d in result.diagnostics]
-
-
 def _findings_both_ways(folder, monkeypatch) -> tuple[list, list]:
-    fast = _findings(folder)
-    with monkeypatch.context() as m:
-        m.setattr(loader, "parse", functools.partial(parse, marks="exact"))
-        exact = _findings(folder)
-    return fast, exact
+    return _both(folder, monkeypatch, marks="exact")  # (fast reader where it can, exact reader only)
 
 
 def _corpus_texts() -> list[tuple[str, str]]:

@@ -39,12 +39,13 @@ def _findings(folder) -> list[tuple]:
     return [(d.file, d.line, d.column, d.code, d.severity, d.message, d.subject) for d in result.diagnostics]
 
 
-def _both(folder, monkeypatch) -> tuple[list, list]:
+def _both(folder, monkeypatch, marks: str = "eager") -> tuple[list, list]:
+    """The findings as validate gives them, and as it gives them reading with `marks`."""
     lazy = _findings(folder)
     with monkeypatch.context() as m:
-        m.setattr(loader, "parse", functools.partial(parse, marks="eager"))
-        eager = _findings(folder)
-    return lazy, eager
+        m.setattr(loader, "parse", functools.partial(parse, marks=marks))
+        other = _findings(folder)
+    return lazy, other
 
 
 @pytest.mark.parametrize("org", ["riverside-health", "harbor-therapy"])
