@@ -37,6 +37,27 @@ _SLOW_PATTERNS = tuple(re.compile(p, re.M) for p in (
     r"[|>](?<![^ \t:\-?\n][|>])[-+0-9]*[ \t]*(?:#[^\n]*)?$",  # a block scalar (and look-alikes)
     r"[^\n\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]",  # outside the printable set
 ))
+# Flow collections (`[a, b]`, `{k: v}`): libyaml and yaml-rs part on `?`, `:`, `|`, `>`, `-`
+# and `@` inside them, on empty entries and on collections spanning lines. A file is read
+# fast only if each one, from its bracket to the end of its line, is one collection of plain
+# words or quoted strings (one level of nesting), with no more on the line than a comment.
+_PLAIN = r"[A-Za-z0-9_./][A-Za-z0-9_./@+=()\- ]*"
+_QUOTED = r"\"[^\"\n]*\"|'(?:[^'\n]|'')*'"
+_SCALAR = rf"(?:{_QUOTED}|{_PLAIN})"
+_KEY = rf"(?:{_QUOTED}|[A-Za-z0-9_./][A-Za-z0-9_./@+=()\-]*)"
+
+
+def _flow_sequence(item: str) -> str:
+    return rf"\[ *(?:{item}(?: *, *{item})*)? *\]"
+
+
+def _flow_mapping(value: str) -> str:
+    return rf"\{{ *(?:{_KEY}: +{value}(?: *, *{_KEY}: +{value})*)? *\}}"
+
+
+_FLOW_ITEM = rf"(?:{_flow_sequence(_SCALAR)}|{_flow_mapping(_SCALAR)}|{_SCALAR})"
+_FLOW = re.compile(rf"(?:{_flow_sequence(_FLOW_ITEM)}|{_flow_mapping(_FLOW_ITEM)})(?: +#[^\n]*)? *")
+_FLOW_START = re.compile(r"[\[{][^\n]*")
 # libyaml refuses an implicit key longer than 1024 characters; yaml-rs need not.
 _LONG_LINE = 1000
 _MARKER = re.compile(r"^---[ \t]*(?:#[^\n]*)?$", re.M)
@@ -92,7 +113,12 @@ def _needs_exact_reader(text: str) -> bool:
     head = "\n" + (text if end < 0 else text[:end])  # the first line, as the patterns see every other
     if any(p.search(text) or p.match(head) for p in _SLOW_PATTERNS):
         return True
-    return max(map(len, text.split("\n"))) >= _LONG_LINE
+    if max(map(len, text.split("\n"))) >= _LONG_LINE:
+        return True
+    if "[" in text or "{" in text:
+        full = _FLOW.fullmatch
+        return any(full(m.group()) is None for m in _FLOW_START.finditer(text))
+    return False
 
 
 def _regions(text: str) -> list[tuple[int, int, bool]]:

@@ -312,7 +312,9 @@ class _FileMarks:
                 found = self._one(index)
                 if found is not None:
                     return found
-            return self._whole()[index]
+            # The whole file, as the exact reader reads it; no marks (never an error) if it
+            # holds no such document, so a finding is still reported, by file alone.
+            return self._whole().get(index, {})
         return compute
 
     def _whole(self) -> dict[int, dict[Path, Mark]]:

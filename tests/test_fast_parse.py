@@ -95,7 +95,11 @@ SCALARS = ["0X1F", "0x1F", "1_000", "0b11", "0o17", "-0o7", "+0x1F", ".naN", ".n
            "2026-01-01T10:00:00Z", "'quoted # not a comment'", '"dq: text"', "plain text", "a#b", "O'Brien",
            "Smith & Jones", "100%", "x!", "[a, b]", "{a: b}", "[]", "{}", "'multi\n  line'", "-", "?", ":",
            "'--- not a marker'", "\"\\u00e9\"", "é", "👩‍⚕️", "a: b", "|", ">-\n  folded\n  text", "*alias",
-           "&anchor x", "!!str 1", "[a, [b, [c]]]", "{a: [1, 2], b: {c: d}}", "'it''s'", "\"tab\tinside\""]
+           "&anchor x", "!!str 1", "[a, [b, [c]]]", "{a: [1, 2], b: {c: d}}", "'it''s'", "\"tab\tinside\"",
+           # flow collections, where libyaml and yaml-rs part (`?`, `:`, `|`, `>`, `-`, `@`, empties, lines)
+           "[?b]", "{?b: c}", "[b:]", "[:b]", "{:b}", "[-:]", "[b, >c]", "{b: >c}", "[|]", "{b\n  : c}",
+           "[a,,b]", "[a, b,]", "{b: }", "[-b]", "[@b]", "[harbor-downtown, harbor-westside:]", "[a, b] x",
+           "{approved_by\n    : x@y.example, justification: text}", "[a,\n  b]"]
 # ...and the everyday values the fast reader takes, so that enough snippets test it.
 EVERYDAY = ["dee.fox@lakeside.example", "north-clinic", "Dee Fox", "2026-10-01", "true", "false", "~", "",
             "[north, south]", "{by: cmo@x.example, date: 2026-01-01}", "'010'", '"1:30"', "front desk: day",
@@ -142,6 +146,10 @@ def test_generated_snippets_read_the_same():
     ("- a\n- b\n", False),
     ("a: b\na: c\n", False),  # duplicate key: the exact reader names both lines
     ("---          {a: b}\n", False),  # content on the marker's line, however far along
+    ("offices: [harbor-downtown, harbor-westside]\ngrants: {by: x@y.example, why: a reason}\n", True),
+    ("offices: [harbor-downtown, harbor-westside:]\n", False),
+    ("offices: [?harbor-downtown]\n", False),
+    ("grants: {approved_by\n    : nora@x.example, why: text}\n", False),
     ("--- # a comment\nkind: Person\n", True),
     ("%YAML 1.2\n---\nkind: Person\n", False),
     ("a: " + "[" * 99 + "]" * 99 + "\n", False),  # near the nesting limit

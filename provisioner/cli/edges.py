@@ -47,6 +47,7 @@ class Edges(click.Group):
     """A click group whose commands end the way the module docstring says."""
 
     def invoke(self, ctx: click.Context):
+        thresholds = gc.get_threshold()
         gc.set_threshold(*GC_THRESHOLDS)
         previous = None
         if threading.current_thread() is threading.main_thread():
@@ -80,5 +81,6 @@ class Edges(click.Group):
                        "command line (PROVISIONER_DEBUG=1 shows the details)", err=True)
             ctx.exit(1)
         finally:
+            gc.set_threshold(*thresholds)  # as it was, for a program that runs commands in-process
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
