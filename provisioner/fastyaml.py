@@ -32,8 +32,10 @@ except ImportError:  # pragma: no cover - a platform without its wheel reads eve
 _SLOW_CHARACTERS = ("\t", "\\", "\r", "\x85", "\u2028", "\u2029", "\ufeff", "<<")
 # Patterns whose match anywhere does (one by one: a single alternation scans far slower).
 _SLOW_PATTERNS = tuple(re.compile(p, re.M) for p in (
-    r"[&*!](?<![^\s\[\]{},:?\-\"'][&*!])(?:(?<=!)|(?=\S))",  # an anchor, alias or tag (and look-alikes)
-    r"\n(?:%|\.\.\.|---(?![ \t]*(?:#[^\n]*)?$))",  # a directive, a document end, a marker with content
+    # an anchor, alias or tag (and look-alikes); `&` before a Unicode space is one for yaml-rs
+    r"[&*!](?<![^\s\[\]{},:?\-\"'][&*!])(?:(?<=!)|(?![ \t\n]))",
+    # a directive, a document end, a marker with content (`---#` is a key, not a marker)
+    r"\n(?:%|\.\.\.|---(?!(?:[ \t]+(?:#[^\n]*)?)?$))",
     r"[|>](?<![^ \t:\-?\n][|>])[-+0-9]*[ \t]*(?:#[^\n]*)?$",  # a block scalar (and look-alikes)
     r"[^\n\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]",  # outside the printable set
 ))
@@ -60,7 +62,7 @@ _FLOW = re.compile(rf"(?:{_flow_sequence(_FLOW_ITEM)}|{_flow_mapping(_FLOW_ITEM)
 _FLOW_START = re.compile(r"[\[{][^\n]*")
 # libyaml refuses an implicit key longer than 1024 characters; yaml-rs need not.
 _LONG_LINE = 1000
-_MARKER = re.compile(r"^---[ \t]*(?:#[^\n]*)?$", re.M)
+_MARKER = re.compile(r"^---(?:[ \t]+(?:#[^\n]*)?)?$", re.M)
 _CONTENT = re.compile(r"^[ \t]*[^\s#]", re.M)
 _BLANK_OR_MARK = frozenset(("", " ", "\t", "\n", "#", "-"))
 _LIMIT_DEPTH = MAX_NESTING - 2  # deeper files are measured by the exact reader (yaml-rs stops at 256)

@@ -148,6 +148,12 @@ def test_generated_snippets_read_the_same():
     ("---          {a: b}\n", False),  # content on the marker's line, however far along
     ("offices: [harbor-downtown, harbor-westside]\ngrants: {by: x@y.example, why: a reason}\n", True),
     ("offices: [harbor-downtown, harbor-westside:]\n", False),
+    ("a: &\xa0 b\n", False),  # an anchor for yaml-rs, a refused one for libyaml
+    ("a: &\u3000x c\nb: *\u3000x\n", False),
+    ("a: x &", False),
+    ("a: Smith & Jones\n", True),
+    ("---#:\na:\n", False),  # `---#` is a key, not a marker
+    ("---   # a comment\nkind: Person\n", True),
     ("offices: [?harbor-downtown]\n", False),
     ("grants: {approved_by\n    : nora@x.example, why: text}\n", False),
     ("--- # a comment\nkind: Person\n", True),
