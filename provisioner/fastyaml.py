@@ -154,8 +154,11 @@ def _compact(value: dict | list, depth: int = 1) -> dict | list:
     if depth > _LIMIT_DEPTH:
         raise _NotPlain
     mapping = type(value) is dict
-    if mapping and not all(type(key) is str for key in value):
-        raise _NotPlain
+    if mapping:
+        try:
+            keys = list(map(_intern, value))  # intern() takes nothing but text
+        except TypeError:
+            raise _NotPlain from None
     out = []
     add = out.append
     for child in (value.values() if mapping else value):
@@ -168,4 +171,4 @@ def _compact(value: dict | list, depth: int = 1) -> dict | list:
         elif kind is not bool and child is not None:
             raise _NotPlain
         add(child)
-    return dict(zip(map(_intern, value), out)) if mapping else out
+    return dict(zip(keys, out)) if mapping else out
