@@ -6,7 +6,6 @@ with deliberate mistakes, and generated snippets built to sit on the readers' ed
 
 from __future__ import annotations
 
-import datetime as dt
 import importlib
 import random
 import textwrap
@@ -14,14 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from bench.generate import generate_org, write_org
+from bench.generate import write_org
 from provisioner import fastyaml
 from provisioner.yamlsource import parse
 
-from .test_lazy_marks import PARSE_AND_SCHEMA, RULES, _both
+from .test_lazy_marks import PARSE_AND_SCHEMA, RULES, _both, with_mistakes
 
 REPO = Path(__file__).resolve().parents[1]
-TODAY = dt.date(2026, 11, 23)
 HOSTILE_MODULES = ["test_yaml", "test_identities", "test_templates", "test_validate_files", "test_filesystem",
                    "test_reconcile", "test_report"]
 
@@ -77,10 +75,7 @@ def test_every_hostile_corpus_file_reads_the_same():
 
 @pytest.mark.parametrize("mistakes", [PARSE_AND_SCHEMA, RULES], ids=["parse-and-schema", "rules"])
 def test_generated_org_with_mistakes_finds_the_same(mistakes, tmp_path, monkeypatch):
-    files = generate_org(5000, seed=11, today=TODAY)
-    for name, old, new, count in mistakes:
-        assert old in files[name], (name, old)
-        files[name] = files[name].replace(old, new, count)
+    files = with_mistakes(5000, 11, mistakes)
     write_org(tmp_path, files)
     assert fastyaml.documents(files["people-002.yaml"]) is not None  # the fast path is what is compared
     fast, exact = _findings_both_ways(tmp_path, monkeypatch)

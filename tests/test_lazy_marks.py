@@ -34,6 +34,15 @@ RULES = [
 ]
 
 
+def with_mistakes(people: int, seed: int, mistakes) -> dict[str, str]:
+    """A generated org's files with each (file, old, new, count) replacement made."""
+    files = generate_org(people, seed=seed, today=TODAY)
+    for name, old, new, count in mistakes:
+        assert old in files[name], (name, old)
+        files[name] = files[name].replace(old, new, count)
+    return files
+
+
 def _findings(folder) -> list[tuple]:
     result = validate(folder, today=TODAY)
     return [(d.file, d.line, d.column, d.code, d.severity, d.message, d.subject) for d in result.diagnostics]
@@ -56,11 +65,7 @@ def test_example_orgs_locate_the_same(org, monkeypatch):
 
 @pytest.mark.parametrize("mistakes", [PARSE_AND_SCHEMA, RULES], ids=["parse-and-schema", "rules"])
 def test_generated_org_with_mistakes_locates_the_same(mistakes, tmp_path, monkeypatch):
-    files = generate_org(600, seed=5, today=TODAY)
-    for name, old, new, count in mistakes:
-        assert old in files[name], (name, old)
-        files[name] = files[name].replace(old, new, count)
-    write_org(tmp_path / "org", files)
+    write_org(tmp_path / "org", with_mistakes(600, 5, mistakes))
     lazy, eager = _both(tmp_path / "org", monkeypatch)
     codes = {f[3] for f in eager}
     located = [f for f in eager if f[0].endswith("people-000.yaml") and f[1] and f[2]]
