@@ -9,6 +9,7 @@ from provisioner.pipeline import validate
 
 from .corpus import Case, check, ids
 from .inprocess import check_here
+from .test_yaml import person
 
 HEAVY = r"TPL003"
 
@@ -25,14 +26,7 @@ id: plan-{{ n }}
 name: Plan {{ n | upper }}
 {% endfor %}
 ---
-kind: Person
-id: dee-fox
-name: Dee Fox
-email: dee.fox@lakeside.example
-template: office-manager
-offices: [nowhere]
-grants: {approved_by: cmo@lakeside.example, justification: manager, reviewed_on: 2026-10-01}
-"""
+""" + person(offices="[nowhere]")  # the hostile YAML tests' person, at an office that does not exist
 
 CASES = [
     # -- work and output caps: each of these hung or exhausted memory

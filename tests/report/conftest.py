@@ -107,6 +107,23 @@ def deliver_at(state: str, when: str, keys: set[str] | None = None, actor: str =
         backend.close()
 
 
+def two_departures(folder: Path, docs: dict, state: str) -> None:
+    """Applied and delivered on 2 March; eve and fay leave with end date 6 March, applied on
+    the 7th at 08:00 (8 h into the clock); eve delivered at 12:00 (12 h), fay on the 9th (57 h,
+    past a 24 h policy)."""
+    from tests.orgbuilder import edit, write_org
+
+    apply_at(folder, state, "2026-03-02T09:00:00")
+    deliver_at(state, "2026-03-02T10:00:00")
+    changed = edit(docs)
+    for pid in ("eve", "fay"):
+        changed[f"person/{pid}"].update(status="inactive", end_date="2026-03-06")
+    write_org(folder, changed)
+    apply_at(folder, state, "2026-03-07T08:00:00", today="2026-03-07")
+    deliver_at(state, "2026-03-07T12:00:00", keys={"person.eve", "profile.eve-clerical"})
+    deliver_at(state, "2026-03-09T09:00:00")
+
+
 @pytest.fixture
 def small(tmp_path):
     """(org folder, docs, state URL) of a small org written by tests.orgbuilder."""

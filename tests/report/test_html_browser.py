@@ -14,9 +14,9 @@ import pytest
 
 from provisioner.pipeline import validate
 from provisioner.report.htmldata import licence_series, report_data
-from tests.orgbuilder import edit, write_org
+from tests.orgbuilder import write_org
 
-from .conftest import ORGS, apply_at, cli, deliver_at
+from .conftest import ORGS, cli, two_departures
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "build" / "report-screenshot.png"
 HOSTILE = 'Eve </script><script>document.body.dataset.pwned="1"</script> <b>Staff</b>'
@@ -41,15 +41,7 @@ def report(tmp_path_factory):
                           "receives": ["emr_profiles", "referral_accounts", "front_office_roles"]}
     docs["person/eve"]["name"] = HOSTILE
     folder, state = write_org(tmp / "org", docs), f"sqlite:///{tmp / 'state.db'}"
-    apply_at(folder, state, "2026-03-02T09:00:00")
-    deliver_at(state, "2026-03-02T10:00:00")
-    changed = edit(docs)
-    for pid in ("eve", "fay"):
-        changed[f"person/{pid}"].update(status="inactive", end_date="2026-03-06")
-    write_org(folder, changed)
-    apply_at(folder, state, "2026-03-07T08:00:00", today="2026-03-07")
-    deliver_at(state, "2026-03-07T12:00:00", keys={"person.eve", "profile.eve-clerical"})
-    deliver_at(state, "2026-03-09T09:00:00")
+    two_departures(folder, docs, state)
     out = tmp / "report.html"
     r = cli("report", "html", folder, "--out", out, "--state", state, "--today", "2026-03-10")
     assert r.exit_code == 0, r.output

@@ -8,7 +8,7 @@ import json
 
 from tests.orgbuilder import edit, write_org
 
-from .conftest import apply_at, cli, deliver_at
+from .conftest import apply_at, cli, deliver_at, two_departures
 
 
 def _report(folder, state, *args):
@@ -18,15 +18,7 @@ def _report(folder, state, *args):
 
 def test_an_on_time_and_a_late_termination(small):
     folder, docs, state = small
-    apply_at(folder, state, "2026-03-02T09:00:00")
-    deliver_at(state, "2026-03-02T10:00:00")
-    changed = edit(docs)
-    for pid in ("eve", "fay"):
-        changed[f"person/{pid}"].update(status="inactive", end_date="2026-03-06")
-    write_org(folder, changed)
-    apply_at(folder, state, "2026-03-07T08:00:00", today="2026-03-07")  # 8 h after the end of the end date
-    deliver_at(state, "2026-03-07T12:00:00", keys={"person.eve", "profile.eve-clerical"})  # eve: 12 h
-    deliver_at(state, "2026-03-09T09:00:00")  # fay: 57 h, past the 24 h policy
+    two_departures(folder, docs, state)  # eve 12 h after the clock starts, fay 57 h: past the 24 h policy
 
     r, doc = _report(folder, state, "--as-of", "2026-03-10T00:00")
     assert r.exit_code == 0, r.output
