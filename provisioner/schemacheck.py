@@ -64,15 +64,19 @@ def _is_date(text: str) -> bool:
 
 
 @lru_cache(maxsize=None)
-def compiled_validator(name: str) -> Callable[[Any], bool]:
-    """`valid(document) -> bool` for the schema file `name`: the common case, a valid
-    document, about 10x faster than jsonschema.
+def compiled_validator(name: str, part: tuple[str, ...] = ()) -> Callable[[Any], bool]:
+    """`valid(document) -> bool` for the schema file `name` (or the subschema at the keys
+    `part` within it, which must not refer elsewhere): the common case, a valid document,
+    about 10x faster than jsonschema.
 
     It only answers valid / not valid; any document it rejects is explained by the reference
     validator. The schemas use no keyword whose meaning differs between draft-07 (what the
     compiler speaks) and 2020-12, and the formats are checked exactly as FormatChecker does.
     """
-    schema = copy.deepcopy(schema_file(name))
+    schema = schema_file(name)
+    for key in part:
+        schema = schema[key]
+    schema = copy.deepcopy(schema)
     schema["$schema"] = "http://json-schema.org/draft-07/schema#"
     check = fastjsonschema.compile(schema, formats={"date": _is_date, "email": lambda text: "@" in text})
 

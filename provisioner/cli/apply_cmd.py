@@ -10,7 +10,8 @@ from pathlib import Path
 
 import click
 
-from ..plan import DEFAULT_LOCK_TIMEOUT, read_plan
+from ..plan import DEFAULT_LOCK_TIMEOUT
+from ..plan.savedplan import read_for_apply
 from ..plan.apply import apply_plan
 from ..plan.apply import check_config, state_for_plan
 from ..state import StateError
@@ -139,7 +140,7 @@ def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, o
             backend = open_backend(document["org"], state_url)
     else:
         try:
-            document = read_plan(target)
+            document = read_for_apply(target)  # the changes as a count and digest: apply re-derives them
             check_config(document, org_dir)  # before the state is opened (or created)
             state_url = state_for_plan(document, state_url)
         except StateError as exc:

@@ -10,17 +10,18 @@ import datetime as dt
 import os
 from pathlib import Path
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Iterable, Mapping
 
 from ..model import Target
 from ..orgfiles import display_path
 from ..state.audit import canonical
 from ..state.backend import Progress, Resource, Snapshot, StaleState, StateBackend, StateError, Write
-from ..targets.owed import operations as owed_operations, specs_for
+from ..targets.owed import operations as owed_operations, specs_of
 from .changes import resource_dict
 from .compare import retired
 from .lifecycle import INVITATION_DAYS
 from .planfile import PlanFileError, check_document, config_digest
+from .savedplan import SavedChanges
 
 DEFAULT_LOCK_TIMEOUT = 10.0
 
@@ -33,9 +34,14 @@ def _resource(address: str, data: dict | None) -> Resource | None:
 
 def writes_for(document: dict, today: dt.date) -> list[Write]:
     """The state writes that carry out the document's changes, in its order."""
-    new_serial = document["state"]["serial"] + 1
+    return writes_of(document["changes"], document["state"]["serial"] + 1, today)
+
+
+def writes_of(changes: Iterable[dict], new_serial: int, today: dt.date) -> list[Write]:
+    """The state writes that carry out `changes` (as the plan document holds them) in the
+    apply that makes state serial `new_serial`."""
     out: list[Write] = []
-    for c in document["changes"]:
+    for c in changes:
         address, action = c["address"], c["action"]
         after = _resource(address, c["after"])
         if after is not None and after.kind == "invitation":
@@ -128,7 +134,7 @@ def check_rederived(document: dict, snapshot: Snapshot, org_dir: str | Path | No
         raise PlanFileError(f"the plan names org {document['org']!r}, but {folder} is org {validation.org.id!r}; "
                             "it will not be applied: run `provisioner plan` again")
     counted = summary(changes, noops)
-    if not _same(changes, document["changes"]):
+    if not _same(changes, document["changes"]):  # `changes` now holds their dicts
         raise PlanFileError("the plan's changes differ from what the config and state produce (was the file "
                             "edited?); it will not be applied: run `provisioner plan` again")
     if counted != document["summary"]:
@@ -138,20 +144,29 @@ def check_rederived(document: dict, snapshot: Snapshot, org_dir: str | Path | No
     if _findings(found, display_path(folder)) != _findings(document["diagnostics"], document["config"]["dir"]):
         raise PlanFileError("the plan's diagnostics differ from the findings the config and state give (hidden "
                             "or altered findings?); it will not be applied: run `provisioner plan` again")
-    return validation
+    return Rederived(validation, changes)
 
 
-def _same(ours: list, theirs: list[dict]) -> bool:
+@dataclass(frozen=True)
+class Rederived:
+    validation: object  # pipeline.Validation of the config
+    changes: list[dict]  # the changes, proven the plan's, as the plan document holds them
+
+
+def _same(ours: list, theirs: list[dict] | SavedChanges) -> bool:
     """The re-derived changes are the plan's, compared as canonical JSON (so `1` is not
-    `true`) one at a time, each let go once compared: the re-derived plan is never whole
-    in memory beside the saved one."""
+    `true`): one at a time with the saved list, or by digest with SavedChanges. Each change
+    is replaced by its dict in `ours` as it is compared, the object let go."""
     if len(ours) != len(theirs):
         return False
-    for i, saved in enumerate(theirs):
-        if canonical(ours[i].to_dict()) != canonical(saved):
-            return False
-        ours[i] = None
-    return True
+    if isinstance(theirs, SavedChanges):
+        return SavedChanges.of_texts(canonical(_as_dict(ours, i)) for i in range(len(ours))) == theirs
+    return all(canonical(_as_dict(ours, i)) == canonical(saved) for i, saved in enumerate(theirs))
+
+
+def _as_dict(changes: list, i: int) -> dict:
+    changes[i] = d = changes[i].to_dict()
+    return d
 
 
 def _findings(diagnostics: list[dict], folder: str) -> str:
@@ -196,23 +211,29 @@ def apply_plan(document: dict, backend: StateBackend, *, actor: str, org_dir: st
     check_config(document, org_dir)
     today = today or dt.date.today()
     now = now or dt.datetime.now(dt.timezone.utc)
-    writes = writes_for(document, today)
     expect = (document["state"]["lineage"], document["state"]["serial"])
+    if not rederive and isinstance(document["changes"], SavedChanges):
+        raise PlanFileError("a plan read for apply (savedplan.read_for_apply) is applied only re-derived")
     # Checked before the lock, so a refused plan leaves the database untouched; under the lock
     # `backend.apply` still refuses a state that moved on (stale) in its own transaction.
     if verify:
         check_state(backend, org_dir or document["config"]["dir"])
+    changes = document["changes"]
     if rederive:
         snapshot = backend.read()
         if (snapshot.lineage, snapshot.serial) != expect:
             raise StaleState(expect, (snapshot.lineage, snapshot.serial))
-        targets = check_rederived(document, snapshot, org_dir).org.targets
+        rederived = check_rederived(document, snapshot, org_dir)
+        targets, changes = rederived.validation.org.targets, rederived.changes  # the plan's, proven
+        del snapshot, rederived
+    writes = writes_of(changes, expect[1] + 1, today)
+    del changes
     targets = dict(targets or {})
     with backend.lock(actor, lock_timeout):
         snapshot = backend.read()  # what the changes start from: the operations are derived from it
         if (snapshot.lineage, snapshot.serial) != expect:
             raise StaleState(expect, (snapshot.lineage, snapshot.serial))
-        specs = specs_for(document, snapshot, targets.values(), today)
+        specs = specs_of(writes, snapshot, targets.values())
         ops = owed_operations(specs, expect[1] + 1, now)
         after = backend.apply(writes, expect=expect, actor=actor, plan_digest=document["checksum"], at=now,
                               progress=progress, operations=ops, read_back=read_back)

@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Iterable
 
 from ..limits import MAX_INT_DIGITS, MAX_NESTING, MAX_PLAN_BYTES
 from ..state.audit import canonical
@@ -43,10 +44,12 @@ def config_digest(root: str | Path) -> str:
     return "sha256:" + h.hexdigest()
 
 
-def checksum(document: dict) -> str:
+def checksum(document: dict, changes: Iterable[str] | None = None) -> str:
     """sha256 of the canonical JSON of every field but the checksum, hashed a piece at a time
     (a field, or one element of a list): the same bytes as `canonical(body)`, never all of
-    them in memory at once (a 100,000-person plan's canonical text is some 200 MB)."""
+    them in memory at once (a 100,000-person plan's canonical text is some 200 MB).
+    `changes`: the canonical texts of the changes, in order, hashed in place of the
+    document's (a saved plan read a piece at a time, `savedplan.py`)."""
     h = hashlib.sha256()
     update = h.update
     update(b"{")
@@ -54,7 +57,12 @@ def checksum(document: dict) -> str:
     for n, key in enumerate(keys):
         value = document[key]
         update(("," if n else "").encode() + canonical(key).encode("utf-8") + b":")
-        if type(value) is list:
+        if key == "changes" and changes is not None:
+            update(b"[")
+            for i, text in enumerate(changes):
+                update((("," if i else "") + text).encode("utf-8"))
+            update(b"]")
+        elif type(value) is list:
             update(b"[")
             for i, item in enumerate(value):
                 update((("," if i else "") + canonical(item)).encode("utf-8"))
@@ -122,17 +130,17 @@ def write_plan(document: dict, path: str | Path) -> None:
         raise PlanFileError(f"cannot write the plan to {path}: {reason}; nothing was saved") from None
 
 
-def _too_deep_or_compacted(document) -> bool:
-    """Whether the decoded plan nests deeper than MAX_NESTING, walking it a level at a time
-    (no recursion, no work for scalars); on the way, every short string is interned (a 100,000-person
-    plan repeats `person`, `create`, office ids and permission names hundreds of thousands
-    of times: one string each saves a quarter of its memory)."""
+def too_deep_or_compacted(document, limit: int = MAX_NESTING, compact: bool = True) -> bool:
+    """Whether the decoded plan nests deeper than `limit`, walking it a level at a time
+    (no recursion, no work for scalars); on the way, with `compact`, every short string is
+    interned (a 100,000-person plan repeats `person`, `create`, office ids and permission
+    names hundreds of thousands of times: one string each saves a quarter of its memory)."""
     level = [document] if isinstance(document, (dict, list)) else []
     depth = 0
     intern = sys.intern
     while level:
         depth += 1
-        if depth > MAX_NESTING:
+        if depth > limit:
             return True
         below = []
         add = below.append
@@ -141,7 +149,7 @@ def _too_deep_or_compacted(document) -> bool:
             for key, child in pairs:
                 kind = type(child)
                 if kind is str:
-                    if len(child) < 24:
+                    if compact and len(child) < 24:
                         item[key] = intern(child)
                 elif kind is dict or kind is list:
                     add(child)
@@ -149,34 +157,50 @@ def _too_deep_or_compacted(document) -> bool:
     return False
 
 
-def _refuse_constant(name: str):
+def refuse_constant(name: str):
     raise ValueError(f"{name} is not a number a plan holds")
 
 
-def _bounded_int(text: str) -> int:
+def bounded_int(text: str) -> int:
     if len(text.lstrip("-")) > MAX_INT_DIGITS:
         raise ValueError(f"a number of {len(text.lstrip('-'))} digits (at most {MAX_INT_DIGITS})")
     return int(text)
 
 
-def _finite_float(text: str) -> float:
+def finite_float(text: str) -> float:
     value = float(text)
     if value in (float("inf"), float("-inf")):
         raise ValueError(f"{text[:20]} is too large a number")
     return value
 
 
-def _read_text(path: str | Path) -> str:
+def read_bytes(path: str | Path) -> bytes:
+    """The plan file's bytes (a regular file, at most MAX_PLAN_BYTES), or PlanFileError."""
     from ..orgfiles import Refused, read_file
 
     if not Path(path).exists() and not Path(path).is_symlink():
         raise PlanFileError(f"no plan file at {path}")
     try:
-        return read_file(Path(path), MAX_PLAN_BYTES).decode("utf-8")
+        return read_file(Path(path), MAX_PLAN_BYTES)
     except Refused as exc:
         if "broken symlink" in str(exc) or "no such file" in str(exc):
             raise PlanFileError(f"no plan file at {path}") from None
         raise PlanFileError(f"cannot read the plan file {path}: {exc}") from None
+
+
+def loads(text: str):
+    """JSON with a plan's bounds on numbers (NaN and Infinity refused, at most MAX_INT_DIGITS
+    digits); RecursionError past the interpreter's nesting limit."""
+    return json.loads(text, parse_int=bounded_int, parse_float=finite_float, parse_constant=refuse_constant)
+
+
+def _read_text(path: str | Path) -> str:
+    return _decode(read_bytes(path), path)
+
+
+def _decode(data: bytes, path: str | Path) -> str:
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PlanFileError(f"{path} is not a plan file (not UTF-8: {exc.reason} at byte {exc.start}); run "
                             "`provisioner plan --out` again") from None
@@ -189,13 +213,13 @@ def _write_private(path: Path, pieces) -> None:
         f.writelines(pieces)
 
 
-def read_plan(path: str | Path) -> dict:
+def read_plan(path: str | Path, data: bytes | None = None) -> dict:
     """Load a saved plan and check it is intact (format version and checksum). Bounded before
-    anything recursive runs: size, nesting, number length; NaN and Infinity are refused."""
-    text = _read_text(path)
+    anything recursive runs: size, nesting, number length; NaN and Infinity are refused.
+    `data`: the file's bytes, read already by `read_bytes`."""
+    text = _read_text(path) if data is None else _decode(data, path)
     try:
-        document = json.loads(text, parse_int=_bounded_int, parse_float=_finite_float,
-                              parse_constant=_refuse_constant)
+        document = loads(text)
     except RecursionError:
         document = None
         problem = f"nested more than {MAX_NESTING} levels deep"
@@ -203,7 +227,7 @@ def read_plan(path: str | Path) -> dict:
         raise PlanFileError(f"{path} is not a plan file (not JSON: {exc}); run `provisioner plan --out` "
                             "again") from None
     else:
-        problem = f"nested more than {MAX_NESTING} levels deep" if _too_deep_or_compacted(document) else None
+        problem = f"nested more than {MAX_NESTING} levels deep" if too_deep_or_compacted(document) else None
     if problem:
         raise PlanFileError(f"{path} is not a plan file ({problem}); run `provisioner plan --out` again")
     check_structure(document, str(path))

@@ -12,7 +12,7 @@ from collections import Counter
 from typing import Iterable, Mapping
 
 from ..model import Target
-from ..state.backend import Resource, Snapshot
+from ..state.backend import Resource, Snapshot, Write
 from .mapping import OpSpec, after_state, owed
 from .operations import Operation, OpStatus
 
@@ -23,7 +23,14 @@ def specs_for(document: dict, snapshot: Snapshot, targets: Iterable[Target], tod
     targets = list(targets)
     if not targets:
         return []  # nothing is owed to no target
-    writes = writes_for(document, today)
+    return specs_of(writes_for(document, today), snapshot, targets)
+
+
+def specs_of(writes: list[Write], snapshot: Snapshot, targets: Iterable[Target]) -> list[OpSpec]:
+    """What `writes` (applied to `snapshot`) owe `targets`."""
+    targets = list(targets)
+    if not targets:
+        return []
     before: Mapping[str, Resource] = snapshot.resources
     after = after_state(before, writes)
     return owed(targets, before, after, [w.address for w in writes])

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.clihelp import actions, plan, plan_and_apply, run, snapshot
 from tests.orgbuilder import edit, write_org
 
@@ -118,19 +120,31 @@ def test_plan_made_before_another_apply_is_stale(org_folder, state_url, tmp_path
     assert r.exit_code == 1 and "stale plan" in r.output
 
 
-def test_edited_plan_file_is_refused(org_folder, state_url, tmp_path):
+def _one_line(doc: dict, path) -> None:
+    path.write_text(json.dumps(doc))
+
+
+def _as_planned(doc: dict, path) -> None:  # the layout apply reads a piece at a time (savedplan.py)
+    from provisioner.plan.planfile import write_plan
+
+    write_plan(doc, path)
+
+
+@pytest.mark.parametrize("write", [_one_line, _as_planned])
+def test_edited_plan_file_is_refused(org_folder, state_url, tmp_path, write):
     out = tmp_path / "p.json"
     assert plan(org_folder, state_url, out=out).exit_code == 0
     doc = json.loads(out.read_text())
     doc["changes"][0]["after"]["attributes"]["name"] = "Evil Clinic"
-    out.write_text(json.dumps(doc))
+    write(doc, out)
     r = run("apply", out, "--state", state_url)
     assert r.exit_code == 1
     assert "altered" in r.output and "provisioner plan" in r.output
     assert snapshot(state_url).serial == 0 and not snapshot(state_url).resources
 
 
-def test_resealed_forged_plan_is_refused(org_folder, state_url, tmp_path):
+@pytest.mark.parametrize("write", [_one_line, _as_planned])
+def test_resealed_forged_plan_is_refused(org_folder, state_url, tmp_path, write):
     """A checksum proves the file is whole, not who wrote it: apply re-derives the plan."""
     from provisioner.plan.planfile import seal
 
@@ -146,7 +160,7 @@ def test_resealed_forged_plan_is_refused(org_folder, state_url, tmp_path):
                                   "attributes": {"admin": ["client_admin_full"], "name": "Evil"}},
         "diff": [{"path": "admin", "before": [], "after": ["client_admin_full"]}]}]
     forged["summary"] = {**forged["summary"], "update": forged["summary"]["update"] + 1}
-    out.write_text(json.dumps(seal(forged)))
+    write(seal(forged), out)
     before = snapshot(state_url)
     r = run("apply", out, "--state", state_url)
     assert r.exit_code == 1

@@ -1,0 +1,145 @@
+"""A saved plan read for apply: every field whole but the changes, which are checked and
+hashed a thousand at a time and let go.
+
+Apply does not write the saved changes: it re-derives the changes from the config and the
+state, requires them to be the saved ones, and writes the re-derived ones
+(`apply.check_rederived`). Of the saved changes it needs only that they are sound (size,
+nesting, numbers, shape), that the checksum covers them, and how many there are and the
+digest of their canonical JSON. A 100,000-person plan's changes, some 240 MB of JSON, are
+then never decoded whole beside the model the re-derivation builds.
+
+Only the layout `write_plan` writes is read this way: `"changes": [` ending its line, one
+change per line, `]` on a line of its own. Any other file, and any file with a problem,
+is read whole by `read_plan`, which gives the same document or the same refusal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from ..limits import MAX_NESTING
+from ..state.audit import canonical
+from .planfile import FORMAT_VERSION, checksum, loads, read_bytes, read_plan, too_deep_or_compacted
+
+CHUNK = 1000  # changes decoded at a time
+_MARK = b'\n  "changes": [\n'
+_END = b'\n  ]'
+_CUT = "changes read apart"  # stands in for the changes while the other fields are decoded
+
+
+@dataclass(frozen=True)
+class SavedChanges:
+    """A plan's changes as apply compares them: how many, and the sha256 of their canonical
+    JSON texts, each followed by a newline (which canonical JSON never holds)."""
+
+    count: int
+    digest: str
+
+    def __len__(self) -> int:
+        return self.count
+
+    @classmethod
+    def of_texts(cls, texts: Iterable[str]) -> SavedChanges:
+        h = hashlib.sha256()
+        n = 0
+        for text in texts:
+            h.update(text.encode("utf-8") + b"\n")
+            n += 1
+        return cls(n, h.hexdigest())
+
+    @classmethod
+    def of(cls, changes: Iterable[dict]) -> SavedChanges:
+        return cls.of_texts(canonical(c) for c in changes)
+
+
+def read_for_apply(path: str | Path) -> dict:
+    """The saved plan at `path`, checked exactly as `read_plan` checks it, with `changes` a
+    SavedChanges instead of the list."""
+    data = read_bytes(path)
+    document = _read_apart(data)
+    if document is None:  # another layout, or a problem: read whole, for the same result or refusal
+        document = read_plan(path, data)
+        document["changes"] = SavedChanges.of(document["changes"])
+    return document
+
+
+class _NotApart(Exception):
+    """The file cannot be read apart; `read_plan` reads it (and says what is wrong)."""
+
+
+def _read_apart(data: bytes) -> dict | None:
+    start = data.rfind(_MARK)
+    if start < 0 or _CUT.encode() in data:
+        return None
+    first = start + len(_MARK)  # the first change's line
+    end = data.find(_END, first - 1)
+    if end < first or data[end + len(_END):end + len(_END) + 1] not in (b",", b"\n"):
+        return None
+    try:
+        header = loads((data[:first - 2] + json.dumps(_CUT).encode() + data[end + len(_END):]).decode("utf-8"))
+    except (RecursionError, ValueError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        return None
+    if not _sound_header(header):
+        return None
+    digest, count = hashlib.sha256(), 0  # of the changes, taken as the checksum reads them
+
+    def counted() -> Iterator[str]:
+        nonlocal count
+        for text in _canonical_changes(data, first, end + 1):
+            digest.update(text.encode("utf-8") + b"\n")
+            count += 1
+            yield text
+
+    try:
+        whole = checksum(header, changes=counted())
+    except _NotApart:
+        return None
+    if whole != header["checksum"]:
+        return None
+    header["changes"] = SavedChanges(count, digest.hexdigest())
+    return header
+
+
+def _sound_header(header) -> bool:
+    """The fields but the changes: the top-level `changes` is the stand-in (so the cut was
+    the value `read_plan` would keep), nesting, shape, format and a checksum to compare."""
+    from ..schemacheck import compiled_validator
+
+    return (type(header) is dict and header.get("changes") == _CUT and not too_deep_or_compacted(header)
+            and compiled_validator("plan.schema.json")({**header, "changes": []})
+            and header.get("format_version") == FORMAT_VERSION and type(header.get("checksum")) is str)
+
+
+def _canonical_changes(data: bytes, pos: int, end: int) -> Iterator[str]:
+    """The canonical JSON of each change in data[pos:end] (lines, the last one ending the
+    list), decoded CHUNK lines at a time: every piece but the last ends with a line ending
+    in `,`, so each piece is a JSON array of whole changes, and their items are the list's."""
+    from ..schemacheck import compiled_validator
+
+    valid = compiled_validator("plan.schema.json", ("properties", "changes"))
+    while pos < end:
+        stop = pos
+        for _ in range(CHUNK):
+            stop = data.find(b"\n", stop, end) + 1
+            if stop <= 0:
+                stop = end
+                break
+        final = stop >= end
+        piece = data[pos:stop].rstrip(b"\n")
+        if not final:
+            if not piece.endswith(b","):
+                raise _NotApart
+            piece = piece[:-1]
+        try:
+            changes = loads("[" + piece.decode("utf-8") + "]")
+        except (RecursionError, ValueError):
+            raise _NotApart from None
+        if too_deep_or_compacted(changes, MAX_NESTING - 1, compact=False) or not valid(changes):
+            raise _NotApart
+        for change in changes:
+            yield canonical(change)
+        pos = stop

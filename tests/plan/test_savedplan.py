@@ -1,0 +1,179 @@
+"""Apply reads a saved plan's changes a piece at a time (`savedplan.read_for_apply`): for
+every file, it gives what `read_plan` gives, with the changes as their count and digest,
+or the same refusal. The layout `write_plan` writes is read apart; any other, and any
+file with a problem, is read whole."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from bench.generate import generate_org, write_org
+from provisioner.plan import make_plan
+from provisioner.plan import savedplan
+from provisioner.plan.planfile import PlanFileError, read_plan, seal, write_plan
+from provisioner.plan.savedplan import SavedChanges, read_for_apply
+from provisioner.state import Snapshot
+
+TODAY = dt.date(2026, 11, 23)
+
+
+@pytest.fixture(scope="module")
+def planned(tmp_path_factory) -> dict:
+    """A sealed plan of a generated 40-person org against an empty state."""
+    org = tmp_path_factory.mktemp("org")
+    write_org(org, generate_org(40, 7, TODAY))
+    return make_plan(org, snapshot=Snapshot(None, 0, {}), today=TODAY).document
+
+
+def outcome(read, path):
+    try:
+        document = read(path)
+    except PlanFileError as exc:
+        return ("refused", str(exc))
+    if isinstance(document["changes"], list):
+        document["changes"] = SavedChanges.of(document["changes"])
+    return ("read", document)
+
+
+def same_outcome(path, *, apart: bool) -> tuple:
+    """read_for_apply agrees with read_plan on `path`; `apart`: without reading it whole."""
+    whole = outcome(read_plan, path)
+    calls = []
+    real = savedplan.read_plan
+    savedplan.read_plan = lambda *a: calls.append(a) or real(*a)
+    try:
+        streamed = outcome(read_for_apply, path)
+    finally:
+        savedplan.read_plan = real
+    assert streamed == whole
+    assert (not calls) is apart, "read whole" if calls else "read apart"
+    return streamed
+
+
+def lines_of(document: dict, tmp_path) -> list[str]:
+    path = tmp_path / "plan.json"
+    write_plan(document, path)
+    return path.read_text(encoding="utf-8").split("\n")
+
+
+def change_line(lines: list[str], n: int) -> int:
+    """The index of the n-th change's line."""
+    start = lines.index('  "changes": [') + 1
+    return start + n
+
+
+def test_a_plan_as_written_is_read_apart(planned, tmp_path):
+    path = tmp_path / "plan.json"
+    write_plan(planned, path)
+    kind, document = same_outcome(path, apart=True)
+    assert kind == "read" and len(document["changes"]) == len(planned["changes"]) > 40
+    assert document["changes"] == SavedChanges.of(planned["changes"])
+    assert {k: v for k, v in document.items() if k != "changes"} == \
+        {k: v for k, v in json.loads(path.read_text()).items() if k != "changes"}
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 7])
+def test_every_piece_size_reads_the_same(planned, tmp_path, monkeypatch, chunk):
+    monkeypatch.setattr(savedplan, "CHUNK", chunk)
+    path = tmp_path / "plan.json"
+    write_plan(planned, path)
+    assert same_outcome(path, apart=True)[1]["changes"] == SavedChanges.of(planned["changes"])
+
+
+def test_no_changes_and_other_layouts_are_read_whole(planned, tmp_path):
+    path = tmp_path / "plan.json"
+    for text in (json.dumps(planned), json.dumps(planned, indent=2), json.dumps(planned, indent=4)):
+        path.write_text(text)
+        assert same_outcome(path, apart=False)[0] == "read"
+    write_plan(seal({**{k: v for k, v in planned.items() if k != "checksum"}, "changes": []}), path)
+    assert same_outcome(path, apart=False)[1]["changes"] == SavedChanges(0, SavedChanges.of([]).digest)
+
+
+def resealed(lines: list[str]) -> list[str]:
+    """The text's document sealed again, in the same layout (anyone can re-seal a plan)."""
+    document = json.loads("\n".join(lines))
+    document.pop("checksum")
+    text = "\n".join(lines)
+    fresh = seal(document)["checksum"]
+    return text.replace(json.loads(text)["checksum"], fresh).split("\n")
+
+
+def edit_change(n: int, old: str, new: str, seal_again: bool = False):
+    def edit(lines):
+        i = change_line(lines, n)
+        assert old in lines[i]
+        lines[i] = lines[i].replace(old, new, 1)
+        return resealed(lines) if seal_again else lines
+    return edit
+
+
+def replace_line(n: int, text: str):
+    def edit(lines):
+        lines[change_line(lines, n)] = text
+        return lines
+    return edit
+
+
+def insert_line(before: str, text: str):
+    def edit(lines):
+        lines.insert(next(i for i, line in enumerate(lines) if line.startswith(before)), text)
+        return lines
+    return edit
+
+
+def split_change(n: int):
+    def edit(lines):
+        i = change_line(lines, n)
+        cut = lines[i].index('"action"')
+        lines[i:i + 1] = [lines[i][:cut], "    " + lines[i][cut:]]
+        return lines
+    return edit
+
+
+def last_comma(lines):
+    i = lines.index("  ],") - 1
+    lines[i] += ","
+    return lines
+
+
+def nested_region(lines):
+    i = lines.index('  "changes": [')
+    lines[i] = '  "x": {'
+    end = lines.index("  ],")
+    lines[end] = '  ]}, "changes": [],'
+    lines.insert(i, '  "also": [],')
+    return lines
+
+
+DEEP = "    " + "[" * 150 + "]" * 150 + ","
+CASES = {
+    # (edit, read apart?, read or refused)
+    "a change edited": (edit_change(3, '"create"', '"delete"'), False, "refused"),
+    "a change edited and re-sealed": (edit_change(3, '"create"', '"delete"', seal_again=True), True, "read"),
+    "a change without its address, re-sealed": (edit_change(2, '"address": ', '"where": ', True), False, "refused"),
+    "a change nested too deep": (replace_line(1, DEEP), False, "refused"),
+    "a huge number in a change": (edit_change(0, '"reason": ', '"n": ' + "9" * 300 + ', "reason": '), False,
+                                  "refused"),
+    "NaN in a change": (edit_change(0, '"reason": ', '"n": NaN, "reason": '), False, "refused"),
+    "a stray byte in a change": (edit_change(4, '"kind"', '"k\udcffind"'), False, "refused"),
+    "a trailing comma after the last change": (last_comma, False, "refused"),
+    "a change split over two lines": (split_change(5), True, "read"),  # one piece: still one JSON array
+    "an earlier duplicate changes key": (insert_line('  "changes": [', '  "changes": [{"x": 1}],'), True, "read"),
+    "a later duplicate changes key": (insert_line('  "diagnostics": ', '  "changes": [],'), False, "refused"),
+    "the changes inside another field": (nested_region, False, "refused"),
+    "the stand-in text in a reason": (edit_change(1, '"reason": "', '"reason": "changes read apart ', True),
+                                      False, "read"),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_an_odd_or_hostile_plan_reads_as_read_plan_reads_it(planned, tmp_path, name):
+    edit, apart, expected = CASES[name]
+    lines = edit(lines_of(planned, tmp_path))
+    path = tmp_path / "plan.json"
+    path.write_bytes("\n".join(lines).encode("utf-8", "surrogateescape"))
+    kind, detail = same_outcome(path, apart=apart)
+    assert kind == expected, detail
