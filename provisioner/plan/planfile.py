@@ -258,6 +258,13 @@ def check_document(document: dict, name: str = "the plan", checksum_checked: boo
     if document["format_version"] != FORMAT_VERSION:
         raise PlanFileError(f"{name} has plan format {document['format_version']!r}, this provisioner reads "
                             f"{FORMAT_VERSION!r}; run `provisioner plan` again")
-    if not checksum_checked and document.get("checksum") != checksum(document):
+    if checksum_checked:
+        return
+    try:
+        intact = document.get("checksum") == checksum(document)
+    except UnicodeEncodeError:  # JSON can spell a lone surrogate (`\ud800`), which no text holds
+        raise PlanFileError(f"{name} is not a plan file (it holds a lone surrogate escape such as \\ud800, "
+                            "which is not text); run `provisioner plan --out` again") from None
+    if not intact:
         raise PlanFileError(f"{name} was altered after it was made (checksum mismatch); it will not be "
                             "applied: run `provisioner plan` again")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -28,7 +29,6 @@ from .planfile import FORMAT_VERSION, checksum, loads, read_bytes, read_plan, to
 CHUNK = 1000  # changes decoded at a time
 _MARK = b'\n  "changes": [\n'
 _END = b'\n  ]'
-_CUT = "changes read apart"  # stands in for the changes while the other fields are decoded
 
 
 @dataclass(frozen=True)
@@ -73,17 +73,20 @@ class _NotApart(Exception):
 
 def _read_apart(data: bytes) -> dict | None:
     start = data.rfind(_MARK)
-    if start < 0 or _CUT.encode() in data:
+    if start < 0:
         return None
     first = start + len(_MARK)  # the first change's line
     end = data.find(_END, first - 1)
     if end < first or data[end + len(_END):end + len(_END) + 1] not in (b",", b"\n"):
         return None
+    # The list is cut out and a text no file can foresee put in its place: when the decoded
+    # top-level `changes` is that text, the cut was the value `read_plan` would keep.
+    cut = secrets.token_hex(16)
     try:
-        header = loads((data[:first - 2] + json.dumps(_CUT).encode() + data[end + len(_END):]).decode("utf-8"))
+        header = loads((data[:first - 2] + json.dumps(cut).encode() + data[end + len(_END):]).decode("utf-8"))
     except (RecursionError, ValueError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         return None
-    if not _sound_header(header):
+    if not _sound_header(header, cut):
         return None
     digest, count = hashlib.sha256(), 0  # of the changes, taken as the checksum reads them
 
@@ -96,7 +99,7 @@ def _read_apart(data: bytes) -> dict | None:
 
     try:
         whole = checksum(header, changes=counted())
-    except _NotApart:
+    except (_NotApart, UnicodeEncodeError):  # a lone surrogate: `read_plan` refuses it
         return None
     if whole != header["checksum"]:
         return None
@@ -104,20 +107,22 @@ def _read_apart(data: bytes) -> dict | None:
     return header
 
 
-def _sound_header(header) -> bool:
-    """The fields but the changes: the top-level `changes` is the stand-in (so the cut was
-    the value `read_plan` would keep), nesting, shape, format and a checksum to compare."""
+def _sound_header(header, cut: str) -> bool:
+    """The fields but the changes: the top-level `changes` is the stand-in `cut`, nesting,
+    shape, format and a checksum to compare."""
     from ..schemacheck import compiled_validator
 
-    return (type(header) is dict and header.get("changes") == _CUT and not too_deep_or_compacted(header)
+    return (type(header) is dict and header.get("changes") == cut and not too_deep_or_compacted(header)
             and compiled_validator("plan.schema.json")({**header, "changes": []})
             and header.get("format_version") == FORMAT_VERSION and type(header.get("checksum")) is str)
 
 
 def _canonical_changes(data: bytes, pos: int, end: int) -> Iterator[str]:
     """The canonical JSON of each change in data[pos:end] (lines, the last one ending the
-    list), decoded CHUNK lines at a time: every piece but the last ends with a line ending
-    in `,`, so each piece is a JSON array of whole changes, and their items are the list's."""
+    list), decoded CHUNK lines at a time. Every piece but the last ends with a line ending
+    in `,`, and each, that comma dropped, must be a JSON array of at least one value: then
+    the pieces joined by commas are one array, the list, and their items are its items (an
+    empty piece would hide a stray comma)."""
     from ..schemacheck import compiled_validator
 
     valid = compiled_validator("plan.schema.json", ("properties", "changes"))
@@ -138,7 +143,7 @@ def _canonical_changes(data: bytes, pos: int, end: int) -> Iterator[str]:
             changes = loads("[" + piece.decode("utf-8") + "]")
         except (RecursionError, ValueError):
             raise _NotApart from None
-        if too_deep_or_compacted(changes, MAX_NESTING - 1, compact=False) or not valid(changes):
+        if not changes or too_deep_or_compacted(changes, MAX_NESTING - 1, compact=False) or not valid(changes):
             raise _NotApart
         for change in changes:
             yield canonical(change)

@@ -357,3 +357,16 @@ def test_apply_of_a_plan_checks_the_config_before_touching_state(org_folder, sta
     r = run("apply", out)
     assert r.exit_code == 1 and "not a folder here" in r.output
     assert not (tmp_path / "state" / "testorg.db").exists()
+
+
+def test_a_lone_surrogate_in_a_plan_is_refused_not_a_traceback(org_folder, state_url, tmp_path):
+    """JSON can spell `\\ud800`, which is no text: hashing it once escaped as UnicodeEncodeError."""
+    out = tmp_path / "p.json"
+    assert plan(org_folder, state_url, out=out).exit_code == 0
+    text = out.read_text(encoding="utf-8")
+    out.write_text(text.replace('"reason": "', '"reason": "\\ud800', 1), encoding="utf-8")
+    for command in ("show", "apply"):
+        r = run(command, out, "--state", state_url) if command == "apply" else run(command, out)
+        assert r.exit_code == 1 and "lone surrogate" in r.output, r.output
+        assert "Traceback" not in r.output
+    assert snapshot(state_url).serial == 0

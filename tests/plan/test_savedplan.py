@@ -164,8 +164,8 @@ CASES = {
     "an earlier duplicate changes key": (insert_line('  "changes": [', '  "changes": [{"x": 1}],'), True, "read"),
     "a later duplicate changes key": (insert_line('  "diagnostics": ', '  "changes": [],'), False, "refused"),
     "the changes inside another field": (nested_region, False, "refused"),
-    "the stand-in text in a reason": (edit_change(1, '"reason": "', '"reason": "changes read apart ', True),
-                                      False, "read"),
+    "an old stand-in text in a reason": (edit_change(1, '"reason": "', '"reason": "changes read apart ', True),
+                                         True, "read"),
 }
 
 
@@ -177,3 +177,56 @@ def test_an_odd_or_hostile_plan_reads_as_read_plan_reads_it(planned, tmp_path, n
     path.write_bytes("\n".join(lines).encode("utf-8", "surrogateescape"))
     kind, detail = same_outcome(path, apart=apart)
     assert kind == expected, detail
+
+
+def stray_commas(lines):
+    i = change_line(lines, 0)
+    lines[i:i] = [",", ""]
+    return lines
+
+
+def double_comma(lines):
+    i = change_line(lines, 2)
+    lines[i] += ","
+    lines.insert(i + 1, ",")
+    return lines
+
+
+def trailing_comma_then_blank(lines):
+    i = lines.index("  ],") - 1
+    lines[i:i + 1] = [lines[i] + ",", ""]
+    return lines
+
+
+def later_changes_text(lines):
+    return insert_line('  "diagnostics": ', '  "changes": "changes read apart",')(lines)
+
+
+def lone_surrogate_then_bad_action(lines):
+    edit_change(0, '"reason": "', '"reason": "\\ud800')(lines)
+    last = lines.index("  ],") - 1
+    lines[last] = lines[last].replace('"action": "', '"action": "bogus-', 1)
+    return lines
+
+
+SMALL_PIECES = {
+    # found by a differential fuzz: pieces of blank lines and commas, a stand-in spelled with
+    # an escape, and a lone surrogate that once escaped as UnicodeEncodeError
+    "a piece of commas alone": (stray_commas, "not JSON"),
+    "a double comma": (double_comma, "not JSON"),
+    "a trailing comma, then a blank line": (trailing_comma_then_blank, "not JSON"),
+    "a later changes key holding text": (later_changes_text, "is not a provisioner plan"),
+    "a lone surrogate in a reason": (edit_change(0, '"reason": "', '"reason": "\\ud800'), "lone surrogate"),
+    "a lone surrogate, then a change out of shape": (lone_surrogate_then_bad_action, "is not one of"),
+}
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 1000])
+@pytest.mark.parametrize("name", list(SMALL_PIECES))
+def test_stray_commas_escapes_and_surrogates_are_refused_alike(planned, tmp_path, monkeypatch, name, chunk):
+    monkeypatch.setattr(savedplan, "CHUNK", chunk)
+    edit, refusal = SMALL_PIECES[name]
+    path = tmp_path / "plan.json"
+    path.write_text("\n".join(edit(lines_of(planned, tmp_path))), encoding="utf-8")
+    kind, message = same_outcome(path, apart=False)
+    assert kind == "refused" and refusal in message, message
