@@ -44,16 +44,29 @@ class SavedChanges:
 
     @classmethod
     def of_texts(cls, texts: Iterable[str]) -> SavedChanges:
-        h = hashlib.sha256()
-        n = 0
+        tally = _Tally()
         for text in texts:
-            h.update(text.encode("utf-8") + b"\n")
-            n += 1
-        return cls(n, h.hexdigest())
+            tally.add(text)
+        return tally.result()
 
     @classmethod
     def of(cls, changes: Iterable[dict]) -> SavedChanges:
         return cls.of_texts(canonical(c) for c in changes)
+
+
+class _Tally:
+    """SavedChanges taken a canonical text at a time."""
+
+    def __init__(self) -> None:
+        self._hash, self._count = hashlib.sha256(), 0
+
+    def add(self, text: str) -> str:
+        self._hash.update(text.encode("utf-8") + b"\n")
+        self._count += 1
+        return text
+
+    def result(self) -> SavedChanges:
+        return SavedChanges(self._count, self._hash.hexdigest())
 
 
 def read_for_apply(path: str | Path) -> dict:
@@ -88,22 +101,14 @@ def _read_apart(data: bytes) -> dict | None:
         return None
     if not _sound_header(header, cut):
         return None
-    digest, count = hashlib.sha256(), 0  # of the changes, taken as the checksum reads them
-
-    def counted() -> Iterator[str]:
-        nonlocal count
-        for text in _canonical_changes(data, first, end + 1):
-            digest.update(text.encode("utf-8") + b"\n")
-            count += 1
-            yield text
-
+    tally = _Tally()  # the changes' digest, taken as the checksum reads them
     try:
-        whole = checksum(header, changes=counted())
+        whole = checksum(header, changes=map(tally.add, _canonical_changes(data, first, end + 1)))
     except (_NotApart, UnicodeEncodeError):  # a lone surrogate: `read_plan` refuses it
         return None
     if whole != header["checksum"]:
         return None
-    header["changes"] = SavedChanges(count, digest.hexdigest())
+    header["changes"] = tally.result()
     return header
 
 
