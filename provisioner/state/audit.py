@@ -42,29 +42,46 @@ def row_hash(prev_hash: str, content: str) -> str:
     return hashlib.sha256((prev_hash + content).encode("utf-8")).hexdigest()
 
 
-def verify_chain(rows: list[dict], head: tuple[int, str] | None) -> list[str]:
-    """Problems found in `rows` (dicts with the audit table's columns, ordered by seq),
-    each naming the row; empty when the chain is intact and ends at `head`."""
-    problems: list[str] = []
-    prev, expected_seq = GENESIS, 1
-    for row in rows:
+class ChainCheck:
+    """verify_chain in one pass over rows given one at a time (`add`), so a log of any length
+    is checked without holding it; `finish` gives the problems."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self.prev, self.expected_seq, self.count = GENESIS, 1, 0
+        self.last = (0, GENESIS)
+
+    def add(self, row) -> None:
         seq = row["seq"]
-        if seq != expected_seq:
-            missing = f"{expected_seq}" if seq == expected_seq + 1 else f"{expected_seq}-{seq - 1}"
-            problems.append(f"audit row {missing} is missing (deleted)")
-        if row["prev_hash"] != prev:
-            problems.append(f"audit row {seq}: its link to the previous row is broken")
+        if seq != self.expected_seq:
+            missing = f"{self.expected_seq}" if seq == self.expected_seq + 1 else f"{self.expected_seq}-{seq - 1}"
+            self.problems.append(f"audit row {missing} is missing (deleted)")
+        if row["prev_hash"] != self.prev:
+            self.problems.append(f"audit row {seq}: its link to the previous row is broken")
         content = row_content(seq, row["at"], row["actor"], row["plan_digest"], row["address"],
                               row["action"], row["before_json"], row["after_json"])
         if row_hash(row["prev_hash"], content) != row["hash"]:
-            problems.append(f"audit row {seq}: content does not match its hash (edited)")
-        prev, expected_seq = row["hash"], seq + 1
-    last = (rows[-1]["seq"], rows[-1]["hash"]) if rows else (0, GENESIS)
-    head = head or (0, GENESIS)
-    if last != head:
-        if head[0] > last[0]:
-            problems.append(f"audit rows {last[0] + 1}-{head[0]} are missing (deleted at the end of the log)")
-        else:
-            problems.append(f"audit row {last[0]}: the log does not end where the state says it does "
-                            f"(row {head[0]})")
-    return problems
+            self.problems.append(f"audit row {seq}: content does not match its hash (edited)")
+        self.prev, self.expected_seq, self.count = row["hash"], seq + 1, self.count + 1
+        self.last = (seq, row["hash"])
+
+    def finish(self, head: tuple[int, str] | None) -> list[str]:
+        """The problems found, the end of the log checked against `head` (last seq and hash)."""
+        problems, last = list(self.problems), self.last
+        head = head or (0, GENESIS)
+        if last != head:
+            if head[0] > last[0]:
+                problems.append(f"audit rows {last[0] + 1}-{head[0]} are missing (deleted at the end of the log)")
+            else:
+                problems.append(f"audit row {last[0]}: the log does not end where the state says it does "
+                                f"(row {head[0]})")
+        return problems
+
+
+def verify_chain(rows, head: tuple[int, str] | None) -> list[str]:
+    """Problems found in `rows` (mappings with the audit table's columns, ordered by seq),
+    each naming the row; empty when the chain is intact and ends at `head`."""
+    check = ChainCheck()
+    for row in rows:
+        check.add(row)
+    return check.finish(head)

@@ -12,8 +12,10 @@ row over. The password never appears in a message (`redact`): give it in $PGPASS
 from __future__ import annotations
 
 import hashlib
-from contextlib import contextmanager
+import itertools
 import re
+from contextlib import contextmanager
+from typing import Iterable, Iterator
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from . import integrity
@@ -22,6 +24,7 @@ from .sqlstore import SQLStore
 
 SCHEMES = ("postgresql://", "postgres://")
 SCHEMA_PREFIX = "provisioner_"
+STREAM_BATCH = 2000  # rows per round trip when a table is streamed (verification)
 _LOCK_WAIT = "30s"  # how long a write transaction waits for another writer of the same org
 
 
@@ -103,6 +106,7 @@ class _Connection:
 
         self._psycopg, self._url, self.where = psycopg, url, redact(url)
         self._sql: dict[str, str] = {}
+        self._cursor_ids = itertools.count(1)
         self._conn = self._guard(lambda: psycopg.connect(url, autocommit=True, row_factory=_row_factory,
                                                          connect_timeout=10))
 
@@ -138,6 +142,22 @@ class _Connection:
     def executemany(self, sql: str, rows) -> None:
         query = sql.replace("%", "%%").replace("?", "%s")
         self._guard(lambda: self._conn.cursor().executemany(query, rows))
+
+    def stream(self, sql: str, batch: int = STREAM_BATCH) -> Iterator:
+        """The rows of a query through a server-side cursor, `batch` rows per round trip, so
+        the client never holds the whole result (inside a transaction)."""
+        cursor = self._guard(lambda: self._conn.cursor(name=f"provisioner_stream_{next(self._cursor_ids)}"))
+        cursor.itersize = batch
+        try:
+            self._guard(lambda: cursor.execute(sql))
+            while True:
+                rows = self._guard(lambda: cursor.fetchmany(batch))
+                if not rows:
+                    return
+                yield from rows
+        finally:
+            if not self._conn_broken():
+                self._guard(cursor.close)
 
     @contextmanager
     def pipeline(self):
@@ -206,6 +226,9 @@ class PostgresBackend(SQLStore):
 
     def _lost(self) -> bool:
         return self._conn.broken
+
+    def _stream(self, sql: str) -> Iterable:
+        return self._conn.stream(sql, STREAM_BATCH)
 
     def _batched(self):
         return self._conn.pipeline()  # one round trip per batch, not three per resource

@@ -51,6 +51,11 @@ class SQLStore(OutboxStore):
     def _rollback(self) -> None:
         self._conn.execute("ROLLBACK")
 
+    def _stream(self, sql: str) -> Iterable:
+        """The rows of a query, read as they are iterated rather than all at once (inside a
+        transaction: `_reading` or `_transaction`)."""
+        return self._conn.execute(sql)
+
     def _batched(self):
         """A context in which writes may be sent without waiting for each result."""
         return nullcontext()
@@ -311,10 +316,6 @@ class SQLStore(OutboxStore):
     def _audit_dicts(self) -> list[dict]:
         return [dict(r) for r in self._conn.execute("SELECT * FROM audit ORDER BY seq")]
 
-    def _audit_rows(self) -> list:
-        """The audit rows as the connection gives them (mapping access without a dict per row)."""
-        return self._conn.execute("SELECT * FROM audit ORDER BY seq").fetchall()
-
     def audit(self) -> list[AuditRow]:
         return [AuditRow(r["seq"], r["at"], r["actor"], r["plan_digest"], r["address"], r["action"],
                          json.loads(r["before_json"]), json.loads(r["after_json"]), r["prev_hash"], r["hash"])
@@ -377,24 +378,36 @@ class SQLStore(OutboxStore):
         return integrity.anchor_entry(commits[-1]) if commits else None
 
     def integrity(self, anchor: dict | None = None, where: str = "") -> list[integrity.Problem]:
-        """Everything `state verify` checks, one linear pass per table (integrity.py), on one snapshot."""
+        """Everything `state verify` checks, one linear pass per table (integrity.py), on one
+        snapshot. The audit log and the resources are streamed through the checks, never held
+        whole: only the replay (one after text per address) is kept between the two passes."""
         with self._reading():
             meta = self._meta()
-            audit_rows = self._audit_rows()
             commits = self.commits()
-            rows = self._conn.execute("SELECT address, kind, status, attributes, serial FROM resources "
-                                      "ORDER BY address").fetchall()
+            wanted = {c["audit_seq"] for c in commits}
+            chain_check, audit_hashes = chain.ChainCheck(), {}
+
+            def audit_rows():
+                for r in self._stream("SELECT * FROM audit ORDER BY seq"):
+                    chain_check.add(r)
+                    if r["seq"] in wanted:
+                        audit_hashes[r["seq"]] = r["hash"]
+                    yield r["seq"], r["address"], r["action"], r["after_json"]
+
+            expected = integrity.replay(audit_rows(), commits)
+            first = commits[0]["serial"] if commits and commits[0]["event"] == "adopt" else None
+            resource_problems = integrity.verify_resources(
+                self._stream("SELECT address, kind, status, attributes, serial FROM resources ORDER BY address"),
+                expected, first, commits[-1] if commits else None)
+        del expected
         head = None
         if "audit_seq" in meta or "audit_hash" in meta:
             seq = meta.get("audit_seq", "")
             head = (int(seq) if seq.isdigit() else -1, meta.get("audit_hash", ""))
-        problems = [integrity.Problem(p) for p in chain.verify_chain(audit_rows, head)]
-        problems += integrity.verify_commits(commits, {r["seq"]: r["hash"] for r in audit_rows}, self.key)
-        problems += integrity.verify_meta(meta, commits, len(audit_rows))
-        expected = integrity.replay(((r["seq"], r["address"], r["action"], r["after_json"]) for r in audit_rows),
-                                    commits)
-        first = commits[0]["serial"] if commits and commits[0]["event"] == "adopt" else None
-        problems += integrity.verify_resources(rows, expected, first, commits[-1] if commits else None)
+        problems = [integrity.Problem(p) for p in chain_check.finish(head)]
+        problems += integrity.verify_commits(commits, audit_hashes, self.key)
+        problems += integrity.verify_meta(meta, commits, chain_check.count)
+        problems += resource_problems
         if self.org_id and meta.get("org") and meta["org"] != self.org_id:
             problems.insert(0, integrity.Problem(f"this state belongs to org {meta['org']}, not {self.org_id}"))
         lineage = meta.get("lineage") or (commits[-1]["lineage"] if commits else None)
