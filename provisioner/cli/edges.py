@@ -2,7 +2,8 @@
 
 A closed pipe (`provisioner state list | head`) is a quiet, successful exit; Ctrl-C and
 SIGTERM say "interrupted" (exit 130 / 143), never "Aborted!" and never a traceback; an
-unexpected exception is one `error:` line (PROVISIONER_DEBUG=1 shows the traceback).
+unexpected exception is one `error:` line (PROVISIONER_DEBUG=1 shows the traceback); a
+damaged state found where it is read is one `error:` line that says so.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import sys
 import threading
 
 import click
+
+from ..state import StateError
 
 
 class Terminated(KeyboardInterrupt):
@@ -72,6 +75,9 @@ class Edges(click.Group):
             ctx.exit(1)
         except (click.ClickException, click.exceptions.Exit, SystemExit):
             raise
+        except StateError as exc:  # found where the state is read, past the command's own checks
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(1)
         except Exception as exc:  # a bug: one line, not a traceback (unless asked for)
             if os.environ.get("PROVISIONER_DEBUG"):
                 raise

@@ -14,6 +14,7 @@ import re
 from typing import Collection, Mapping
 
 from ..identifiers import normal_email
+from ..state.audit import canonical
 from ..state.backend import Resource
 from .changes import Action, Change, field_diff
 from .resources import HISTORYLESS, kind_of, name_of
@@ -46,8 +47,16 @@ def retired(resource: Resource, email: str | None = None) -> Resource:
 
 
 def taken_emails(current: Mapping[str, Resource]) -> set[str]:
-    return {normal_email(str(r.attributes.get("email"))) for a, r in current.items()
-            if kind_of(a) == "profile" and r.attributes.get("email")}
+    return {normal_email(str(email)) for a, r in current.items()
+            if kind_of(a) == "profile" and (email := r.attributes.get("email"))}
+
+
+def unchanged(want: Resource, have: Resource) -> bool:
+    """Whether a stored resource already holds what is wanted, told from the canonical JSON
+    text the state keeps (state/backend.py StoredResource) without decoding it: equal text
+    is equal content. False means "compare the decoded fields"."""
+    text = getattr(have, "attributes_text", None)
+    return text is not None and want.status == have.status and canonical(want.attributes) == text
 
 
 def _deactivated(resource: Resource) -> Resource:
@@ -126,6 +135,9 @@ def compare(desired: Mapping[str, Resource], current: Mapping[str, Resource]) ->
     changes: list[Change] = []
     noops = 0
     for address in sorted(desired.keys() & current.keys()):
+        if unchanged(desired[address], current[address]):
+            noops += 1
+            continue
         change = _compare_one(address, desired[address], current[address], taken)
         if change.action is Action.NOOP:
             noops += 1
@@ -144,7 +156,7 @@ def compare(desired: Mapping[str, Resource], current: Mapping[str, Resource]) ->
         if change.address in moved:
             old = moved[change.address]
             why = (f"`previously: {name_of(old)}`, ID001" if change.kind == "person"
-                   else f"its person moved; same e-mail and user type")
+                   else "its person moved; same e-mail and user type")
             _as_move(change, old, gone[old], why)
         elif old:
             before = gone[old]

@@ -8,7 +8,8 @@ import sqlite3
 from pathlib import Path
 
 from .backend import (  # noqa: F401
-    AuditRow, LockInfo, LockTimeout, NoState, Resource, Snapshot, StaleState, StateBackend, StateError, Write,
+    AuditRow, LockInfo, LockTimeout, NoState, Resource, Snapshot, StaleState, StateBackend, StateError,
+    StoredResource, Write,
 )
 from .postgres import is_postgres, redact
 from .sqlite import SQLiteBackend

@@ -20,7 +20,8 @@ from typing import Iterable, Iterator
 
 from . import audit as chain
 from . import integrity
-from .backend import AuditRow, LockInfo, LockTimeout, Progress, Resource, Snapshot, StaleState, StateError, Write
+from .backend import (AuditRow, LockInfo, LockTimeout, Progress, Snapshot, StaleState, StateError,
+                      StoredResource, Write)
 from .migrations import LATEST, VERSION_TABLE, pending
 from .outbox import OutboxStore
 
@@ -157,18 +158,19 @@ class SQLStore(OutboxStore):
         return {r["key"]: r["value"] for r in self._conn.execute("SELECT key, value FROM meta")}
 
     def read(self) -> Snapshot:
+        """The state as it stands; each resource's attributes stay the JSON text stored
+        (StoredResource), decoded only where they are read."""
         with self._reading():
             meta = self._meta()
             rows = self._conn.execute("SELECT address, kind, attributes, status FROM resources "
                                       "ORDER BY address").fetchall()
+        words: dict[str, str] = {}  # a kind or status is one of a few words: one string each
+        where = str(self.path)
         resources = {}
-        for r in rows:
-            try:
-                attributes = json.loads(r["attributes"])
-            except (TypeError, ValueError):
-                raise StateError(f"resource {r['address']} in {self.path} holds attributes that are not JSON (the "
-                                 "database was edited): run `provisioner state verify`") from None
-            resources[r["address"]] = Resource(r["address"], r["kind"], attributes, r["status"])
+        for address, kind, attributes, status in rows:
+            kind, status = words.setdefault(kind, kind), words.setdefault(status, status)
+            resources[address] = StoredResource(address, kind, attributes, status, where)
+        del rows
         serial = meta.get("serial", "0")
         if not serial.isdigit():
             raise StateError(f"the state serial in {self.path} is {serial!r}, not a number (the meta table was "

@@ -53,11 +53,13 @@ class Index:
         for address, r in resources.items():
             kind = _kind(address)
             if kind == "membership" and r.active:
-                person, office = r.attributes["person"], r.attributes["office"]
+                a = r.attributes
+                person, office = a["person"], a["office"]
                 self.offices_of[person].append(office)
                 self.people_at[office].append(person)
             elif kind == "group_member" and r.active:
-                self.members_of[r.attributes["group"]].append(r.attributes["person"])
+                a = r.attributes
+                self.members_of[a["group"]].append(a["person"])
 
 
 def person_user(target: Target, r: Resource, index: Index) -> dict | None:
@@ -140,9 +142,9 @@ def affected_keys(addresses: Iterable[str], before: Mapping[str, Resource],
         if kind in ("person", "profile", "office", "group"):
             seen[address] = None
         elif kind == "membership":
-            r = after.get(address) or before.get(address)
-            seen[f"person.{r.attributes['person']}"] = None
-            seen[f"office.{r.attributes['office']}"] = None
+            a = (after.get(address) or before.get(address)).attributes
+            seen[f"person.{a['person']}"] = None
+            seen[f"office.{a['office']}"] = None
         elif kind == "group_member":
             r = after.get(address) or before.get(address)
             seen[f"group.{r.attributes['group']}"] = None

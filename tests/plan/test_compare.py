@@ -1,11 +1,35 @@
-"""compare() is pure set algebra on addresses: build resources by hand, check the changes."""
+"""compare() is pure set algebra on addresses: build resources by hand, check the changes.
+Every test runs twice: with the state's resources decoded, and as the state reads them
+(StoredResource: attributes kept as canonical JSON text, compared by text first)."""
 
 from __future__ import annotations
 
+import pytest
+
 from provisioner.plan.changes import Action, field_diff
-from provisioner.plan.compare import compare, retire_email
+from provisioner.plan.compare import compare as plan_compare
+from provisioner.plan.compare import retire_email
 from provisioner.plan.lifecycle import mass_change, order
-from provisioner.state import Resource
+from provisioner.state import Resource, StoredResource
+from provisioner.state.audit import canonical
+
+
+def stored(current):
+    return {a: StoredResource(r.address, r.kind, canonical(r.attributes), r.status) for a, r in current.items()}
+
+
+FORM = {"current": "decoded"}
+
+
+@pytest.fixture(autouse=True, params=["decoded", "stored"])
+def current_as(request):
+    FORM["current"] = request.param
+    yield request.param
+    FORM["current"] = "decoded"
+
+
+def compare(desired, current):
+    return plan_compare(desired, stored(current) if FORM["current"] == "stored" else current)
 
 
 def R(address, status="active", **attrs):
