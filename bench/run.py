@@ -1,8 +1,10 @@
 """`make bench`: generate synthetic orgs of several sizes and time parse (the baseline),
-validate, plan, apply and a no-op re-plan of each, every step in a fresh process.
+validate, plan, apply and a no-op re-plan of each, then the pull-request cycle on the
+applied state (one person renamed in one file: plan, apply), every step in a fresh process.
 
-Prints one table (seconds, ratio to the parse baseline of the same size and run, peak
-RSS) and writes bench/results.json. A measurement, not a test: nothing is asserted.
+Prints the steps (seconds, ratio to the parse baseline of the same size and run, peak
+RSS), the issue's table, and the cycle's, and writes bench/results.json. A measurement,
+not a test: nothing is asserted.
 """
 
 from __future__ import annotations
@@ -76,6 +78,18 @@ def run_step(args: list[str], timeout: float, cwd: Path) -> dict:
     return result
 
 
+def edit_one_file(org: Path) -> str:
+    """A pull request's usual change: one person renamed in one file of `org` (the middle
+    people file). Returns the file's name."""
+    people = sorted(org.glob("people-*.yaml"))
+    chosen = people[len(people) // 2]
+    text = chosen.read_text(encoding="utf-8")
+    at = text.index("\nname: ") + len("\nname: ")
+    end = text.index("\n", at)
+    chosen.write_text(text[:at] + text[at:end] + " Renamed" + text[end:], encoding="utf-8")
+    return chosen.name
+
+
 def bench_size(n: int, seed: int, today: dt.date, work: Path, skip: dict[str, str], timeout: float) -> list[dict]:
     org = work / f"org-{n}"
     start = time.perf_counter()
@@ -93,10 +107,16 @@ def bench_size(n: int, seed: int, today: dt.date, work: Path, skip: dict[str, st
         ("apply", ["cli", "apply", plan_file, "--state", state, "--auto-approve"]),
         ("executemany", ["executemany", plan_file]),
         ("plan (no-op)", ["cli", "plan", str(org), "--state", state, "--today", today.isoformat()]),
+        ("plan (one change)", ["cli", "plan", str(org), "--out", plan_file, "--state", state, "--today",
+                               today.isoformat()]),
+        ("apply (one change)", ["cli", "apply", plan_file, "--state", state, "--auto-approve"]),
     ]
     rows: list[dict] = []
     for name, args in steps:
-        command = "apply" if name in ("apply", "executemany") else ("plan" if name.startswith("plan") else None)
+        if name == "plan (one change)":
+            log(f"[{n}] renamed one person in {edit_one_file(org)}")
+        command = "apply" if name.startswith("apply") or name == "executemany" else (
+            "plan" if name.startswith("plan") else None)
         base = {"size": n, "name": name, "files": len(files), "bytes": size}
         if command and command in skip:
             rows.append({**base, "skipped": f"not available: {skip[command]}"})
@@ -202,6 +222,35 @@ def issue_table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+WARM_GOAL = 0.10  # a plan after a one-file change, as a share of the cold plan
+
+
+def cycle_table(rows: list[dict]) -> str:
+    """A pull request on an applied state: the no-op re-plan, then one file changed, planned
+    and applied; seconds (share of the cold plan) and peak RSS."""
+    by = {(r["size"], r["name"]): r for r in rows}
+    head = ("people", "cold plan", "no-op plan", "plan (one change)", "apply (one change)", "peak MiB")
+    lines = [head]
+    for size in sorted({r["size"] for r in rows}):
+        cold = by.get((size, "plan"), {}).get("seconds")
+        cells, peaks = [f"{size:,}", f"{cold:.2f}" if cold else "-"], []
+        for name in ("plan (no-op)", "plan (one change)", "apply (one change)"):
+            r = by.get((size, name), {})
+            s = r.get("seconds")
+            share = f" ({s / cold:.0%} of cold" + (f", goal ≤{WARM_GOAL:.0%}" if name == "plan (one change)" else "") \
+                + ")" if s and cold else ""
+            cells.append(f"{s:.2f}{share}" if s else "-")
+            peaks.append(f"{r['peak_rss_mib']:.0f}" if "peak_rss_mib" in r else "-")
+        cells.append(" / ".join(peaks))
+        lines.append(tuple(cells))
+    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
+    out = ["  ".join(c.rjust(w) for c, w in zip(line, widths)).rstrip() for line in lines]
+    out.insert(1, "  ".join("-" * w for w in widths))
+    out.append("peak MiB = no-op plan / plan (one change) / apply (one change); no plan cache is kept: each plan "
+               "reads every file and verifies the whole state")
+    return "\n".join(out)
+
+
 def _provisioner_origin() -> str | None:
     """Where the measured `provisioner` package is imported from (installed or $PYTHONPATH)."""
     try:
@@ -246,6 +295,8 @@ def main(argv: list[str] | None = None) -> None:
     print(table(rows))
     print()
     print(issue_table(rows))
+    print()
+    print(cycle_table(rows))
     meta = {"when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "commit": _git_commit(),
             "python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
             "seed": args.seed, "today": args.today.isoformat(), "sizes": sizes,

@@ -63,3 +63,28 @@ def test_issue_table_has_every_ratio():
     assert "1.00 (2.0×, goal ≤3×)" in line and "2.00 (4.0×, goal ≤6×)" in line and "1.50 (3.0×, goal ≤4×)" in line
     assert "300 / 400" in line and "3.00 vs 2.60 (not met)" in line
     assert "yaml-rs 0.1.6" in text
+
+
+def test_cycle_table_gives_each_step_as_a_share_of_the_cold_plan():
+    from bench.run import cycle_table
+
+    def row(name, seconds, rss=100.0):
+        return {"size": 1000, "name": name, "bytes": 2_000_000, "seconds": seconds, "peak_rss_mib": rss}
+
+    text = cycle_table([row("plan", 4.0), row("plan (no-op)", 3.0, 210), row("plan (one change)", 3.2, 220),
+                        row("apply (one change)", 3.6, 230)])
+    line = text.splitlines()[2]
+    assert "3.00 (75% of cold)" in line and "3.20 (80% of cold, goal ≤10%)" in line
+    assert "3.60 (90% of cold)" in line and "210 / 220 / 230" in line
+
+
+def test_editing_one_file_renames_one_person(tmp_path):
+    from bench.run import edit_one_file
+
+    org = tmp_path / "org"
+    write_org(org, generate_org(200, seed=0, today=dt.date(2026, 11, 23)))
+    before = {p.name: p.read_text() for p in org.glob("*.yaml")}
+    name = edit_one_file(org)
+    after = {p.name: p.read_text() for p in org.glob("*.yaml")}
+    assert [n for n in before if before[n] != after[n]] == [name] and name.startswith("people-")
+    assert after[name].count(" Renamed\n") == 1
