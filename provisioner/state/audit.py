@@ -26,20 +26,39 @@ encode_string = json.encoder.encode_basestring  # the encoder's own, for a str (
 
 
 def row_content(seq: int, at: str, actor: str, plan_digest: str, address: str, action: str,
-                before_json: str, after_json: str) -> str:
+                before_json: str, after_json: str, memo: dict[str, str] | None = None) -> str:
     """canonical() of the row's fields, spelled out for the usual types (every row of the
-    log is hashed on each verification): the same text, keys in sorted order."""
-    if type(seq) is int and all(type(v) is str for v in (at, actor, plan_digest, address, action, before_json,
-                                                             after_json)):
+    log is hashed on each verification): the same text, keys in sorted order. `memo` keeps
+    the encodings of the fields that repeat from row to row (time, actor, plan digest and
+    action are one per apply)."""
+    if type(seq) is int and type(at) is str and type(actor) is str and type(plan_digest) is str \
+            and type(address) is str and type(action) is str and type(before_json) is str \
+            and type(after_json) is str:
         s = encode_string
-        return (f'{{"action":{s(action)},"actor":{s(actor)},"address":{s(address)},"after":{s(after_json)},'
-                f'"at":{s(at)},"before":{s(before_json)},"plan_digest":{s(plan_digest)},"seq":{seq}}}')
+        if memo is None:
+            e_at, e_actor, e_digest, e_action = s(at), s(actor), s(plan_digest), s(action)
+        else:
+            if len(memo) > MEMO_LIMIT:
+                memo.clear()
+            e_at = memo.get(at) or memo.setdefault(at, s(at))
+            e_actor = memo.get(actor) or memo.setdefault(actor, s(actor))
+            e_digest = memo.get(plan_digest) or memo.setdefault(plan_digest, s(plan_digest))
+            e_action = memo.get(action) or memo.setdefault(action, s(action))
+        return (f'{{"action":{e_action},"actor":{e_actor},"address":{s(address)},"after":{s(after_json)},'
+                f'"at":{e_at},"before":{s(before_json)},"plan_digest":{e_digest},"seq":{seq}}}')
     return canonical({"seq": seq, "at": at, "actor": actor, "plan_digest": plan_digest,
                       "address": address, "action": action, "before": before_json, "after": after_json})
 
 
+MEMO_LIMIT = 4096  # encodings kept by a row_content memo before it starts again
+
+
 def row_hash(prev_hash: str, content: str) -> str:
     return hashlib.sha256((prev_hash + content).encode("utf-8")).hexdigest()
+
+
+COLUMNS = ("seq", "at", "actor", "plan_digest", "address", "action", "before_json", "after_json", "prev_hash",
+           "hash")  # the audit table's columns in the order `ChainCheck.add_values` takes them
 
 
 class ChainCheck:
@@ -50,20 +69,26 @@ class ChainCheck:
         self.problems: list[str] = []
         self.prev, self.expected_seq, self.count = GENESIS, 1, 0
         self.last = (0, GENESIS)
+        self._memo: dict[str, str] = {}
 
     def add(self, row) -> None:
-        seq = row["seq"]
+        """One row, a mapping with the audit table's columns."""
+        self.add_values(row["seq"], row["at"], row["actor"], row["plan_digest"], row["address"], row["action"],
+                        row["before_json"], row["after_json"], row["prev_hash"], row["hash"])
+
+    def add_values(self, seq, at, actor, plan_digest, address, action, before_json, after_json, prev_hash,
+                   row_hash_) -> None:
+        """One row, its columns in the order of `COLUMNS`."""
         if seq != self.expected_seq:
             missing = f"{self.expected_seq}" if seq == self.expected_seq + 1 else f"{self.expected_seq}-{seq - 1}"
             self.problems.append(f"audit row {missing} is missing (deleted)")
-        if row["prev_hash"] != self.prev:
+        if prev_hash != self.prev:
             self.problems.append(f"audit row {seq}: its link to the previous row is broken")
-        content = row_content(seq, row["at"], row["actor"], row["plan_digest"], row["address"],
-                              row["action"], row["before_json"], row["after_json"])
-        if row_hash(row["prev_hash"], content) != row["hash"]:
+        content = row_content(seq, at, actor, plan_digest, address, action, before_json, after_json, self._memo)
+        if row_hash(prev_hash, content) != row_hash_:
             self.problems.append(f"audit row {seq}: content does not match its hash (edited)")
-        self.prev, self.expected_seq, self.count = row["hash"], seq + 1, self.count + 1
-        self.last = (seq, row["hash"])
+        self.prev, self.expected_seq, self.count = row_hash_, seq + 1, self.count + 1
+        self.last = (seq, row_hash_)
 
     def finish(self, head: tuple[int, str] | None) -> list[str]:
         """The problems found, the end of the log checked against `head` (last seq and hash)."""

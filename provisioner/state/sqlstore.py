@@ -390,11 +390,13 @@ class SQLStore(OutboxStore):
             chain_check, audit_hashes = chain.ChainCheck(), {}
 
             def audit_rows():
-                for r in self._stream("SELECT * FROM audit ORDER BY seq"):
-                    chain_check.add(r)
-                    if r["seq"] in wanted:
-                        audit_hashes[r["seq"]] = r["hash"]
-                    yield r["seq"], r["address"], r["action"], r["after_json"]
+                add = chain_check.add_values
+                for row in self._stream(f"SELECT {', '.join(chain.COLUMNS)} FROM audit ORDER BY seq"):
+                    add(*row)
+                    seq = row[0]
+                    if seq in wanted:
+                        audit_hashes[seq] = row[9]
+                    yield seq, row[4], row[5], row[7]
 
             expected = integrity.replay(audit_rows(), commits)
             first = commits[0]["serial"] if commits and commits[0]["event"] == "adopt" else None
