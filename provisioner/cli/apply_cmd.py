@@ -11,9 +11,8 @@ from pathlib import Path
 import click
 
 from ..plan import DEFAULT_LOCK_TIMEOUT
-from ..plan.savedplan import read_for_apply
-from ..plan.apply import apply_plan
-from ..plan.apply import check_config, state_for_plan
+from ..plan.apply import apply_plan, check_config, state_for_plan, validate_meanwhile
+from ..plan.savedplan import Reading
 from ..state import StateError
 from ..state.actor import resolve_actor
 from ..state.sqlite import write_failed
@@ -121,6 +120,7 @@ def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, o
       provisioner apply orgs/riverside-health --refresh          # also undo drift at the targets
     """
     fresh = Path(target).is_dir()  # planned just now, in this process: nothing to re-derive
+    prepared = None
     if fresh:
         result, backend = plan_or_fail(target, state_url, today, allow_mass_change, resend_expired,
                                        create_state=True)
@@ -140,7 +140,9 @@ def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, o
             backend = open_backend(document["org"], state_url)
     else:
         try:
-            document = read_for_apply(target)  # the changes as a count and digest: apply re-derives them
+            with Reading(target) as reading:  # the changes as a count and digest: apply re-derives them
+                prepared = validate_meanwhile(reading, org_dir)  # on this core while the changes are checked
+                document = reading.result()
             check_config(document, org_dir)  # before the state is opened (or created)
             state_url = state_for_plan(document, state_url)
         except StateError as exc:
@@ -163,7 +165,8 @@ def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, o
                                  targets=result.validation.org.targets if fresh else None,
                                  verify=not (fresh and auto_approve),  # else verified just now
                                  checked=True,  # read_plan verified the checksum, or make_plan sealed it
-                                 read_back=False)  # lineage and serial are all that is used
+                                 read_back=False,  # lineage and serial are all that is used
+                                 prepared=prepared)
         _complete(document, applied.snapshot.serial)
     except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: say whether the plan was committed
         _interrupted(document, backend, exc)

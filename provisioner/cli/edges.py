@@ -76,6 +76,8 @@ class Edges(click.Group):
         except (click.ClickException, click.exceptions.Exit, SystemExit):
             raise
         except StateError as exc:  # found where the state is read, past the command's own checks
+            if os.environ.get("PROVISIONER_DEBUG"):
+                raise
             click.echo(f"error: {exc}", err=True)
             ctx.exit(1)
         except Exception as exc:  # a bug: one line, not a traceback (unless asked for)

@@ -12,6 +12,7 @@ import click
 from ..report import evidence as ev
 from ..report.bundlecheck import read_anchor, verify_bundle
 from ..report.inputs import sources_for
+from ..state import decoded
 from .auditing import DefaultGroup, load_org, no_git_option, read_state, unknown_people
 from .common import fail, state_option
 
@@ -66,7 +67,7 @@ def evidence_collect(org_dir, people, out, state_url, no_git) -> None:
         if broken:
             fail(f"the state's audit log does not verify ({broken[0]}); run `provisioner state verify`")
         src = sources_for(validation, backend, git=not no_git)
-        rows, resources, ops = backend.audit(), dict(backend.read().resources), backend.operations()
+        rows, resources, ops = backend.audit(), decoded(backend.read().resources), backend.operations()
     finally:
         backend.close()
     now = dt.datetime.now(dt.timezone.utc)

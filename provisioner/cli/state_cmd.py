@@ -254,11 +254,12 @@ def invitations_command(org, state_url, today, fmt) -> None:
     for a, r in snap.resources.items():
         if kind_of(a) != "invitation":
             continue
-        account = r.attributes.get("account")
+        attributes = r.attributes  # decoded once (state/backend.py StoredResource)
+        account = attributes.get("account")
         own = invitation_status(r, today, snap.resources.get(account))
         seen = views(account, latest)
-        rows.append({"address": r.address, "account": account, "email": r.attributes.get("email"),
-                     "sent_on": r.attributes.get("sent_on"), "expires_on": r.attributes.get("expires_on"),
+        rows.append({"address": r.address, "account": account, "email": attributes.get("email"),
+                     "sent_on": attributes.get("sent_on"), "expires_on": attributes.get("expires_on"),
                      "status": combined(own, seen), "targets": seen})
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))

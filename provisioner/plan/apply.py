@@ -107,7 +107,46 @@ def check_state(backend: StateBackend, org_dir: str | Path | None = None, *, wri
     return [p.message for p in problems if p not in blocking]
 
 
-def check_rederived(document: dict, snapshot: Snapshot, org_dir: str | Path | None = None):
+class Prepared:
+    """The config validated ahead, for `check_rederived`: used only if the plan names the
+    same folder and day, and taken once (the caller's reference does not keep the model
+    alive through the apply)."""
+
+    def __init__(self, folder: Path, today: dt.date, validation) -> None:
+        self.folder, self.today, self._validation = folder, today, validation
+
+    def take(self, folder: Path, today: dt.date):
+        """The validation if it is of `folder` on `today` (None otherwise), let go of here."""
+        validation, self._validation = self._validation, None
+        return validation if (self.folder, self.today) == (folder, today) else None
+
+
+def validate_meanwhile(reading, org_dir: str | Path | None = None) -> Prepared | None:
+    """While a saved plan's changes are checked beside (savedplan.Reading), validate the
+    config its header names: the work `check_rederived` would do first, on the other core.
+    The header is not known sound yet, so the result is only ever an input to that check
+    (and thrown away if the plan is refused); None when nothing is checked beside, or the
+    folder cannot be validated here (`check_rederived` then validates, and says why)."""
+    from ..pipeline import validate  # late: the pipeline imports the rule catalog
+
+    header = reading.header
+    if header is None or not reading.checking_beside:
+        return None
+    try:
+        folder = Path(org_dir or header["config"]["dir"])
+        today = dt.date.fromisoformat(header["today"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not folder.is_dir():
+        return None
+    try:
+        return Prepared(folder, today, validate(folder, today=today))
+    except Exception:  # whatever it is, `check_rederived` meets it again and reports it
+        return None
+
+
+def check_rederived(document: dict, snapshot: Snapshot, org_dir: str | Path | None = None,
+                    prepared: Prepared | None = None):
     """Refuse a plan whose changes are not what the config and this state produce.
 
     The checksum proves the file is whole, not who wrote it: anyone can re-seal an edited
@@ -121,7 +160,9 @@ def check_rederived(document: dict, snapshot: Snapshot, org_dir: str | Path | No
 
     folder = Path(org_dir or document["config"]["dir"])
     today = dt.date.fromisoformat(document["today"])
-    validation = validate(folder, today=today)
+    validation = prepared.take(folder, today) if prepared is not None else None
+    if validation is None:
+        validation = validate(folder, today=today)
     if not validation.ok:
         raise PlanFileError(f"the config in {folder} does not validate; run `provisioner validate` and plan again")
     options = document.get("options", {})
@@ -198,7 +239,7 @@ def apply_plan(document: dict, backend: StateBackend, *, actor: str, org_dir: st
                    progress: Progress | None = None, now: dt.datetime | None = None,
                    rederive: bool = True, verify: bool = True,
                    targets: Mapping[str, Target] | None = None, checked: bool = False,
-                   read_back: bool = True) -> Applied:
+                   read_back: bool = True, prepared: Prepared | None = None) -> Applied:
     """Apply `document` (read with `read_plan`, or fresh from `make_plan`). The
     state must be the one planned against (stale otherwise) and, with `rederive`, the changes
     must be exactly what the config produces against it, summary and diagnostics included
@@ -206,7 +247,8 @@ def apply_plan(document: dict, backend: StateBackend, *, actor: str, org_dir: st
     The operations the changes owe the org's targets (`targets`, or the re-derived config's)
     are recorded in the same transaction (the outbox); delivering them is
     `provisioner.targets.delivery`'s work. `checked`: the document's checksum was verified
-    by `read_plan`, or it was sealed by `make_plan` in this process."""
+    by `read_plan`, or it was sealed by `make_plan` in this process. `prepared`: the config
+    validated ahead (`validate_meanwhile`)."""
     check_document(document, checksum_checked=checked)
     check_config(document, org_dir)
     today = today or dt.date.today()
@@ -223,7 +265,7 @@ def apply_plan(document: dict, backend: StateBackend, *, actor: str, org_dir: st
         snapshot = backend.read()
         if (snapshot.lineage, snapshot.serial) != expect:
             raise StaleState(expect, (snapshot.lineage, snapshot.serial))
-        rederived = check_rederived(document, snapshot, org_dir)
+        rederived = check_rederived(document, snapshot, org_dir, prepared)
         targets, changes = rederived.validation.org.targets, rederived.changes  # the plan's, proven
         del snapshot, rederived
     writes = writes_of(changes, expect[1] + 1, today)

@@ -10,11 +10,11 @@ Invitations are not compared here (see `lifecycle.invitation_changes`).
 
 from __future__ import annotations
 
+import json
 import re
-from typing import Collection, Mapping
+from typing import Container, Mapping
 
 from ..identifiers import normal_email
-from ..state.audit import canonical
 from ..state.backend import Resource
 from .changes import Action, Change, field_diff
 from .resources import HISTORYLESS, kind_of, name_of
@@ -23,7 +23,7 @@ RETIRED_PREFIX = "x-"
 _RETIRED = re.compile(r"x[0-9]*-")
 
 
-def retire_email(email: str, taken: Collection[str] = ()) -> str:
+def retire_email(email: str, taken: Container[str] = ()) -> str:
     """The e-mail an inactivated profile keeps so its replacement can take the original:
     `x-` + the address, or `x2-`, `x3-` ... when an earlier replacement already holds the
     mark (PTA → PT → PTA keeps every marked e-mail unique, EMAIL001). `taken` holds the
@@ -51,19 +51,42 @@ def taken_emails(current: Mapping[str, Resource]) -> set[str]:
             if kind_of(a) == "profile" and (email := r.attributes.get("email"))}
 
 
+class _Taken:
+    """taken_emails(current), worked out at the first question: most plans retire no e-mail,
+    and it reads every profile of the state."""
+
+    def __init__(self, current: Mapping[str, Resource]) -> None:
+        self._current, self._emails = current, None
+
+    def __contains__(self, email: object) -> bool:
+        if self._emails is None:
+            self._emails = taken_emails(self._current)
+        return email in self._emails
+
+
+_STRICT = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+
+
 def unchanged(want: Resource, have: Resource) -> bool:
     """Whether a stored resource already holds what is wanted, told from the canonical JSON
     text the state keeps (state/backend.py StoredResource) without decoding it: equal text
-    is equal content. False means "compare the decoded fields"."""
+    is equal content. Only plain JSON values are told this way (the audit log's encoder
+    would spell a date or a set as a string, and NaN as no JSON); False means "compare the
+    decoded fields"."""
     text = getattr(have, "attributes_text", None)
-    return text is not None and want.status == have.status and canonical(want.attributes) == text
+    if text is None or want.status != have.status:
+        return False
+    try:
+        return _STRICT(want.attributes) == text
+    except (TypeError, ValueError):
+        return False
 
 
 def _deactivated(resource: Resource) -> Resource:
     return Resource(resource.address, resource.kind, resource.attributes, "inactive")
 
 
-def _compare_one(address: str, want: Resource, have: Resource, taken: Collection[str] = ()) -> Change:
+def _compare_one(address: str, want: Resource, have: Resource, taken: Container[str] = ()) -> Change:
     if kind_of(address) == "profile" and want.attributes.get("user_type") != have.attributes.get("user_type"):
         marked = retire_email(str(have.attributes.get("email")), taken)
         return Change(address, Action.REPLACE,
@@ -130,7 +153,7 @@ def _as_move(change: Change, old: str, before: Resource, why: str) -> None:
 
 def compare(desired: Mapping[str, Resource], current: Mapping[str, Resource]) -> tuple[list[Change], int]:
     """Changes (unordered, no-ops left out) and how many resources are unchanged."""
-    taken = taken_emails(current)
+    taken = _Taken(current)
     current = {a: r for a, r in current.items() if kind_of(a) != "invitation" and "~" not in a}
     changes: list[Change] = []
     noops = 0

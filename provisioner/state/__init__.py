@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .backend import (  # noqa: F401
     AuditRow, LockInfo, LockTimeout, NoState, Resource, Snapshot, StaleState, StateBackend, StateError,
-    StoredResource, Write,
+    StoredResource, Write, decoded,
 )
 from .postgres import is_postgres, redact
 from .sqlite import SQLiteBackend

@@ -73,6 +73,12 @@ class StoredResource:
         return f"StoredResource({self.address!r}, {self.kind!r}, {self.attributes_text!r}, {self.status!r})"
 
 
+def decoded(resources: Mapping[str, Resource | StoredResource]) -> dict[str, Resource]:
+    """The resources with their attributes decoded once, for work that reads them over and
+    over (a report per person over the whole state)."""
+    return {a: r.resource() if type(r) is StoredResource else r for a, r in resources.items()}
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """The state as read at one moment: lineage (None before the first apply) and serial."""

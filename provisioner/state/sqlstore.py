@@ -231,6 +231,7 @@ class SQLStore(OutboxStore):
     # -- writing ------------------------------------------------------------------------
     _staged: dict | None = None  # during apply: address -> resource row (None: removed)
     _staged_audit: list | None = None
+    _memo: dict | None = None  # during apply: encodings of the audit fields that repeat (audit.row_content)
 
     def _write_resource(self, write: Write, serial: int) -> None:
         """Stage one resource row for the apply's bulk write; tests patch this to fail half-way."""
@@ -260,8 +261,10 @@ class SQLStore(OutboxStore):
     def _append_audit(self, meta: dict, at: str, actor: str, plan_digest: str, write: Write) -> None:
         seq = int(meta.get("audit_seq", 0)) + 1
         prev = meta.get("audit_hash", chain.GENESIS)
-        before, after = chain.canonical(write.before), self._after_json(write)
-        content = chain.row_content(seq, at, actor, plan_digest, write.address, write.action, before, after)
+        before = "null" if write.before is None else chain.canonical(write.before)  # a creation has none
+        after = self._after_json(write)
+        content = chain.row_content(seq, at, actor, plan_digest, write.address, write.action, before, after,
+                                    self._memo)
         digest = chain.row_hash(prev, content)
         row = (seq, at, actor, plan_digest, write.address, write.action, before, after, prev, digest)
         if self._staged_audit is not None:
@@ -294,7 +297,7 @@ class SQLStore(OutboxStore):
                 meta["lineage"] = str(uuid.uuid4())
             serial = found[1] + 1
             meta["serial"] = str(serial)
-            self._staged, self._staged_audit = {}, []
+            self._staged, self._staged_audit, self._memo = {}, [], {}
             try:
                 for i, write in enumerate(writes, 1):
                     self._write_resource(write, serial)
@@ -309,7 +312,7 @@ class SQLStore(OutboxStore):
                     self._flush_staged()
                     self._insert_operations(operations)
             finally:
-                self._staged = self._staged_audit = None
+                self._staged = self._staged_audit = self._memo = None
             self._append_commit(meta, "apply", stamp, actor)
             self._put_meta(meta)
         return self.read() if read_back else Snapshot(meta["lineage"], serial, {})

@@ -179,6 +179,8 @@ def owed(targets: Iterable[Target], before: Mapping[str, Resource], after: Mappi
     """The operations that writes to `addresses` (state `before` → `after`) owe each target:
     retirements first (they free a login), then users, then groups (they need their members)."""
     addresses = list(addresses)
+    if not addresses:
+        return []
     keys = affected_keys(addresses, before, after)
     old, new = Index(before), Index(after)
     out: list[OpSpec] = []

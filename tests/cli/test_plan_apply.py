@@ -1,5 +1,7 @@
 """End to end through the CLI: plan → apply → plan, each action kind, saved plans refused
-when stale or altered, exit codes."""
+when stale or altered, exit codes. Each test runs with a saved plan's changes checked in
+the apply's own process and, as a large plan's are, in a child process beside it while
+the apply validates the config."""
 
 from __future__ import annotations
 
@@ -7,8 +9,30 @@ import json
 
 import pytest
 
+from provisioner.plan import savedplan
 from tests.clihelp import actions, plan, plan_and_apply, run, snapshot
 from tests.orgbuilder import edit, write_org
+
+
+@pytest.fixture(autouse=True, params=["here", "beside"])
+def checked_where(request, monkeypatch):
+    monkeypatch.setattr(savedplan, "BESIDE_FROM", 0 if request.param == "beside" else 1 << 60)
+    return request.param
+
+
+def test_a_saved_plan_validates_the_config_once(org_folder, state_url, tmp_path, monkeypatch, checked_where):
+    """Beside, the config is validated while the changes are checked, and apply's
+    re-derivation uses that validation instead of validating again."""
+    from provisioner import pipeline
+
+    r = plan(org_folder, state_url, out=tmp_path / "p.json")
+    assert r.exit_code == 0, r.output
+    calls = []
+    real = pipeline.validate
+    monkeypatch.setattr(pipeline, "validate", lambda *a, **k: calls.append(a) or real(*a, **k))
+    a = run("apply", tmp_path / "p.json", "--state", state_url)
+    assert a.exit_code == 0, a.output
+    assert len(calls) == 1
 
 
 def test_plan_apply_then_plan_shows_no_changes(org_folder, state_url, tmp_path):

@@ -1,7 +1,8 @@
 """Apply reads a saved plan's changes a piece at a time (`savedplan.read_for_apply`): for
 every file, it gives what `read_plan` gives, with the changes as their count and digest,
 or the same refusal. The layout `write_plan` writes is read apart; any other, and any
-file with a problem, is read whole."""
+file with a problem, is read whole. Every test runs twice: with the changes checked in
+this process, and in a child process beside it (beside.py), as large plans are."""
 
 from __future__ import annotations
 
@@ -18,6 +19,12 @@ from provisioner.plan.savedplan import SavedChanges, read_for_apply
 from provisioner.state import Snapshot
 
 TODAY = dt.date(2026, 11, 23)
+
+
+@pytest.fixture(autouse=True, params=["here", "beside"])
+def checked_where(request, monkeypatch):
+    monkeypatch.setattr(savedplan, "BESIDE_FROM", 0 if request.param == "beside" else 1 << 60)
+    return request.param
 
 
 @pytest.fixture(scope="module")
@@ -231,3 +238,28 @@ def test_stray_commas_escapes_and_surrogates_are_refused_alike(planned, tmp_path
     path.write_text("\n".join(edit(lines_of(planned, tmp_path))), encoding="utf-8")
     kind, message = same_outcome(path, apart=False)
     assert kind == "refused" and refusal in message, message
+
+
+def test_a_large_plan_is_checked_beside_while_the_caller_reads_the_header(planned, tmp_path, checked_where):
+    path = tmp_path / "plan.json"
+    write_plan(planned, path)
+    with savedplan.Reading(path) as reading:
+        assert reading.checking_beside is (checked_where == "beside")
+        assert reading.header["org"] == planned["org"] and reading.header["changes"] is None
+        document = reading.result()
+        with pytest.raises(RuntimeError):
+            reading.result()
+    assert document["changes"] == SavedChanges.of(planned["changes"])
+    assert list(document) == list(planned)  # the fields in the file's order
+
+
+def test_leaving_a_reading_early_stops_its_check(planned, tmp_path, monkeypatch):
+    monkeypatch.setattr(savedplan, "BESIDE_FROM", 0)
+    path = tmp_path / "plan.json"
+    write_plan(planned, path)
+    with savedplan.Reading(path) as reading:
+        pid = reading._beside.pid
+    assert reading._beside is None
+    with pytest.raises(ChildProcessError):
+        import os
+        os.waitpid(pid, os.WNOHANG)

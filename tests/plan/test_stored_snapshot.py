@@ -85,3 +85,12 @@ def test_damaged_attributes_are_a_state_error_naming_the_resource(text, what):
     r = StoredResource("office.x", "office", text, "active", "s.db")
     with pytest.raises(StateError, match=f"resource office.x in s.db holds attributes that are {what}"):
         r.attributes
+
+
+@pytest.mark.parametrize("value", [dt.date(2026, 1, 5), {"a"}, float("nan")], ids=["date", "set", "nan"])
+def test_only_plain_json_is_told_unchanged_by_its_text(value):
+    """The audit log's encoder spells a date or a set as a string: such a value is never
+    told unchanged by text; the decoded comparison decides."""
+    want = Resource("person.p", "person", {"x": value}, "active")
+    spelled = canonical({"x": value}) if not isinstance(value, float) else '{"x":NaN}'
+    assert not unchanged(want, StoredResource("person.p", "person", spelled, "active"))

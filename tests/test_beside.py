@@ -1,0 +1,59 @@
+"""beside.py: work done in a forked child process, the caller doing it itself whenever the
+child gives no answer, so the outcome never depends on where it was done."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from provisioner import beside
+from provisioner.beside import Beside
+
+
+def test_the_childs_answer_is_the_result_and_the_fallback_is_not_called():
+    parent = os.getpid()
+    work = Beside(lambda n: (os.getpid(), sum(range(n))), 1000)
+    pid, total = work.result(lambda: pytest.fail("fallback called"))
+    assert total == 499500 and pid != parent  # computed in another process
+
+
+def test_an_exception_in_the_child_means_the_caller_does_the_work():
+    def broken():
+        raise ValueError("no")
+
+    assert Beside(broken).result(lambda: "done here") == "done here"
+
+
+def test_a_child_killed_before_it_answers_means_the_caller_does_the_work():
+    work = Beside(time.sleep, 30)
+    os.kill(work.pid, signal.SIGKILL)
+    assert work.result(lambda: "done here") == "done here"
+
+
+def test_an_answer_that_cannot_be_sent_means_the_caller_does_the_work():
+    assert Beside(lambda: (lambda: None)).result(lambda: "done here") == "done here"  # a lambda: no pickle
+
+
+def test_a_large_answer_comes_whole():
+    text = "x" * (5 << 20)
+    assert Beside(lambda: text).result(lambda: None) == text
+
+
+def test_cancel_stops_a_running_child_and_reaps_it():
+    work = Beside(time.sleep, 30)
+    pid = work.pid
+    started = time.monotonic()
+    work.cancel()
+    assert time.monotonic() - started < 5
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # already reaped: no zombie left
+    work.cancel()  # twice is harmless
+
+
+def test_without_fork_the_work_is_done_in_the_caller(monkeypatch):
+    monkeypatch.setattr(beside, "AVAILABLE", False)
+    work = Beside(lambda: pytest.fail("run in a child"))
+    assert work.pid is None and work.result(lambda: os.getpid()) == os.getpid()
