@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from ..plan.apply import check_state
 from ..state import StateError
 from ..state.actor import resolve_actor
 from .common import anchor_head, fail, format_option, open_backend, org_id_of, state_option
@@ -95,6 +96,11 @@ def sync_command(org_dir, state_url, only, retry, actor, lock_timeout) -> None:
         fail(f"{org_dir} does not validate; run `provisioner validate {org_dir}`")
     backend = open_backend(validation.org.id, state_url, create=False)
     try:
+        try:  # like apply: nothing is delivered from, recorded in or anchored for a tampered state
+            for warning in check_state(backend, org_dir, writing=True):
+                click.echo(f"warning: {warning}", err=True)
+        except StateError as exc:
+            fail(str(exc))
         code = deliver_and_report(backend, dict(validation.org.targets), actor=resolve_actor(actor),
                                   org_dir=org_dir, lock_timeout=lock_timeout, only=only or None, retry=retry)
         anchor_head(org_dir, validation.org.id, backend.read().lineage, backend.head())

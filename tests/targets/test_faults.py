@@ -147,3 +147,27 @@ def test_our_own_write_whose_answer_was_lost_is_not_mistaken_for_drift(scim_serv
     assert r.exit_code == 0, r.output
     assert "drift" not in r.output
     converged(scim_server, state, {"dr-0": True, "staff-0": True, "staff-1": True})
+
+
+def test_sync_delivers_nothing_from_a_tampered_state_and_anchors_nothing(scim_server, tmp_path, fault_proxy):
+    """Like apply, sync verifies the state first: a row edited in the database stops it
+    before any delivery, any audit row and any anchor."""
+    import sqlite3
+
+    proxy = fault_proxy(scim_server.base_url)
+    proxy.add(Fault(method="POST", path=r"/Users$", times=None, status=503))
+    org = write_org(tmp_path / "org", proxy.base_url, staff=1, extra="max_attempts: 1\n")
+    state = f"sqlite:///{tmp_path}/state.db"
+    assert apply(org, state, scim_server.token).exit_code == 3  # applied, deliveries pending
+    anchor = (org / ".audit" / "state-anchor.json").read_bytes()
+    with sqlite3.connect(tmp_path / "state.db") as db:
+        db.execute("UPDATE resources SET attributes = '{}' WHERE address = 'person.staff-0'")
+        rows = db.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
+    proxy.clear()
+    s = sync(org, state, scim_server.token)
+    assert s.exit_code == 1 and "fails verification" in s.output and "person.staff-0" in s.output, s.output
+    assert "Traceback" not in s.output
+    assert (org / ".audit" / "state-anchor.json").read_bytes() == anchor
+    with sqlite3.connect(tmp_path / "state.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM audit").fetchone()[0] == rows
+    assert not by_external(scim_server.users())  # nothing reached the server
