@@ -147,6 +147,11 @@ def _cli(args: list[str]) -> tuple[float, dict, int]:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         seconds = time.perf_counter() - start
     detail = {"args": args}
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # work done beside (provisioner/beside.py)
+    if children.ru_utime + children.ru_stime > 0:
+        detail["beside_cpu_seconds"] = round(children.ru_utime + children.ru_stime, 3)
+        detail["beside_peak_rss_mib"] = round(children.ru_maxrss / (1024 * 1024 if sys.platform == "darwin"
+                                                                     else 1024), 1)
     if code:
         detail["stderr_tail"] = err.getvalue()[-2000:]
     return seconds, detail, code

@@ -151,6 +151,9 @@ def _note(row: dict) -> str:
     if row.get("exit_code"):
         tail = detail.get("stderr_tail", "").strip().splitlines()
         return f"exit {row['exit_code']}" + (f": {tail[-1]}" if tail else "")
+    if "beside_cpu_seconds" in detail:
+        return (f"and {detail['beside_cpu_seconds']:.2f} cpu s beside, in a child process peaking at "
+                f"{detail['beside_peak_rss_mib']:.0f} MiB")
     return ""
 
 

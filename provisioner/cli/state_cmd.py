@@ -267,7 +267,7 @@ def invitations_command(org, state_url, today, fmt) -> None:
     for row in rows:
         when = "expired" if row["status"] == "expired" else "expires"
         at = "  " + ", ".join(f"{t}: {s}" for t, s in row["targets"].items()) if row["targets"] else ""
-        click.echo(f"{row['status']:9} {row['account']:40} {row['email']:40} {when} {row['expires_on']}{at}")
+        click.echo(f"{row['status']:9} {row['account']!s:40} {row['email']!s:40} {when} {row['expires_on']}{at}")
     counts = {s: sum(r["status"] == s for r in rows) for s in ("delivered", "pending", "expired", "revoked")}
     click.echo((f"{counts['delivered']} delivered to every target, " if counts["delivered"] else "")
                + f"{counts['pending']} pending, {counts['expired']} expired"

@@ -32,6 +32,8 @@ def holds(right: Right, after: object) -> bool:
     if not isinstance(after, dict) or after.get("status") != "active":
         return False
     attrs = after.get("attributes") or {}
+    if not isinstance(attrs, dict):  # a damaged or forged row carries nothing
+        return False
     for field, value, contains in right.expects:
         got = attrs.get(field)
         if contains:

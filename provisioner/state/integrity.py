@@ -104,6 +104,28 @@ def after_text(kind: str, status: str, attributes: str) -> str:
 
 
 # -- the commit chain and the meta table ------------------------------------------------------
+_INT_FIELDS = ("seq", "serial", "audit_seq", "resources")  # the rest are text
+
+
+def typed_commits(commits: list[dict]) -> tuple[list[dict], list[Problem]]:
+    """The commit records with each field of the type it was written with, and a problem
+    for each that is not (a database column holds any type: an edit can put `'x'` in a
+    number). Such a field is replaced (-1, "") for the checks that follow, which then name
+    the commit as edited too; none of them meets a type it cannot compare."""
+    problems, out = [], []
+    for i, c in enumerate(commits, 1):
+        fixed = dict(c)
+        for key in COMMIT_FIELDS + ("mac_alg", "mac", "prev_mac"):
+            value = c.get(key)
+            number = key in _INT_FIELDS
+            if (type(value) is not int) if number else (type(value) is not str):
+                problems.append(Problem(f"commit record {i}: its {key} is {value!r}, not "
+                                        f"{'a number' if number else 'text'} (edited)"))
+                fixed[key] = -1 if number else ""
+        out.append(fixed)
+    return out, problems
+
+
 def verify_commits(commits: list[dict], audit_hashes: Mapping[int, str], key: bytes | None) -> list[Problem]:
     problems: list[Problem] = []
     prev, last_serial, lineage, signed, unchecked = GENESIS, None, None, False, 0
@@ -193,11 +215,11 @@ def replay(audit_rows: Iterable[Sequence], commits: list[dict]) -> dict[str, tup
 def _differing(expected: str, row_after: str) -> str:
     try:
         want = json.loads(expected)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the decoder goes
         return "differs from the audit log, whose record of it is not JSON"
     try:
         got = json.loads(row_after)
-    except ValueError:
+    except (ValueError, RecursionError):
         return "holds attributes that are not JSON"
     if not isinstance(want, dict) or not isinstance(got, dict):
         return "differs from the audit log"
@@ -243,7 +265,7 @@ def verify_resources(rows: Iterable[Sequence], expected: dict[str, tuple[str, in
 def _canonical_or_none(text: str) -> str | None:
     try:
         return canonical(json.loads(text))
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 

@@ -388,7 +388,7 @@ class SQLStore(OutboxStore):
         whole: only the replay (one after text per address) is kept between the two passes."""
         with self._reading():
             meta = self._meta()
-            commits = self.commits()
+            commits, malformed = integrity.typed_commits(self.commits())
             wanted = {c["audit_seq"] for c in commits}
             chain_check, audit_hashes = chain.ChainCheck(), {}
 
@@ -411,7 +411,7 @@ class SQLStore(OutboxStore):
         if "audit_seq" in meta or "audit_hash" in meta:
             seq = meta.get("audit_seq", "")
             head = (int(seq) if seq.isdigit() else -1, meta.get("audit_hash", ""))
-        problems = [integrity.Problem(p) for p in chain_check.finish(head)]
+        problems = [integrity.Problem(p) for p in chain_check.finish(head)] + malformed
         problems += integrity.verify_commits(commits, audit_hashes, self.key)
         problems += integrity.verify_meta(meta, commits, chain_check.count)
         problems += resource_problems

@@ -52,14 +52,17 @@ class Index:
         self.members_of: dict[str, list[str]] = defaultdict(list)
         for address, r in resources.items():
             kind = _kind(address)
+            # .get: a membership of a forged state may lack its fields; it then joins nothing
             if kind == "membership" and r.active:
                 a = r.attributes
-                person, office = a["person"], a["office"]
-                self.offices_of[person].append(office)
-                self.people_at[office].append(person)
+                person, office = a.get("person"), a.get("office")
+                if person is not None and office is not None:
+                    self.offices_of[person].append(office)
+                    self.people_at[office].append(person)
             elif kind == "group_member" and r.active:
                 a = r.attributes
-                self.members_of[a["group"]].append(a["person"])
+                if a.get("group") is not None and a.get("person") is not None:
+                    self.members_of[a["group"]].append(a["person"])
 
 
 def person_user(target: Target, r: Resource, index: Index) -> dict | None:
@@ -143,11 +146,11 @@ def affected_keys(addresses: Iterable[str], before: Mapping[str, Resource],
             seen[address] = None
         elif kind == "membership":
             a = (after.get(address) or before.get(address)).attributes
-            seen[f"person.{a['person']}"] = None
-            seen[f"office.{a['office']}"] = None
+            seen[f"person.{a.get('person')}"] = None
+            seen[f"office.{a.get('office')}"] = None
         elif kind == "group_member":
             r = after.get(address) or before.get(address)
-            seen[f"group.{r.attributes['group']}"] = None
+            seen[f"group.{r.attributes.get('group')}"] = None
     return list(seen)
 
 

@@ -88,3 +88,12 @@ def test_editing_one_file_renames_one_person(tmp_path):
     after = {p.name: p.read_text() for p in org.glob("*.yaml")}
     assert [n for n in before if before[n] != after[n]] == [name] and name.startswith("people-")
     assert after[name].count(" Renamed\n") == 1
+
+
+def test_work_done_beside_is_named_with_its_cpu_and_memory():
+    from bench.run import _note
+
+    row = {"size": 1000, "name": "apply", "bytes": 1, "seconds": 1.0, "exit_code": 0,
+           "detail": {"beside_cpu_seconds": 0.81, "beside_peak_rss_mib": 180.4}}
+    assert _note(row) == "and 0.81 cpu s beside, in a child process peaking at 180 MiB"
+    assert _note({**row, "detail": {}}) == ""

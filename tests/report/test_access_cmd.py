@@ -119,3 +119,18 @@ def test_fo003_names_a_command_that_runs():
     r = cli(*[str(ORGS.parent / a) if a.startswith("orgs/") else a for a in args[1:]], "--no-git")
     assert r.exit_code == 0, r.output
     assert "front_office    " in r.output and "take_payments" in r.output
+
+
+def test_a_damaged_applied_row_carries_no_right():
+    """holds() reads the audit log's `after`: one whose attributes are not a mapping (a
+    damaged or forged row) carries nothing, and is never an error."""
+    from provisioner.diagnostics import Origin
+    from provisioner.report.applied import holds
+    from provisioner.report.rights import Right
+
+    right = Right("ann", "referral", "client_admin_full", None, "admin", Origin("p.yaml", 0, ()), "person.ann",
+                  expects=(("admin", "client_admin_full", True),))
+    assert holds(right, {"status": "active", "attributes": {"admin": ["client_admin_full"]}})
+    for damaged in ({"status": "active", "attributes": ["admin"]}, {"status": "active", "attributes": "x"},
+                    ["status"], None):
+        assert not holds(right, damaged)
