@@ -147,7 +147,7 @@ def _cli(args: list[str]) -> tuple[float, dict, int]:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         seconds = time.perf_counter() - start
     detail = {"args": args}
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # work done beside (provisioner/beside.py)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # work beside (provisioner/beside.py), git
     if children.ru_utime + children.ru_stime > 0:
         detail["beside_cpu_seconds"] = round(children.ru_utime + children.ru_stime, 3)
         detail["beside_peak_rss_mib"] = round(children.ru_maxrss / (1024 * 1024 if sys.platform == "darwin"

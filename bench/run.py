@@ -152,8 +152,8 @@ def _note(row: dict) -> str:
         tail = detail.get("stderr_tail", "").strip().splitlines()
         return f"exit {row['exit_code']}" + (f": {tail[-1]}" if tail else "")
     if "beside_cpu_seconds" in detail:
-        return (f"and {detail['beside_cpu_seconds']:.2f} cpu s beside, in a child process peaking at "
-                f"{detail['beside_peak_rss_mib']:.0f} MiB")
+        return (f"and {detail['beside_cpu_seconds']:.2f} cpu s in child processes (a check beside, git), the "
+                f"largest peaking at {detail['beside_peak_rss_mib']:.0f} MiB")
     return ""
 
 
