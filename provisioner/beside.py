@@ -56,8 +56,10 @@ class Beside:
         try:
             while chunk := os.read(self._read, 1 << 20):
                 chunks.append(chunk)
-        finally:
-            self._reap()
+        except BaseException:  # Ctrl-C, SIGTERM: the child is stopped, not waited for
+            self.cancel()
+            raise
+        self._reap()
         try:
             ok, value = pickle.loads(b"".join(chunks))  # our own child's answer
         except Exception:  # killed before it answered

@@ -56,6 +56,7 @@ def _os_reason(exc: OSError) -> str:
 
 def _follow(path: Path, root_real: str) -> str:
     """The real path of a symlink inside the folder, or Refused."""
+    target = "a file that is not there"  # readlink itself can fail: the entry went away meanwhile
     try:
         target = os.readlink(path)
         real = os.path.realpath(path, strict=True)

@@ -57,3 +57,26 @@ def test_without_fork_the_work_is_done_in_the_caller(monkeypatch):
     monkeypatch.setattr(beside, "AVAILABLE", False)
     work = Beside(lambda: pytest.fail("run in a child"))
     assert work.pid is None and work.result(lambda: os.getpid()) == os.getpid()
+
+
+def test_an_interrupt_while_waiting_stops_the_child_at_once():
+    """Ctrl-C or SIGTERM to the caller alone, while it waits: the child is killed and
+    reaped, not waited for (a stopped child would hang the caller otherwise)."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    work = Beside(time.sleep, 30)
+    pid = work.pid
+    os.kill(pid, signal.SIGSTOP)
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.2)
+    started = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            work.result(lambda: pytest.fail("fallback called"))
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert time.monotonic() - started < 5
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)

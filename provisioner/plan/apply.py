@@ -125,8 +125,10 @@ def validate_meanwhile(reading, org_dir: str | Path | None = None) -> Prepared |
     """While a saved plan's changes are checked beside (savedplan.Reading), validate the
     config its header names: the work `check_rederived` would do first, on the other core.
     The header is not known sound yet, so the result is only ever an input to that check
-    (and thrown away if the plan is refused); None when nothing is checked beside, or the
-    folder cannot be validated here (`check_rederived` then validates, and says why)."""
+    (and thrown away if the plan is refused), and a folder it names is read ahead only when
+    it lies in the working directory (a checkout): an altered plan naming `/` or `/etc` is
+    refused before anything there is read, as without this. None when nothing is checked
+    beside, or the folder is not read ahead (`check_rederived` then validates, and says why)."""
     from ..pipeline import validate  # late: the pipeline imports the rule catalog
 
     header = reading.header
@@ -137,12 +139,20 @@ def validate_meanwhile(reading, org_dir: str | Path | None = None) -> Prepared |
         today = dt.date.fromisoformat(header["today"])
     except (KeyError, TypeError, ValueError):
         return None
-    if not folder.is_dir():
+    if not folder.is_dir() or (org_dir is None and not _in_working_directory(folder)):
         return None
     try:
         return Prepared(folder, today, validate(folder, today=today))
     except Exception:  # whatever it is, `check_rederived` meets it again and reports it
         return None
+
+
+def _in_working_directory(folder: Path) -> bool:
+    try:
+        here, real = Path.cwd().resolve(), folder.resolve()
+    except OSError:
+        return False
+    return here.parent != here and real.is_relative_to(here)
 
 
 def check_rederived(document: dict, snapshot: Snapshot, org_dir: str | Path | None = None,

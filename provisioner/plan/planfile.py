@@ -7,6 +7,7 @@ digest pins the org folder the plan was made from. Plans never hold secrets.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -258,13 +259,23 @@ def check_document(document: dict, name: str = "the plan", checksum_checked: boo
     if document["format_version"] != FORMAT_VERSION:
         raise PlanFileError(f"{name} has plan format {document['format_version']!r}, this provisioner reads "
                             f"{FORMAT_VERSION!r}; run `provisioner plan` again")
-    if checksum_checked:
-        return
+    if not checksum_checked:
+        try:
+            intact = document.get("checksum") == checksum(document)
+        except UnicodeEncodeError:  # JSON can spell a lone surrogate (`\ud800`), which no text holds
+            raise PlanFileError(f"{name} is not a plan file (it holds a lone surrogate escape such as \\ud800, "
+                                "which is not text); run `provisioner plan --out` again") from None
+        if not intact:
+            raise PlanFileError(f"{name} was altered after it was made (checksum mismatch); it will not be "
+                                "applied: run `provisioner plan` again")
+    if not is_date(document.get("today")):  # a re-sealed plan can say anything: refused before any state
+        raise PlanFileError(f"{name} is not a provisioner plan: its today {document.get('today')!r} is not a "
+                            "date (YYYY-MM-DD); run `provisioner plan --out` again")
+
+
+def is_date(value) -> bool:
     try:
-        intact = document.get("checksum") == checksum(document)
-    except UnicodeEncodeError:  # JSON can spell a lone surrogate (`\ud800`), which no text holds
-        raise PlanFileError(f"{name} is not a plan file (it holds a lone surrogate escape such as \\ud800, "
-                            "which is not text); run `provisioner plan --out` again") from None
-    if not intact:
-        raise PlanFileError(f"{name} was altered after it was made (checksum mismatch); it will not be "
-                            "applied: run `provisioner plan` again")
+        dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return False
+    return type(value) is str

@@ -24,7 +24,7 @@ from typing import Iterable, Iterator
 
 from ..limits import MAX_NESTING
 from ..state.audit import canonical
-from .planfile import FORMAT_VERSION, checksum, loads, read_bytes, read_plan, too_deep_or_compacted
+from .planfile import FORMAT_VERSION, checksum, is_date, loads, read_bytes, read_plan, too_deep_or_compacted
 
 CHUNK = 1000  # changes decoded at a time
 _MARK = b'\n  "changes": [\n'
@@ -185,7 +185,8 @@ def _sound_header(header, cut: str) -> bool:
 
     return (type(header) is dict and header.get("changes") == cut and not too_deep_or_compacted(header)
             and compiled_validator("plan.schema.json")({**header, "changes": []})
-            and header.get("format_version") == FORMAT_VERSION and type(header.get("checksum")) is str)
+            and header.get("format_version") == FORMAT_VERSION and type(header.get("checksum")) is str
+            and is_date(header.get("today")))
 
 
 def _canonical_changes(data: bytes, pos: int, end: int) -> Iterator[str]:

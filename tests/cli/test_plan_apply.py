@@ -394,3 +394,46 @@ def test_a_lone_surrogate_in_a_plan_is_refused_not_a_traceback(org_folder, state
         assert r.exit_code == 1 and "lone surrogate" in r.output, r.output
         assert "Traceback" not in r.output
     assert snapshot(state_url).serial == 0
+
+
+@pytest.mark.parametrize("write", [_one_line, _as_planned])
+@pytest.mark.parametrize("today", ["not-a-date", "2026-13-45", 20261124])
+def test_a_resealed_plan_whose_today_is_no_date_is_refused_before_any_state(org_folder, tmp_path, write, today):
+    from provisioner.plan.planfile import seal
+
+    state = f"sqlite:///{tmp_path / 'fresh' / 's.db'}"
+    (tmp_path / "fresh").mkdir()
+    out = tmp_path / "p.json"
+    assert plan(org_folder, state, out=out).exit_code == 0
+    doc = json.loads(out.read_text())
+    doc.pop("checksum")
+    write(seal({**doc, "today": today}), out)
+    r = run("apply", out, "--state", state)
+    assert r.exit_code == 1 and "Traceback" not in r.output and "internal error" not in r.output, r.output
+    assert "is not a date" in r.output or "is not a provisioner plan" in r.output, r.output
+    assert not list((tmp_path / "fresh").iterdir())  # no state database was created
+
+
+def test_a_plan_naming_a_folder_outside_the_working_directory_is_not_read_ahead(org_folder, tmp_path,
+                                                                                monkeypatch):
+    """validate_meanwhile reads ahead (before the checksum holds) only a folder inside the
+    working directory, or the one given with --org-dir."""
+    from provisioner import pipeline
+    from provisioner.plan.apply import validate_meanwhile
+
+    class Reading:
+        checking_beside = True
+        header = {"config": {"dir": str(org_folder)}, "today": "2026-11-24"}
+
+    calls = []
+    monkeypatch.setattr(pipeline, "validate", lambda *a, **k: calls.append(a) or "validated")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert validate_meanwhile(Reading()) is None and calls == []
+    prepared = validate_meanwhile(Reading(), org_dir=org_folder)  # named by the user: read
+    assert prepared is not None and len(calls) == 1
+    monkeypatch.chdir(tmp_path)  # the org folder lies inside: read
+    assert validate_meanwhile(Reading()) is not None and len(calls) == 2
+    monkeypatch.chdir("/")
+    assert validate_meanwhile(Reading()) is None and len(calls) == 2  # never from the filesystem's root

@@ -173,3 +173,19 @@ def test_a_symlink_inside_the_folder_is_read(org_dir):
     (org_dir / "extra.yaml").write_text(PERSON)
     result = CliRunner().invoke(main, ["validate", "org", "--today", "2026-11-23"])
     assert result.exit_code == 0, result.output
+
+
+def test_a_link_that_goes_away_while_it_is_read_is_refused_not_an_internal_error(tmp_path, monkeypatch):
+    """A folder changing under the walk (`/proc`, a checkout being updated): the link is
+    there when listed and gone when read. It is refused with a message, never a crash."""
+    from provisioner import orgfiles
+
+    (tmp_path / "org").mkdir()
+    (tmp_path / "org" / "x.yaml").symlink_to(tmp_path / "org" / "gone.yaml")
+
+    def vanished(path):
+        raise FileNotFoundError(2, "No such file or directory")
+
+    monkeypatch.setattr(orgfiles.os, "readlink", vanished)
+    with pytest.raises(orgfiles.Refused, match="a broken symlink"):
+        orgfiles._follow(tmp_path / "org" / "x.yaml", str(tmp_path / "org"))
