@@ -11,6 +11,10 @@ then never decoded whole beside the model the re-derivation builds.
 Only the layout `write_plan` writes is read this way: `"changes": [` ending its line, one
 change per line, `]` on a line of its own. Any other file, and any file with a problem,
 is read whole by `read_plan`, which gives the same document or the same refusal.
+
+From BESIDE_FROM bytes of changes, they are checked in a child process (beside.py) while
+apply validates the config (`apply.validate_meanwhile`); the child failing in any way only
+means they are checked here, for the same result.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -115,7 +120,7 @@ class Reading:
             raise RuntimeError("Reading.result() gives the plan once")
         if self._apart is not None:
             header, first, end = self._apart
-            compute = lambda: _changes_apart(header, first, end, data)  # noqa: E731
+            compute = partial(_changes_apart, header, first, end, data)
             changes = self._beside.result(compute) if self._beside is not None else compute()
             self._beside = None
             if changes is not None:

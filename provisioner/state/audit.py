@@ -25,6 +25,9 @@ def canonical(value) -> str:
 encode_string = json.encoder.encode_basestring  # the encoder's own, for a str (ensure_ascii=False)
 
 
+MEMO_LIMIT = 4096  # encodings kept by a row_content memo before it starts again
+
+
 def row_content(seq: int, at: str, actor: str, plan_digest: str, address: str, action: str,
                 before_json: str, after_json: str, memo: dict[str, str] | None = None) -> str:
     """canonical() of the row's fields, spelled out for the usual types (every row of the
@@ -48,9 +51,6 @@ def row_content(seq: int, at: str, actor: str, plan_digest: str, address: str, a
                 f'"at":{e_at},"before":{s(before_json)},"plan_digest":{e_digest},"seq":{seq}}}')
     return canonical({"seq": seq, "at": at, "actor": actor, "plan_digest": plan_digest,
                       "address": address, "action": action, "before": before_json, "after": after_json})
-
-
-MEMO_LIMIT = 4096  # encodings kept by a row_content memo before it starts again
 
 
 def row_hash(prev_hash: str, content: str) -> str:

@@ -32,8 +32,8 @@ class StoredResource:
     """A resource as read from the state, its attributes kept as the canonical JSON text the
     state holds and decoded on each read of `attributes` (never kept decoded: a 100,000-person
     state is some 470,000 resources, 110 MB of text and four times that decoded). Planning
-    compares a desired resource with it by that text first (plan/compare.py), so an unchanged
-    resource is never decoded. Read like a `Resource`."""
+    compares a desired resource with it by that text first (plan/compare.py), so comparing an
+    unchanged resource decodes nothing. Read like a `Resource`."""
 
     __slots__ = ("address", "kind", "attributes_text", "status", "_where")
 

@@ -147,7 +147,6 @@ class _Connection:
         """The rows of a query through a server-side cursor, `batch` rows per round trip, so
         the client never holds the whole result (inside a transaction)."""
         cursor = self._guard(lambda: self._conn.cursor(name=f"provisioner_stream_{next(self._cursor_ids)}"))
-        cursor.itersize = batch
         try:
             self._guard(lambda: cursor.execute(sql))
             while True:

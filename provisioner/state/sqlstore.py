@@ -396,10 +396,10 @@ class SQLStore(OutboxStore):
                 add = chain_check.add_values
                 for row in self._stream(f"SELECT {', '.join(chain.COLUMNS)} FROM audit ORDER BY seq"):
                     add(*row)
-                    seq = row[0]
+                    seq, _, _, _, address, action, _, after_json, _, row_hash = row
                     if seq in wanted:
-                        audit_hashes[seq] = row[9]
-                    yield seq, row[4], row[5], row[7]
+                        audit_hashes[seq] = row_hash
+                    yield seq, address, action, after_json
 
             expected = integrity.replay(audit_rows(), commits)
             first = commits[0]["serial"] if commits and commits[0]["event"] == "adopt" else None
