@@ -2,7 +2,7 @@
 checks one thing while the first computes another.
 
 `Beside(fn, *args)` forks; the child runs `fn(*args)` on the parent's memory as it stood
-(copy-on-write: a 240 MB plan file is not copied), sends the pickled result through a pipe
+(copy-on-write: a 240 MB plan file, or the model of a large org, is not copied), sends the pickled result through a pipe
 and exits without running any of the parent's exit handlers. `result(fallback)` waits for
 it. Whatever goes wrong in the child (an exception, a kill, a lost answer) only means the
 parent calls `fallback()` and does the work itself, so the outcome, refusals and their
@@ -12,6 +12,7 @@ POSIX) the work is always done in the caller.
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import signal
@@ -36,6 +37,7 @@ class Beside:
         if pid == 0:  # the child: never returns
             try:
                 os.close(read)
+                gc.freeze()  # collections in the child never walk (and so copy) the parent's objects
                 try:
                     payload = pickle.dumps((True, fn(*args)), protocol=pickle.HIGHEST_PROTOCOL)
                 except BaseException:  # the parent does the work itself, and says what is wrong

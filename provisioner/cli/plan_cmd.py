@@ -4,12 +4,13 @@ render it."""
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import nullcontext
 
 import click
 
 from ..pipeline import validate
 from ..plan import make_plan, read_plan, write_plan
-from ..plan.apply import check_state
+from ..plan.statecheck import StateCheck
 from ..plan.lifecycle import expired_invitations
 from ..plan.planfile import PlanFileError
 from ..plan.render import RENDERERS, iter_text
@@ -101,13 +102,14 @@ def plan_or_fail(org_dir: str, state_url, today, allow_mass_change: bool, resend
         if backend is None:
             check_lost_state(org_dir, where(url), refuse=create_state)
             click.echo(f"note: no state yet at {where(url)}: planning against an empty state", err=True)
-        else:
-            for warning in check_state(backend, org_dir, writing=create_state):
-                click.echo(f"warning: {warning}", err=True)
-        snapshot = backend.read() if backend is not None else Snapshot(None, 0, {})
-        result = make_plan(org_dir, snapshot=snapshot, today=today, validation=validation,
-                           allow_mass_change=allow_mass_change, resend_expired=resend_expired, state_url=redact(url),
-                           target_info=backend.target_info() if backend is not None else {})
+        checking = StateCheck(backend, org_dir, writing=create_state) if backend is not None else None
+        with checking.around() if checking else nullcontext():  # a state failing verification is refused first
+            snapshot = backend.read() if backend is not None else Snapshot(None, 0, {})
+            result = make_plan(org_dir, snapshot=snapshot, today=today, validation=validation,
+                               allow_mass_change=allow_mass_change, resend_expired=resend_expired,
+                               state_url=redact(url), target_info=backend.target_info() if backend is not None else {})
+        for warning in checking.warnings() if checking else ():
+            click.echo(f"warning: {warning}", err=True)
     except StateError as exc:
         fail(str(exc))
     if not result.ok:

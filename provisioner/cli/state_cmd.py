@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from ..plan.apply import check_state
+from ..plan.statecheck import check_state
 from ..plan.lifecycle import invitation_status
 from ..plan.resources import KINDS, kind_of
 from ..state import StateError

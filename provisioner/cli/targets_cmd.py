@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from ..plan.apply import check_state
+from ..plan.statecheck import check_state
 from ..state import StateError
 from ..state.actor import resolve_actor
 from .common import anchor_head, fail, format_option, open_backend, org_id_of, state_option

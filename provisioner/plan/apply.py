@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from contextlib import nullcontext
 from pathlib import Path
 from dataclasses import dataclass
 from typing import Iterable, Mapping
@@ -15,13 +16,14 @@ from typing import Iterable, Mapping
 from ..model import Target
 from ..orgfiles import display_path
 from ..state.audit import canonical
-from ..state.backend import Progress, Resource, Snapshot, StaleState, StateBackend, StateError, Write
+from ..state.backend import Progress, Resource, Snapshot, StaleState, StateBackend, Write
 from ..targets.owed import operations as owed_operations, specs_of
 from .changes import resource_dict
 from .compare import retired
 from .lifecycle import INVITATION_DAYS
 from .planfile import PlanFileError, check_document, config_digest
 from .savedplan import SavedChanges
+from .statecheck import StateCheck
 
 DEFAULT_LOCK_TIMEOUT = 10.0
 
@@ -87,24 +89,6 @@ def state_for_plan(document: dict, given: str | None) -> str | None:
         raise PlanFileError(f"this plan was made against an empty state at {recorded}; applying it to {redact(chosen)} "
                             f"would start another state: pass --state {recorded}, or plan again")
     return chosen
-
-
-def check_state(backend: StateBackend, org_dir: str | Path | None = None, *, writing: bool = True) -> list[str]:
-    """Refuse a state that fails verification (state/integrity.py), checked against the org's
-    anchor file when it has one; returns the warnings. Before a write, signed commits with no
-    key to continue them are refused; a state not signed yet is signed from this apply on."""
-    from ..state.anchor import anchor_path, read_anchor
-
-    anchor = read_anchor(org_dir) if org_dir is not None else None
-    where = str(anchor_path(org_dir)) if org_dir is not None else ""
-    problems = backend.integrity(anchor, where)
-    blocking = [p for p in problems if (p.error and p.code != "unsigned") or (writing and p.code == "needs-key")]
-    if blocking:
-        shown = "; ".join(p.message for p in blocking[:10])
-        more = f"; and {len(blocking) - 10} more" if len(blocking) > 10 else ""
-        raise StateError(f"the state at {getattr(backend, 'path', 'the backend')} fails verification: {shown}{more}. "
-                         "Nothing was written; run `provisioner state verify` and restore the state")
-    return [p.message for p in problems if p not in blocking]
 
 
 class Prepared:
@@ -268,16 +252,18 @@ def apply_plan(document: dict, backend: StateBackend, *, actor: str, org_dir: st
         raise PlanFileError("a plan read for apply (savedplan.read_for_apply) is applied only re-derived")
     # Checked before the lock, so a refused plan leaves the database untouched; under the lock
     # `backend.apply` still refuses a state that moved on (stale) in its own transaction.
-    if verify:
-        check_state(backend, org_dir or document["config"]["dir"])
+    checking = StateCheck(backend, org_dir or document["config"]["dir"]) if verify else None
     changes = document["changes"]
     if rederive:
-        snapshot = backend.read()
-        if (snapshot.lineage, snapshot.serial) != expect:
-            raise StaleState(expect, (snapshot.lineage, snapshot.serial))
-        rederived = check_rederived(document, snapshot, org_dir, prepared)
-        targets, changes = rederived.validation.org.targets, rederived.changes  # the plan's, proven
-        del snapshot, rederived
+        with checking.around() if checking else nullcontext():  # a state failing verification is refused first
+            snapshot = backend.read()
+            if (snapshot.lineage, snapshot.serial) != expect:
+                raise StaleState(expect, (snapshot.lineage, snapshot.serial))
+            rederived = check_rederived(document, snapshot, org_dir, prepared)
+            targets, changes = rederived.validation.org.targets, rederived.changes  # the plan's, proven
+            del snapshot, rederived
+    if checking:
+        checking.warnings()
     writes = writes_of(changes, expect[1] + 1, today)
     del changes
     targets = dict(targets or {})

@@ -196,6 +196,7 @@ class PostgresBackend(SQLStore):
         self.schema = schema_of(org_id)
         self.key = integrity.audit_key()
         self._conn = connect(url)
+        self._url = url
         self.path = f"{self._conn.where} (schema {self.schema})"
         self._write_key, self._lock_key = _key(self.schema, "write"), _key(self.schema, "apply-lock")
         self._claimed = False
@@ -211,6 +212,10 @@ class PostgresBackend(SQLStore):
         except BaseException:
             self._conn.close()
             raise
+
+    def reopen(self) -> "PostgresBackend":
+        """The same state on a connection of its own (for another process)."""
+        return PostgresBackend(self._url, self.org_id, create=False)
 
     def exists(self) -> bool:
         return bool(self._conn.scalar("SELECT COUNT(*) FROM pg_namespace WHERE nspname = ?", (self.schema,)))

@@ -42,7 +42,7 @@ def write_failed(exc: sqlite3.Error, path: Path) -> StateError:
 class SQLiteBackend(SQLStore):
     def __init__(self, path: str | Path, busy_timeout: float = 30.0, org_id: str | None = None) -> None:
         self.path = Path(path)
-        self.org_id = org_id
+        self.org_id, self._busy_timeout = org_id, busy_timeout
         self.key = integrity.audit_key()
         if not self.path.exists():  # owner-only from the start; SQLite's journal copies the mode
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -52,6 +52,10 @@ class SQLiteBackend(SQLStore):
                                      check_same_thread=False)
         self._conn.row_factory = sqlite3.Row
         self.migrate()
+
+    def reopen(self) -> "SQLiteBackend":
+        """The same state on a connection of its own (for another process)."""
+        return SQLiteBackend(self.path, self._busy_timeout, self.org_id)
 
     def _begin(self) -> None:
         self._conn.execute("BEGIN IMMEDIATE")
