@@ -32,15 +32,14 @@ except ImportError:  # pragma: no cover - a platform without its wheel reads eve
 
 # Characters whose presence anywhere sends the file to the exact reader.
 _SLOW_CHARACTERS = ("\t", "\\", "\r", "\x85", "\u2028", "\u2029", "\ufeff", "<<")
-# Patterns whose match anywhere does (one by one: a single alternation scans far slower).
-_SLOW_PATTERNS = tuple(re.compile(p, re.M) for p in (
-    # an anchor, alias or tag (and look-alikes); `&` before a Unicode space is one for yaml-rs
-    r"[&*!](?<![^\s\[\]{},:?\-\"'][&*!])(?:(?<=!)|(?![ \t\n]))",
-    # a directive, a document end, a marker with content (`---#` is a key, not a marker)
-    r"\n(?:%|\.\.\.|---(?!(?:[ \t]+(?:#[^\n]*)?)?$))",
-    r"[|>](?<![^ \t:\-?\n][|>])[-+0-9]*[ \t]*(?:#[^\n]*)?$",  # a block scalar (and look-alikes)
-    r"[^\n\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]",  # outside the printable set
-))
+# Patterns whose match anywhere does (one by one: a single alternation scans far slower),
+# each searched only when the text holds a character its match must start with.
+_ANCHOR_OR_TAG = re.compile(  # an anchor, alias or tag (and look-alikes); `&` before a Unicode space is one for yaml-rs
+    r"[&*!](?<![^\s\[\]{},:?\-\"'][&*!])(?:(?<=!)|(?![ \t\n]))", re.M)
+_MARKER_OR_DIRECTIVE = re.compile(  # a directive, a document end, a marker with content (`---#` is a key)
+    r"\n(?:%|\.\.\.|---(?!(?:[ \t]+(?:#[^\n]*)?)?$))", re.M)
+_BLOCK_SCALAR = re.compile(r"[|>](?<![^ \t:\-?\n][|>])[-+0-9]*[ \t]*(?:#[^\n]*)?$", re.M)  # (and look-alikes)
+_NOT_PRINTABLE = re.compile(r"[^\n\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # Flow collections (`[a, b]`, `{k: v}`): libyaml and yaml-rs part on `?`, `:`, `|`, `>`, `-`
 # and `@` inside them, on empty entries and on collections spanning lines. A file is read
 # fast only if each one, from its bracket to the end of its line, is one collection of plain
@@ -64,7 +63,7 @@ _FLOW = re.compile(rf"(?:{_flow_sequence(_FLOW_ITEM)}|{_flow_mapping(_FLOW_ITEM)
 _FLOW_START = re.compile(r"[\[{][^\n]*")
 # libyaml refuses an implicit key longer than 1024 characters; yaml-rs need not.
 _LONG_LINE = 1000
-_MARKER = re.compile(r"^---(?:[ \t]+(?:#[^\n]*)?)?$", re.M)
+_MARKER = re.compile(r"---(?<![^\n]---)(?:[ \t]+(?:#[^\n]*)?)?$", re.M)  # `^---`, found by its literal
 _CONTENT = re.compile(r"^[ \t]*[^\s#]", re.M)
 _BLANK_OR_MARK = frozenset(("", " ", "\t", "\n", "#", "-"))
 _LIMIT_DEPTH = MAX_NESTING - 2  # deeper files are measured by the exact reader (yaml-rs stops at 256)
@@ -114,14 +113,20 @@ def _needs_exact_reader(text: str) -> bool:
     if any(c in text for c in _SLOW_CHARACTERS):
         return True
     end = text.find("\n")
-    head = "\n" + (text if end < 0 else text[:end])  # the first line, as the patterns see every other
-    if any(p.search(text) or p.match(head) for p in _SLOW_PATTERNS):
+    head = "\n" + (text if end < 0 else text[:end])  # the first line, as the pattern sees every other
+    if _MARKER_OR_DIRECTIVE.search(text) or _MARKER_OR_DIRECTIVE.match(head):
         return True
+    if ("&" in text or "*" in text or "!" in text) and _ANCHOR_OR_TAG.search(text):
+        return True
+    if ("|" in text or ">" in text) and _BLOCK_SCALAR.search(text):
+        return True
+    if not text.replace("\n", "").isprintable() if text.isascii() else _NOT_PRINTABLE.search(text):
+        return True  # (in ASCII, YAML's printable set is str.isprintable's, with line breaks)
     if max(map(len, text.split("\n"))) >= _LONG_LINE:
         return True
-    if "[" in text or "{" in text:
+    if "[" in text or "{" in text:  # each line's collections once, however many lines repeat them
         full = _FLOW.fullmatch
-        return any(full(m.group()) is None for m in _FLOW_START.finditer(text))
+        return any(full(found) is None for found in set(_FLOW_START.findall(text)))
     return False
 
 

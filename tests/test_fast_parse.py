@@ -154,6 +154,16 @@ def test_generated_snippets_read_the_same():
     ("--- # a comment\nkind: Person\n", True),
     ("%YAML 1.2\n---\nkind: Person\n", False),
     ("a: " + "[" * 99 + "]" * 99 + "\n", False),  # near the nesting limit
+    ("a: b\x7f\n", False),  # ASCII outside YAML's printable set (checked apart from the rest)
+    ("a: b\x01c\n", False),
+    ("a: caf\xe9 \x85\n", False),
+    ("a: caf\xe9\n", True),
+    ("a: x > y\nb: p | q\n", True),  # `>` and `|` that start no block scalar
+    ("a: x >\n  folded\n", False),
+    ("a: x---\nb: ---\n", True),  # `---` not at a line's start is no marker
+    ("kind: A\n---\nkind: B\n--- \nkind: C\n", True),
+    ("kind: A\n--- x\n", False),
+    ("a: [b, c]\nd: [b, c]\ne: [b, c:]\n", False),  # a line repeated is checked once, another still
 ])
 def test_what_the_fast_reader_takes(text, fast):
     assert (fastyaml.documents(text) is not None) is fast
