@@ -13,7 +13,8 @@ from pathlib import Path
 from .diagnostics import Diagnostic, Severity
 from .orgfiles import TEMPLATE_SUFFIXES, YAML_SUFFIXES, Refused, display_path, read_file, refusal, walk  # noqa: F401
 from .textlines import remap, split_lines
-from .yamlsource import Document, parse
+from .readcache import ReadCache
+from .yamlsource import Document, fast_documents, parse, read_fast
 
 
 class SourceLines(Mapping):
@@ -49,6 +50,10 @@ class Source:
     documents: list[Document] = field(default_factory=list)
     lines: SourceLines = field(default_factory=SourceLines)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # With a read cache (readcache.py): the files whose documents came from it (they passed
+    # their schema when cached), and what the fast reader read of the others, to keep.
+    cached: set[str] = field(default_factory=set)
+    fresh: dict[str, tuple[str, int, list]] = field(default_factory=dict)
 
 
 def discover(root: Path) -> tuple[list[Path], list[Path]]:
@@ -71,8 +76,9 @@ def _decode(data: bytes, file: str) -> tuple[str | None, Diagnostic | None]:
     return text, None
 
 
-def load_folder(root: str | Path) -> Source:
-    """Read and parse every YAML file under `root` (recursively)."""
+def load_folder(root: str | Path, cache: ReadCache | None = None) -> Source:
+    """Read and parse every YAML file under `root` (recursively); with `cache`, a file read
+    before with the same content is taken from it."""
     root = Path(root)
     source = Source(display_path(root))
     if not root.is_dir():
@@ -86,14 +92,14 @@ def load_folder(root: str | Path) -> Source:
                                              "no *.yaml, *.yml or *.yaml.j2 files in this folder", None))
         return source
     for path in plain:
-        _load_text(source, path, None)
+        _load_text(source, path, None, cache)
     variables = _org_vars(source.documents)
     for path in templates:
-        _load_text(source, path, variables)
+        _load_text(source, path, variables, None)
     return source
 
 
-def _load_text(source: Source, path: Path, variables: dict | None) -> None:
+def _load_text(source: Source, path: Path, variables: dict | None, cache: ReadCache | None) -> None:
     file = display_path(path)
     try:
         data = read_file(path)
@@ -105,6 +111,11 @@ def _load_text(source: Source, path: Path, variables: dict | None) -> None:
         source.diagnostics.append(problem)
         return
     source.lines.add(file, text)
+    reading = {}
+    if cache is not None:
+        if _load_cached(source, file, data, text, cache):
+            return
+        reading = {"marks": "exact"}  # the fast reader has said no already
     move = None
     if variables is not None:
         from .templating import render_template  # Jinja2 is loaded only for orgs that use templates
@@ -113,11 +124,27 @@ def _load_text(source: Source, path: Path, variables: dict | None) -> None:
         if problem:
             source.diagnostics.append(problem)
             return
-    docs, problems = parse(text, file)
+    docs, problems = parse(text, file, **reading)
     if move is not None:  # findings in the rendered text point at the template's own lines
         docs, problems = remap(docs, problems, move)
     source.documents.extend(docs)
     source.diagnostics.extend(problems)
+
+
+def _load_cached(source: Source, file: str, data: bytes, text: str, cache: ReadCache) -> bool:
+    """Take the file from the cache, or read it with the fast reader and note what to keep;
+    False when neither can (`parse` reads it, exactly)."""
+    key = cache.key(data)
+    found = cache.get(key, len(data))
+    if found is not None:
+        source.cached.add(file)
+    else:
+        found = read_fast(text)
+        if found is None:
+            return False
+        source.fresh[file] = (key, len(data), found)
+    source.documents.extend(fast_documents(text, file, found))
+    return True
 
 
 def _org_vars(documents: list[Document]) -> dict:

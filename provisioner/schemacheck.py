@@ -12,7 +12,7 @@ import difflib
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Container, Iterable
 
 import fastjsonschema
 
@@ -120,11 +120,16 @@ def subject_of(data: dict) -> str | None:
     return None
 
 
-def check_documents(documents: list[Document], locator: Locator) -> tuple[list[Document], list[Diagnostic]]:
-    """Return the documents that passed (safe to model) and the findings of those that did not."""
+def check_documents(documents: list[Document], locator: Locator,
+                    known_valid: Container[str] = ()) -> tuple[list[Document], list[Diagnostic]]:
+    """Return the documents that passed (safe to model) and the findings of those that did
+    not. The documents of the files in `known_valid` (read cache hits) passed when cached."""
     passed: list[Document] = []
     problems: list[Diagnostic] = []
     for doc in documents:
+        if doc.file in known_valid:
+            passed.append(doc)
+            continue
         found = list(_check(doc, locator))
         problems.extend(found)
         if not found:

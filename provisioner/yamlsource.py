@@ -358,15 +358,27 @@ def parse(text: str, file: str, *, marks: str = "lazy") -> tuple[list[Document],
         raise ValueError(f"marks={marks!r}: lazy, eager or exact")
     text, restore = hide_extra_breaks(text)
     if marks == "lazy" and restore is None and (found := fastyaml.documents(text)) is not None:
-        lazy = _FileMarks(text, file, LineMap(text), None, _Composer)
-        docs = []
-        for index, first, offset, data in found:
-            # No value to compare a re-read with: the fast reader's documents are bounded by
-            # plain `---` lines, with no directive, tag or anchor that could cross them.
-            lazy.keep(index, first, _BOUNDED, offset)
-            docs.append(Document(file, index, data, LazyMarks(lazy.of(index))))
-        return docs, []
+        return fast_documents(text, file, found), []
     return _parse(text, file, LineMap(text), restore, _Composer, with_marks=marks == "eager")
+
+
+def read_fast(text: str) -> list | None:
+    """What `parse` reads of `text` with the fast reader (`fastyaml.documents`: index, first
+    line, offset and value of each document), or None when it reads `text` otherwise."""
+    hidden, restore = hide_extra_breaks(text)
+    return fastyaml.documents(hidden) if restore is None else None
+
+
+def fast_documents(text: str, file: str, found: list) -> list[Document]:
+    """The documents `parse` makes of what the fast reader read of `text` (`read_fast`)."""
+    lazy = _FileMarks(text, file, LineMap(text), None, _Composer)
+    docs = []
+    for index, first, offset, data in found:
+        # No value to compare a re-read with: the fast reader's documents are bounded by
+        # plain `---` lines, with no directive, tag or anchor that could cross them.
+        lazy.keep(index, first, _BOUNDED, offset)
+        docs.append(Document(file, index, data, LazyMarks(lazy.of(index))))
+    return docs
 
 
 def _parse(text: str, file: str, lines: LineMap, restore: dict | None, composer_class,

@@ -8,6 +8,7 @@ from contextlib import nullcontext
 
 import click
 
+from .. import readcache
 from ..pipeline import validate
 from ..plan import make_plan, read_plan, write_plan
 from ..plan.statecheck import StateCheck
@@ -92,7 +93,7 @@ def plan_or_fail(org_dir: str, state_url, today, allow_mass_change: bool, resend
     Planning never creates a state database (an apply opens one once it is confirmed); a
     state that fails verification is refused, and `create_state` (planning to apply) refuses
     also a lost state and signed commits without the key."""
-    validation = validate(org_dir, today=today)
+    validation = validate(org_dir, today=today, cache=readcache.from_environment())
     if not validation.ok:
         _show_findings(validation.diagnostics, validation.source.lines, fmt)
         fail("the configuration has errors; nothing was planned")
