@@ -14,8 +14,8 @@ file itself when a finding needs them.
 The cache is an input like the state: whoever can write it can make `plan` show what they
 like. `apply` never reads it (it re-derives the plan from the files, so a plan shown from a
 poisoned cache is refused as not what the config gives). An entry that cannot be read, is
-not JSON, has the wrong shape or holds anything but plain values is a miss; deleting the
-folder is always safe. Entries are written whole (a temporary file renamed) and owner-only.
+not JSON, has the wrong shape or holds anything but plain values is a miss, and so is
+anything but a regular file (a link, a FIFO); deleting the folder is always safe. Entries are written whole (a temporary file renamed) and owner-only.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,13 +70,8 @@ class ReadCache:
         """The documents read of a file of `size` bytes (as `fastyaml.documents` gives
         them, interned), or None."""
         path = self.folder / key
-        try:
-            with open(path, "rb") as f:
-                raw = f.read(_limit(size) + 1)
-        except OSError:
-            self.misses += 1
-            return None
-        found = _decode(raw, size)
+        raw = _read_entry(path, _limit(size) + 1)
+        found = _decode(raw, size) if raw is not None else None
         if found is None:
             self.misses += 1
             return None
@@ -124,6 +120,24 @@ def from_environment() -> ReadCache | None:
     """The cache $PROVISIONER_CACHE names, if any."""
     folder = os.environ.get(CACHE_ENV)
     return ReadCache(Path(folder)) if folder else None
+
+
+def _read_entry(path: Path, most: int) -> bytes | None:
+    """At most `most` bytes of the regular file `path`; None for anything else (a link, a
+    FIFO that would block, a folder) and on any error."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read(most)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def _limit(size: int) -> int:

@@ -168,6 +168,28 @@ def test_a_damaged_entry_is_a_miss_and_changes_nothing(tmp_path, monkeypatch):
         assert _cli(monkeypatch, cache_dir, "validate", folder, "--today", TODAY, "--format", "json") == expected, what
 
 
+def test_an_entry_that_is_no_regular_file_is_a_miss_without_waiting(tmp_path, monkeypatch):
+    folder, cache_dir = _org("riverside-health", tmp_path), tmp_path / "cache"
+    monkeypatch.chdir(tmp_path)
+    expected = _cli(monkeypatch, None, "validate", folder, "--today", TODAY)
+    validate(folder, cache=ReadCache(cache_dir))
+    names = sorted(os.listdir(cache_dir))
+    assert len(names) >= 3
+    sizes = {name: json.loads((cache_dir / name).read_bytes())["size"] for name in names}
+    (tmp_path / "elsewhere").write_bytes((cache_dir / names[1]).read_bytes())
+    assert ReadCache(cache_dir).get(names[1], sizes[names[1]]) is not None  # the entry itself is good
+    for name in names:
+        os.unlink(cache_dir / name)
+    os.mkfifo(cache_dir / names[0])  # would block a plain open() for ever
+    os.symlink(tmp_path / "elsewhere", cache_dir / names[1])  # a link, even to a good entry
+    (cache_dir / names[2]).mkdir()
+    cache = ReadCache(cache_dir)
+    for name in names[:3]:
+        assert cache.get(name, sizes[name]) is None
+    assert (cache.hits, cache.misses) == (0, 3)
+    assert _cli(monkeypatch, cache_dir, "validate", folder, "--today", TODAY) == expected
+
+
 def test_a_forged_entry_can_change_the_plan_shown_but_apply_refuses_it(tmp_path, monkeypatch):
     """Whoever can write the cache can make `plan` show what they like (the cache is trusted
     like the state); `apply` reads the files themselves, so the forged plan never lands."""
