@@ -23,8 +23,12 @@ AVAILABLE = hasattr(os, "fork")
 
 
 class Beside:
-    def __init__(self, fn: Callable, *args) -> None:
-        self.pid = None
+    """`Beside(fn, *args)` runs `fn(*args)` in a child forked now. `Beside(fn, waiting=True)`
+    forks now and waits for `send(*args)`: a child forked while the caller is still small
+    (before it reads a large org) has none of the caller's later memory to copy when it works."""
+
+    def __init__(self, fn: Callable, *args, waiting: bool = False) -> None:
+        self.pid = self._send = None
         if not AVAILABLE:
             return
         for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
@@ -33,25 +37,47 @@ class Beside:
             except (OSError, ValueError, AttributeError):
                 pass
         read, write = os.pipe()
+        given, send = os.pipe() if waiting else (None, None)
         pid = os.fork()
         if pid == 0:  # the child: never returns
             try:
                 os.close(read)
+                if waiting:
+                    os.close(send)
+                    args = _received(given)
+                    if args is None:  # cancelled: nothing to do
+                        return
                 gc.freeze()  # collections in the child never walk (and so copy) the parent's objects
                 try:
                     payload = pickle.dumps((True, fn(*args)), protocol=pickle.HIGHEST_PROTOCOL)
                 except BaseException:  # the parent does the work itself, and says what is wrong
                     payload = pickle.dumps((False, None))
-                view = memoryview(payload)
-                while view:
-                    view = view[os.write(write, view):]
+                _write_all(write, payload)
             finally:
                 os._exit(0)
         os.close(write)
-        self.pid, self._read = pid, read
+        if waiting:
+            os.close(given)
+        self.pid, self._read, self._send = pid, read, send
+
+    def send(self, *args) -> None:
+        """The arguments a waiting child starts work with."""
+        send, self._send = self._send, None
+        if send is None:
+            return
+        payload = pickle.dumps(args, protocol=pickle.HIGHEST_PROTOCOL)
+        try:  # its length first: another child forked meanwhile may hold this pipe open too
+            _write_all(send, len(payload).to_bytes(8, "big") + payload)
+        except OSError:  # the child is gone: result() falls back
+            pass
+        finally:
+            os.close(send)
 
     def result(self, fallback: Callable):
-        """The child's result, or `fallback()` when there is none."""
+        """The child's result, or `fallback()` when there is none (a waiting child never
+        sent anything has none)."""
+        if self._send is not None:  # never sent its arguments: nothing to wait for
+            self.cancel()
         if self.pid is None:
             return fallback()
         chunks = []
@@ -78,6 +104,9 @@ class Beside:
             self._reap()
 
     def _reap(self) -> None:
+        if self._send is not None:
+            os.close(self._send)
+            self._send = None
         if self.pid is None:
             return
         pid, self.pid = self.pid, None
@@ -86,3 +115,31 @@ class Beside:
             os.waitpid(pid, 0)
         except ChildProcessError:
             pass
+
+
+def _write_all(fd: int, payload: bytes) -> None:
+    view = memoryview(payload)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _received(fd: int) -> tuple | None:
+    """The arguments sent to a waiting child; None when the pipe closed without them."""
+    head = _read_exactly(fd, 8)
+    payload = _read_exactly(fd, int.from_bytes(head, "big")) if head is not None else None
+    os.close(fd)
+    try:
+        return pickle.loads(payload) if payload is not None else None  # from our own parent
+    except Exception:
+        return None
+
+
+def _read_exactly(fd: int, size: int) -> bytes | None:
+    chunks, left = [], size
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)

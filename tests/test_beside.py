@@ -80,3 +80,53 @@ def test_an_interrupt_while_waiting_stops_the_child_at_once():
     assert time.monotonic() - started < 5
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_a_waiting_child_works_on_what_it_is_sent_later():
+    work = Beside(lambda a, b: (os.getpid(), a * b), waiting=True)
+    big = "x" * (3 << 20)  # more than a pipe holds: sent while the child reads
+    work.send(6, 7)
+    pid, product = work.result(lambda: pytest.fail("fallback called"))
+    assert product == 42 and pid != os.getpid()
+    echo = Beside(len, waiting=True)
+    echo.send(big)
+    assert echo.result(lambda: pytest.fail("fallback called")) == len(big)
+
+
+def test_a_waiting_child_never_sent_anything_is_stopped_not_waited_for():
+    work = Beside(lambda: pytest.fail("ran"), waiting=True)
+    pid = work.pid
+    started = time.monotonic()
+    assert work.result(lambda: "done here") == "done here"
+    assert time.monotonic() - started < 5 and _gone(pid)
+
+
+def test_a_sibling_holding_the_pipe_does_not_delay_a_waiting_child():
+    """A child forked after the waiting one holds its pipe open too: the arguments are
+    framed by their length, so the waiting child starts without waiting for EOF."""
+    work = Beside(lambda n: n + 1, waiting=True)
+    sibling = Beside(time.sleep, 30)  # inherits the pipe's write end
+    try:
+        started = time.monotonic()
+        work.send(41)
+        assert work.result(lambda: pytest.fail("fallback called")) == 42
+        assert time.monotonic() - started < 10
+    finally:
+        sibling.cancel()
+
+
+def test_cancelling_a_waiting_child_reaps_it():
+    work = Beside(lambda: None, waiting=True)
+    pid = work.pid
+    work.cancel()
+    assert _gone(pid)
+    work.send(1)  # too late: nothing happens
+    assert work.result(lambda: "done here") == "done here"

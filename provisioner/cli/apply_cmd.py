@@ -12,6 +12,7 @@ import click
 
 from ..plan import DEFAULT_LOCK_TIMEOUT
 from ..plan.apply import apply_plan, check_config, state_for_plan, validate_meanwhile
+from ..plan.statecheck import early_child
 from ..plan.savedplan import Reading
 from ..state import StateError
 from ..state.actor import resolve_actor
@@ -119,6 +120,13 @@ def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, o
       provisioner apply orgs/riverside-health --auto-approve   # in CI
       provisioner apply orgs/riverside-health --refresh          # also undo drift at the targets
     """
+    with early_child() as early:  # forked while this process is small: it verifies the state later
+        _apply(target, auto_approve, state_url, today, actor, lock_timeout, org_dir, allow_mass_change,
+               resend_expired, refresh, early)
+
+
+def _apply(target, auto_approve, state_url, today, actor, lock_timeout, org_dir, allow_mass_change,
+           resend_expired, refresh, early) -> None:
     fresh = Path(target).is_dir()  # planned just now, in this process: nothing to re-derive
     prepared = None
     if fresh:
@@ -166,7 +174,7 @@ def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, o
                                  verify=not (fresh and auto_approve),  # else verified just now
                                  checked=True,  # read_plan verified the checksum, or make_plan sealed it
                                  read_back=False,  # lineage and serial are all that is used
-                                 prepared=prepared)
+                                 prepared=prepared, early=early)
         _complete(document, applied.snapshot.serial)
     except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: say whether the plan was committed
         _interrupted(document, backend, exc)

@@ -11,7 +11,7 @@ import click
 from .. import readcache
 from ..pipeline import validate
 from ..plan import make_plan, read_plan, write_plan
-from ..plan.statecheck import StateCheck
+from ..plan.statecheck import StateCheck, early_child
 from ..plan.lifecycle import expired_invitations
 from ..plan.planfile import PlanFileError
 from ..plan.render import RENDERERS, iter_text
@@ -93,6 +93,11 @@ def plan_or_fail(org_dir: str, state_url, today, allow_mass_change: bool, resend
     Planning never creates a state database (an apply opens one once it is confirmed); a
     state that fails verification is refused, and `create_state` (planning to apply) refuses
     also a lost state and signed commits without the key."""
+    with early_child() as early:  # forked while this process is small: it verifies the state later
+        return _plan_or_fail(org_dir, state_url, today, allow_mass_change, resend_expired, create_state, fmt, early)
+
+
+def _plan_or_fail(org_dir, state_url, today, allow_mass_change, resend_expired, create_state, fmt, early):
     validation = validate(org_dir, today=today, cache=readcache.from_environment())
     if not validation.ok:
         _show_findings(validation.diagnostics, validation.source.lines, fmt)
@@ -103,7 +108,7 @@ def plan_or_fail(org_dir: str, state_url, today, allow_mass_change: bool, resend
         if backend is None:
             check_lost_state(org_dir, where(url), refuse=create_state)
             click.echo(f"note: no state yet at {where(url)}: planning against an empty state", err=True)
-        checking = StateCheck(backend, org_dir, writing=create_state) if backend is not None else None
+        checking = StateCheck(backend, org_dir, writing=create_state, early=early) if backend is not None else None
         with checking.around() if checking else nullcontext():  # a state failing verification is refused first
             snapshot = backend.read() if backend is not None else Snapshot(None, 0, {})
             result = make_plan(org_dir, snapshot=snapshot, today=today, validation=validation,

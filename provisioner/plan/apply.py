@@ -233,7 +233,7 @@ def apply_plan(document: dict, backend: StateBackend, *, actor: str, org_dir: st
                    progress: Progress | None = None, now: dt.datetime | None = None,
                    rederive: bool = True, verify: bool = True,
                    targets: Mapping[str, Target] | None = None, checked: bool = False,
-                   read_back: bool = True, prepared: Prepared | None = None) -> Applied:
+                   read_back: bool = True, prepared: Prepared | None = None, early=None) -> Applied:
     """Apply `document` (read with `read_plan`, or fresh from `make_plan`). The
     state must be the one planned against (stale otherwise) and, with `rederive`, the changes
     must be exactly what the config produces against it, summary and diagnostics included
@@ -242,7 +242,8 @@ def apply_plan(document: dict, backend: StateBackend, *, actor: str, org_dir: st
     are recorded in the same transaction (the outbox); delivering them is
     `provisioner.targets.delivery`'s work. `checked`: the document's checksum was verified
     by `read_plan`, or it was sealed by `make_plan` in this process. `prepared`: the config
-    validated ahead (`validate_meanwhile`)."""
+    validated ahead (`validate_meanwhile`). `early`: a child of `statecheck.early_child()`
+    to verify the state in."""
     check_document(document, checksum_checked=checked)
     check_config(document, org_dir)
     today = today or dt.date.today()
@@ -252,7 +253,7 @@ def apply_plan(document: dict, backend: StateBackend, *, actor: str, org_dir: st
         raise PlanFileError("a plan read for apply (savedplan.read_for_apply) is applied only re-derived")
     # Checked before the lock, so a refused plan leaves the database untouched; under the lock
     # `backend.apply` still refuses a state that moved on (stale) in its own transaction.
-    checking = StateCheck(backend, org_dir or document["config"]["dir"]) if verify else None
+    checking = StateCheck(backend, org_dir or document["config"]["dir"], early=early) if verify else None
     changes = document["changes"]
     if rederive:
         with checking.around() if checking else nullcontext():  # a state failing verification is refused first

@@ -48,27 +48,51 @@ def judge(backend: StateBackend, found: list, *, writing: bool) -> list[str]:
     return [p.message for p in found if p not in blocking]
 
 
-def _problems_reopened(backend, org_dir) -> list:
-    """In the child: verification on a connection of its own (one is never shared across a fork)."""
-    fresh = backend.reopen()
+def _problems_opened(reopen: tuple, org_dir) -> list:
+    """In the child: verification on a connection of its own (one is never shared across a
+    fork), opened from the backend's `reopen` (class, arguments)."""
+    kind, args = reopen
+    fresh = kind(*args)
     try:
         return problems(fresh, org_dir)
     finally:
         fresh.close()
 
 
+@contextmanager
+def early_child() -> Iterator[object]:
+    """A child forked now, while the caller is small, waiting to verify the state a
+    `StateCheck` names later; stopped on the way out if it was never used. Forked later,
+    from a caller holding a large org's model, the child's work would copy the pages of
+    the caller's memory it reuses."""
+    from ..beside import AVAILABLE, Beside
+
+    child = Beside(_problems_opened, waiting=True) if AVAILABLE else None
+    try:
+        yield child
+    finally:
+        if child is not None:
+            child.cancel()
+
+
 class StateCheck:
     """`check_state`, started now and answered by `warnings()`: in a child process when the
-    state is large and its backend can be opened again, else at once in the caller (a state
-    failing verification is then refused here, as by `check_state`)."""
+    state is large and its backend can be opened again (`early`: a child of `early_child()`,
+    else one forked now), else at once in the caller (a state failing verification is then
+    refused here, as by `check_state`)."""
 
-    def __init__(self, backend: StateBackend, org_dir: str | Path | None = None, *, writing: bool = True) -> None:
+    def __init__(self, backend: StateBackend, org_dir: str | Path | None = None, *, writing: bool = True,
+                 early=None) -> None:
         self._backend, self._org_dir, self._writing = backend, org_dir, writing
         self._beside = self._warnings = None
         if hasattr(backend, "reopen") and backend.size_hint() >= BESIDE_FROM:
             from ..beside import Beside
 
-            self._beside = Beside(_problems_reopened, backend, org_dir)
+            if early is not None:  # early_child(): forked before the caller grew
+                early.send(backend.reopen(), org_dir)
+                self._beside = early
+            else:
+                self._beside = Beside(_problems_opened, backend.reopen(), org_dir)
         else:  # as check_state: refused here, before any work
             self._warnings = check_state(backend, org_dir, writing=writing)
 

@@ -213,9 +213,10 @@ class PostgresBackend(SQLStore):
             self._conn.close()
             raise
 
-    def reopen(self) -> "PostgresBackend":
-        """The same state on a connection of its own (for another process)."""
-        return PostgresBackend(self._url, self.org_id, create=False)
+    def reopen(self) -> tuple:
+        """How to open the same state on a connection of its own (another process): a
+        class and its arguments."""
+        return PostgresBackend, (self._url, self.org_id, False)
 
     def exists(self) -> bool:
         return bool(self._conn.scalar("SELECT COUNT(*) FROM pg_namespace WHERE nspname = ?", (self.schema,)))

@@ -53,9 +53,10 @@ class SQLiteBackend(SQLStore):
         self._conn.row_factory = sqlite3.Row
         self.migrate()
 
-    def reopen(self) -> "SQLiteBackend":
-        """The same state on a connection of its own (for another process)."""
-        return SQLiteBackend(self.path, self._busy_timeout, self.org_id)
+    def reopen(self) -> tuple:
+        """How to open the same state on a connection of its own (another process): a
+        class and its arguments."""
+        return SQLiteBackend, (self.path, self._busy_timeout, self.org_id)
 
     def _begin(self) -> None:
         self._conn.execute("BEGIN IMMEDIATE")

@@ -138,7 +138,7 @@ def test_a_child_that_dies_leaves_the_caller_to_verify(applied, monkeypatch):
     def killed(*_):
         os.kill(os.getpid(), signal.SIGKILL)
 
-    monkeypatch.setattr(statecheck, "_problems_reopened", killed)
+    monkeypatch.setattr(statecheck, "_problems_opened", killed)
     assert problems_found(state_url, org_folder, BESIDE, monkeypatch) == expected
 
 
@@ -164,7 +164,7 @@ def test_verification_speaks_before_what_the_work_met(applied, monkeypatch, besi
 def test_an_interrupt_stops_the_child_at_once(applied, monkeypatch):
     org_folder, state_url, _ = applied
     monkeypatch.setattr(statecheck, "BESIDE_FROM", BESIDE)
-    monkeypatch.setattr(statecheck, "_problems_reopened", lambda *_: time.sleep(60))
+    monkeypatch.setattr(statecheck, "_problems_opened", lambda *_: time.sleep(60))
     backend = open_state("testorg", state_url)
     try:
         check = StateCheck(backend, org_folder)
@@ -218,3 +218,57 @@ def test_the_anchor_is_read_by_the_child(applied, monkeypatch, tmp_path):
     here = problems_found(state_url, org_folder, HERE, monkeypatch)
     assert "the database was replaced" in here
     assert problems_found(state_url, org_folder, BESIDE, monkeypatch) == here
+
+
+def _children() -> set[int]:
+    """This process's child processes, zombies included."""
+    out = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == os.getpid():
+                out.add(int(entry))
+    return out
+
+
+@pytest.mark.parametrize("tampering", list(TAMPERINGS))
+def test_a_child_forked_early_finds_what_the_caller_finds(applied, monkeypatch, tampering):
+    """plan and apply fork the child before they read the org (early_child), and tell it
+    which state to verify once they know."""
+    org_folder, state_url, _ = applied
+    if TAMPERINGS[tampering]:
+        TAMPERINGS[tampering](state_url)
+    here = problems_found(state_url, org_folder, HERE, monkeypatch)
+    monkeypatch.setattr(statecheck, "BESIDE_FROM", BESIDE)
+    with statecheck.early_child() as early:
+        backend = open_state("testorg", state_url)
+        try:
+            check = StateCheck(backend, org_folder, writing=False, early=early)
+            assert check._beside is early
+            found = check.warnings()
+        except StateError as exc:
+            found = str(exc)
+        finally:
+            backend.close()
+    assert found == here
+
+
+@pytest.mark.parametrize("beside_from", [HERE, BESIDE], ids=["here", "beside"])
+@pytest.mark.parametrize("command", ["plan", "apply saved plan", "validate fails"])
+def test_no_child_is_left_behind(applied_file, monkeypatch, beside_from, command, tmp_path):
+    """Used or not, refused or not, the early child is gone when the command returns."""
+    org_folder, state_url, saved_plan = applied_file
+    monkeypatch.setattr(statecheck, "BESIDE_FROM", beside_from)
+    if command == "validate fails":
+        (org_folder / "broken.yaml").write_text("kind: Person\nid: [\n")
+    args = {"plan": ["plan", org_folder, "--state", state_url, "--today", TODAY],
+            "validate fails": ["plan", org_folder, "--state", state_url, "--today", TODAY],
+            "apply saved plan": ["apply", saved_plan, "--state", state_url, "--today", TODAY, "--actor", "ci"]}
+    before = _children()
+    r = run(*args[command])
+    assert r.exit_code == (1 if command == "validate fails" else 0), r.output
+    assert _children() - before == set()
