@@ -6,14 +6,17 @@ Files are read in sorted order so results never depend on the file system.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .beside import AVAILABLE, Beside
 from .diagnostics import Diagnostic, Severity
 from .orgfiles import TEMPLATE_SUFFIXES, YAML_SUFFIXES, Refused, display_path, read_file, refusal, walk  # noqa: F401
 from .textlines import remap, split_lines
 from .readcache import ReadCache
+from .schemacheck import passes
 from .yamlsource import Document, fast_documents, parse, read_fast
 
 
@@ -50,9 +53,10 @@ class Source:
     documents: list[Document] = field(default_factory=list)
     lines: SourceLines = field(default_factory=SourceLines)
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    # With a read cache (readcache.py): the files whose documents came from it (they passed
-    # their schema when cached), and what the fast reader read of the others, to keep.
-    cached: set[str] = field(default_factory=set)
+    # The files whose documents passed their schema checks already (a read cache hit, or
+    # checked by the child that read them), and, with a read cache (readcache.py), what the
+    # fast reader read of the files the cache did not have, to keep.
+    checked: set[str] = field(default_factory=set)
     fresh: dict[str, tuple[str, int, list]] = field(default_factory=dict)
 
 
@@ -91,8 +95,17 @@ def load_folder(root: str | Path, cache: ReadCache | None = None) -> Source:
         source.diagnostics.append(Diagnostic(display_path(root), None, None, "LOAD001", Severity.ERROR,
                                              "no *.yaml, *.yml or *.yaml.j2 files in this folder", None))
         return source
-    for path in plain:
+    first, second = _halves(plain)
+    apart = Beside(_read_apart, second, cache) if second else None  # the second half, on the other core
+    for path in first:
         _load_text(source, path, None, cache)
+    if apart is not None:
+        _check_here(source)  # this half's schema checks, as the child does its half's
+        for path, read in zip(second, apart.result(lambda: [None] * len(second))):
+            if read is None:  # refused, not UTF-8, for the exact reader, or the child failed: read here
+                _load_text(source, path, None, cache)
+            else:
+                _take(source, read, cache)
     variables = _org_vars(source.documents)
     for path in templates:
         _load_text(source, path, variables, None)
@@ -137,7 +150,7 @@ def _load_cached(source: Source, file: str, data: bytes, text: str, cache: ReadC
     key = cache.key(data)
     found = cache.get(key, len(data))
     if found is not None:
-        source.cached.add(file)
+        source.checked.add(file)
     else:
         found = read_fast(text)
         if found is None:
@@ -145,6 +158,92 @@ def _load_cached(source: Source, file: str, data: bytes, text: str, cache: ReadC
         source.fresh[file] = (key, len(data), found)
     source.documents.extend(fast_documents(text, file, found))
     return True
+
+
+SPLIT_FROM = 1 << 20  # bytes of YAML from which the files are read on two cores
+
+
+def _halves(plain: list[Path]) -> tuple[list[Path], list[Path]]:
+    """The files this process reads, and those a child reads meanwhile: about half the
+    bytes each, in order. All of them here for a small org, or without `os.fork`."""
+    sizes = []
+    for path in plain:
+        try:
+            sizes.append(os.stat(path).st_size)
+        except OSError:
+            sizes.append(0)
+    total = sum(sizes)
+    if not AVAILABLE or len(plain) < 2 or total < SPLIT_FROM:
+        return plain, []
+    done = 0
+    for i, size in enumerate(sizes[:-1]):
+        done += size
+        if done * 2 >= total:
+            return plain[:i + 1], plain[i + 1:]
+    return plain[:-1], plain[-1:]
+
+
+@dataclass
+class _Read:
+    """What the child made of one file: its text and what the fast reader (or the cache)
+    read of it, and whether every document passed its schema."""
+
+    file: str
+    size: int
+    text: str
+    key: str | None
+    found: list
+    cached: bool
+    checked: bool
+
+
+def _read_apart(paths: list[Path], cache: ReadCache | None) -> list[_Read | None]:
+    """In the child: each file read as `_load_text` reads it by the fast reader (None for
+    any other: the caller reads those), its documents schema-checked."""
+    return [_read_one(path, cache) for path in paths]
+
+
+def _read_one(path: Path, cache: ReadCache | None) -> _Read | None:
+    file = display_path(path)
+    try:
+        data = read_file(path)
+    except Refused:
+        return None
+    text, problem = _decode(data, file)
+    if problem:
+        return None
+    key = found = None
+    if cache is not None:
+        key = cache.key(data)
+        found = cache.get(key, len(data))
+    cached = found is not None
+    if not cached:
+        found = read_fast(text)
+        if found is None:
+            return None
+    checked = cached or all(passes(value) for _, _, _, value in found)
+    return _Read(file, len(data), text, key, found, cached, checked)
+
+
+def _check_here(source: Source) -> None:
+    """Mark the files read so far whose every document passes its schema checks (so
+    `check_documents` skips them), as the child marks its own."""
+    failed = {doc.file for doc in source.documents if not passes(doc.data)}
+    source.checked.update(file for file in source.lines if file not in failed)
+
+
+def _take(source: Source, read: _Read, cache: ReadCache | None) -> None:
+    """A file the child read, added as `_load_text` would have added it."""
+    source.lines.add(read.file, read.text)
+    source.documents.extend(fast_documents(read.text, read.file, read.found))
+    if read.checked:
+        source.checked.add(read.file)
+    if cache is not None:
+        if read.cached:
+            cache.hits += 1
+        else:
+            cache.misses += 1
+            source.fresh[read.file] = (read.key, read.size, read.found)
 
 
 def _org_vars(documents: list[Document]) -> dict:

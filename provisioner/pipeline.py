@@ -41,7 +41,7 @@ def validate(root: str | Path, today: dt.date | None = None, rules: bool = True,
     `cache` (readcache.py) spares reading and schema-checking files read before."""
     source = load_folder(root, cache)
     locator = Locator(source.documents)
-    passed, problems = check_documents(source.documents, locator, source.cached)
+    passed, problems = check_documents(source.documents, locator, source.checked)
     if cache is not None:
         _keep_read(cache, source, passed)
     found = list(source.diagnostics) + problems

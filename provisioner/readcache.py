@@ -9,11 +9,13 @@ checking them gives: this format, the code of the reader and of the schema check
 schemas. So a file edited, a schema changed or the provisioner upgraded is a miss, never a
 stale hit; a file with any finding, a template, or a file the exact reader reads is never
 cached (its marks and messages come from reading it); marks are always re-read from the
-file itself when a finding needs them.
+file itself when a finding needs them. A hit's documents are checked against their schemas
+again (an entry the schemas refuse is a miss), so nothing unchecked reaches the model.
 
 The cache is an input like the state: whoever can write it can make `plan` show what they
-like. `apply` never reads it (it re-derives the plan from the files, so a plan shown from a
-poisoned cache is refused as not what the config gives). An entry that cannot be read, is
+like, within what the schemas accept. `apply` never reads it (`apply PLAN` re-derives the
+plan from the files, so a plan shown from a poisoned cache is refused as not what the
+config gives; `apply ORG_DIR` plans from the files). An entry that cannot be read, is
 not JSON, has the wrong shape or holds anything but plain values is a miss, and so is
 anything but a regular file (a link, a FIFO); deleting the folder is always safe. Entries are written whole (a temporary file renamed) and owner-only.
 """
@@ -23,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import stat
 import tempfile
 from dataclasses import dataclass, field
@@ -30,11 +33,12 @@ from pathlib import Path
 from typing import Any
 
 from . import fastyaml
-from .schemacheck import SCHEMA_DIR
+from .schemacheck import SCHEMA_DIR, passes
 
 CACHE_ENV = "PROVISIONER_CACHE"
 FORMAT = 1
 KEEP = 4  # entries kept per file read in a run, beyond which the least recently used go
+_ENTRY = re.compile(r"read-[0-9a-f]{64}\.json")  # an entry's name: nothing else in the folder is touched
 _CODE = ("fastyaml.py", "yamlsource.py", "yamlcore.py", "textlines.py", "limits.py", "schemacheck.py",
          "vocabulary.py", "identifiers.py")
 
@@ -62,9 +66,10 @@ class ReadCache:
     _salt: bytes | None = field(default=None, repr=False)
 
     def key(self, data: bytes) -> str:
+        """The entry's name for a file of bytes `data`."""
         if self._salt is None:
             self._salt = _salt()
-        return hashlib.sha256(self._salt + data).hexdigest()
+        return f"read-{hashlib.sha256(self._salt + data).hexdigest()}.json"
 
     def get(self, key: str, size: int) -> list | None:
         """The documents read of a file of `size` bytes (as `fastyaml.documents` gives
@@ -106,7 +111,7 @@ class ReadCache:
         """Keep the KEEP × `files` entries used last (at least 100)."""
         try:
             entries = [(e.stat().st_mtime, e.path) for e in os.scandir(self.folder)
-                       if len(e.name) == 64 and e.is_file(follow_symlinks=False)]
+                       if _ENTRY.fullmatch(e.name) and e.is_file(follow_symlinks=False)]
         except OSError:
             return
         for _, path in sorted(entries, reverse=True)[max(100, KEEP * files):]:
@@ -162,9 +167,12 @@ def _decode(raw: bytes, size: int) -> list | None:
                 or type(item[3]) is not dict:
             return None
         try:
-            found.append((item[0], item[1], item[2], fastyaml.compact(item[3])))
+            value = fastyaml.compact(item[3])
         except fastyaml.NotPlain:
             return None
+        if not passes(value):  # checked again: anything the schemas refuse is read from the file
+            return None
+        found.append((item[0], item[1], item[2], value))
     return found
 
 

@@ -137,6 +137,15 @@ def check_documents(documents: list[Document], locator: Locator,
     return passed, problems
 
 
+def passes(data: Any) -> bool:
+    """Whether a document of value `data` passes its checks: `check_documents` would find
+    nothing in it (it is a mapping of a known `kind:` that its schema accepts)."""
+    if type(data) is not dict:
+        return False
+    kind = data.get("kind")
+    return type(kind) is str and kind in SCHEMA_FILES and _valid(kind, data)
+
+
 def _check(doc: Document, locator: Locator):
     origin = Origin(doc.file, doc.index, ())
     data = doc.data

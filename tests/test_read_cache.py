@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from bench.generate import write_org
-from provisioner import fastyaml, readcache
+from provisioner import fastyaml, loader, readcache
 from provisioner.cli import main
 from provisioner.plan import planner
 from provisioner.pipeline import validate
@@ -115,6 +115,7 @@ def test_a_warm_validation_reads_only_the_changed_file(tmp_path, monkeypatch):
     read = []
     real = fastyaml.documents
     monkeypatch.setattr(fastyaml, "documents", lambda text: read.append(text) or real(text))
+    monkeypatch.setattr(loader, "SPLIT_FROM", 1 << 62)  # every file read in this process, where it is counted
     again = ReadCache(cache.folder)
     result = validate(folder, cache=again)
     assert result.ok
@@ -190,6 +191,53 @@ def test_an_entry_that_is_no_regular_file_is_a_miss_without_waiting(tmp_path, mo
     assert _cli(monkeypatch, cache_dir, "validate", folder, "--today", TODAY) == expected
 
 
+@pytest.mark.parametrize("forgery", ["id a mapping", "grants a list", "unknown kind", "no kind"])
+def test_an_entry_the_schemas_refuse_is_a_miss(tmp_path, monkeypatch, forgery):
+    """A forged entry of plain values is checked against the schemas again: never an
+    internal error, never a person dropped without a finding."""
+    folder, cache_dir = _org("riverside-health", tmp_path), tmp_path / "cache"
+    monkeypatch.chdir(tmp_path)
+    expected = _cli(monkeypatch, None, "validate", folder, "--today", TODAY, "--format", "json")
+    validate(folder, cache=ReadCache(cache_dir))
+    forged = 0
+    for name in os.listdir(cache_dir):
+        entry = json.loads((cache_dir / name).read_bytes())
+        for doc in entry["documents"]:
+            value = doc[3]
+            if value.get("kind") == "Person":
+                if forgery == "id a mapping":
+                    value["id"] = {"x": "y"}
+                elif forgery == "grants a list":
+                    value["grants"] = ["x"]
+                elif forgery == "unknown kind":
+                    value["kind"] = "Nope"
+                else:
+                    del value["kind"]
+                forged += 1
+        (cache_dir / name).write_text(json.dumps(entry))
+    assert forged
+    cache = ReadCache(cache_dir)
+    assert _cli(monkeypatch, cache_dir, "validate", folder, "--today", TODAY, "--format", "json") == expected
+    validate(folder, cache=cache)
+    assert cache.misses >= 1
+
+
+def test_apply_of_a_folder_never_reads_the_cache(tmp_path, monkeypatch):
+    """`apply ORG_DIR --auto-approve` plans from the files: a forged entry changes nothing."""
+    folder, cache_dir = _org("riverside-health", tmp_path), tmp_path / "cache"
+    monkeypatch.chdir(tmp_path)
+    state = f"sqlite:///{tmp_path / 'state.db'}"
+    validate(folder, cache=ReadCache(cache_dir))
+    for name in os.listdir(cache_dir):
+        text = (cache_dir / name).read_text()
+        (cache_dir / name).write_text(text.replace('"name":"', '"name":"Forged '))
+    code, out = _cli(monkeypatch, cache_dir, "apply", folder, "--auto-approve", "--state", state, "--today", TODAY,
+                     "--actor", "ci")
+    assert code == 0 and "Forged" not in out, out
+    code, out = _cli(monkeypatch, None, "plan", folder, "--state", state, "--today", TODAY)
+    assert code == 0 and "No changes" in out
+
+
 def test_a_forged_entry_can_change_the_plan_shown_but_apply_refuses_it(tmp_path, monkeypatch):
     """Whoever can write the cache can make `plan` show what they like (the cache is trusted
     like the state); `apply` reads the files themselves, so the forged plan never lands."""
@@ -240,15 +288,18 @@ def test_a_cache_that_cannot_be_written_is_no_error(tmp_path, monkeypatch):
     assert _cli(monkeypatch, blocked / "cache", "validate", folder, "--today", TODAY) == expected
 
 
-def test_the_least_recently_used_entries_go(tmp_path, monkeypatch):
+def test_the_least_recently_used_entries_go_and_nothing_else(tmp_path, monkeypatch):
     cache = ReadCache(tmp_path / "cache")
     cache.folder.mkdir()
     for i in range(130):
-        path = cache.folder / f"{i:064x}"
+        path = cache.folder / f"read-{i:064x}.json"
         path.write_text("{}")
         os.utime(path, (i, i))
-    (cache.folder / "not-an-entry").write_text("kept")
+    others = [f"{0:064d}", f"read-{0:064x}.json.bak", "notes.txt"]  # the user's own files, however named
+    for name in others:
+        (cache.folder / name).write_text("kept")
+        os.utime(cache.folder / name, (0, 0))
     cache.prune(files=10)  # keeps max(100, 4 × 10)
-    left = sorted(os.listdir(cache.folder))
-    assert len(left) == 101 and "not-an-entry" in left
-    assert f"{0:064x}" not in left and f"{129:064x}" in left
+    left = set(os.listdir(cache.folder))
+    assert len(left) == 100 + len(others) and set(others) <= left
+    assert f"read-{0:064x}.json" not in left and f"read-{129:064x}.json" in left

@@ -13,7 +13,7 @@ import sqlite3
 from pathlib import Path
 
 from . import integrity
-from .backend import LockInfo, StateError
+from .backend import LockInfo, NoState, StateError
 from .sqlstore import SQLStore
 
 
@@ -40,10 +40,13 @@ def write_failed(exc: sqlite3.Error, path: Path) -> StateError:
 
 
 class SQLiteBackend(SQLStore):
-    def __init__(self, path: str | Path, busy_timeout: float = 30.0, org_id: str | None = None) -> None:
+    def __init__(self, path: str | Path, busy_timeout: float = 30.0, org_id: str | None = None,
+                 create: bool = True) -> None:
         self.path = Path(path)
         self.org_id, self._busy_timeout = org_id, busy_timeout
         self.key = integrity.audit_key()
+        if not create and not self.path.is_file():
+            raise NoState(f"no state database at {self.path}")
         if not self.path.exists():  # owner-only from the start; SQLite's journal copies the mode
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             os.fchmod(fd, 0o600)
@@ -56,7 +59,7 @@ class SQLiteBackend(SQLStore):
     def reopen(self) -> tuple:
         """How to open the same state on a connection of its own (another process): a
         class and its arguments."""
-        return SQLiteBackend, (self.path, self._busy_timeout, self.org_id)
+        return SQLiteBackend, (self.path, self._busy_timeout, self.org_id, False)  # never a new file
 
     def _begin(self) -> None:
         self._conn.execute("BEGIN IMMEDIATE")
