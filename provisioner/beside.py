@@ -36,11 +36,24 @@ class Beside:
                 stream.flush()
             except (OSError, ValueError, AttributeError):
                 pass
-        read, write = os.pipe()
-        given, send = os.pipe() if waiting else (None, None)
-        pid = os.fork()
+        opened: list[int] = []
+        blocked = _block_signals()  # until the child is in its own hands, and the parent knows its pid
+        try:
+            read, write = os.pipe()
+            opened += [read, write]
+            given, send = os.pipe() if waiting else (None, None)
+            opened += [given, send] if waiting else []
+            pid = os.fork()
+        except OSError:  # no pipe or no process to be had (a process limit): the caller does the work
+            _restore_signals(blocked)
+            for fd in opened:
+                os.close(fd)
+            return
         if pid == 0:  # the child: never returns
             try:
+                for number in (signal.SIGINT, signal.SIGTERM):  # stopped by them, as any process
+                    signal.signal(number, signal.SIG_DFL)
+                _restore_signals(blocked)
                 os.close(read)
                 if waiting:
                     os.close(send)
@@ -59,6 +72,11 @@ class Beside:
         if waiting:
             os.close(given)
         self.pid, self._read, self._send = pid, read, send
+        try:
+            _restore_signals(blocked)  # a signal held meanwhile is raised here: the child goes too
+        except BaseException:
+            self.cancel()
+            raise
 
     def send(self, *args) -> None:
         """The arguments a waiting child starts work with."""
@@ -143,3 +161,17 @@ def _read_exactly(fd: int, size: int) -> bytes | None:
         chunks.append(chunk)
         left -= len(chunk)
     return b"".join(chunks)
+
+
+def _block_signals():
+    """Hold SIGINT and SIGTERM (delivered once restored): a signal arriving in the child
+    before it is inside its own `try` would otherwise run the caller's handlers there."""
+    try:
+        return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _restore_signals(blocked) -> None:
+    if blocked is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)

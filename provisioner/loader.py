@@ -96,11 +96,17 @@ def load_folder(root: str | Path, cache: ReadCache | None = None) -> Source:
                                              "no *.yaml, *.yml or *.yaml.j2 files in this folder", None))
         return source
     first, second = _halves(plain)
-    apart = Beside(_read_apart, second, cache) if second else None  # the second half, on the other core
-    for path in first:
-        _load_text(source, path, None, cache)
+    apart = Beside(_read_apart, second, cache, root) if second else None  # the second half, on the other core
+    try:
+        for path in first:
+            _load_text(source, path, None, cache)
+        if apart is not None:
+            _check_here(source)  # this half's schema checks, as the child does its half's
+    except BaseException:  # an interrupt, an error: the child is stopped, not left to finish
+        if apart is not None:
+            apart.cancel()
+        raise
     if apart is not None:
-        _check_here(source)  # this half's schema checks, as the child does its half's
         for path, read in zip(second, apart.result(lambda: [None] * len(second))):
             if read is None:  # refused, not UTF-8, for the exact reader, or the child failed: read here
                 _load_text(source, path, None, cache)
@@ -115,7 +121,7 @@ def load_folder(root: str | Path, cache: ReadCache | None = None) -> Source:
 def _load_text(source: Source, path: Path, variables: dict | None, cache: ReadCache | None) -> None:
     file = display_path(path)
     try:
-        data = read_file(path)
+        data = read_file(path, inside=Path(source.root))
     except Refused as exc:
         source.diagnostics.append(refusal(path, str(exc)))
         return
@@ -197,16 +203,16 @@ class _Read:
     checked: bool
 
 
-def _read_apart(paths: list[Path], cache: ReadCache | None) -> list[_Read | None]:
+def _read_apart(paths: list[Path], cache: ReadCache | None, root: Path) -> list[_Read | None]:
     """In the child: each file read as `_load_text` reads it by the fast reader (None for
     any other: the caller reads those), its documents schema-checked."""
-    return [_read_one(path, cache) for path in paths]
+    return [_read_one(path, cache, root) for path in paths]
 
 
-def _read_one(path: Path, cache: ReadCache | None) -> _Read | None:
+def _read_one(path: Path, cache: ReadCache | None, root: Path) -> _Read | None:
     file = display_path(path)
     try:
-        data = read_file(path)
+        data = read_file(path, inside=root)
     except Refused:
         return None
     text, problem = _decode(data, file)

@@ -114,11 +114,15 @@ def walk(root: Path) -> tuple[list[Path], list[Path], list[Diagnostic]]:
     return sorted(plain), sorted(templates), problems
 
 
-def read_file(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+def read_file(path: Path, limit: int = MAX_FILE_BYTES, inside: Path | None = None) -> bytes:
     """The bytes of a regular file, or Refused: never blocks on a FIFO, never follows a
-    link swapped in after `walk` (the last component is not followed), never reads more than `limit`."""
+    link swapped in after `walk` (the last component is not followed; with `inside`, the
+    org folder, a path whose links now lead out of it is refused), never reads more than `limit`."""
     try:
         real = os.path.realpath(path)
+        if inside is not None and not _inside(real, os.path.realpath(inside)):
+            raise Refused("a symlink that points outside the org folder (it changed while the folder was read); "
+                          "only files inside the folder are read: copy the file in instead")
         fd = os.open(real, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
     except OSError as exc:
         raise Refused(_os_reason(exc)) from None

@@ -130,3 +130,28 @@ def test_cancelling_a_waiting_child_reaps_it():
     assert _gone(pid)
     work.send(1)  # too late: nothing happens
     assert work.result(lambda: "done here") == "done here"
+
+
+@pytest.mark.parametrize("failing", ["fork", "pipe"])
+def test_no_process_to_be_had_means_the_caller_does_the_work(monkeypatch, failing):
+    """A process limit (EAGAIN) or no file descriptors: no error, the work is done here."""
+    def refuse(*_):
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    opened = len(os.listdir("/proc/self/fd"))
+    monkeypatch.setattr(beside.os, failing, refuse)
+    work = Beside(lambda: "beside")
+    assert work.pid is None and work.result(lambda: "done here") == "done here"
+    waiting = Beside(lambda: "beside", waiting=True)
+    waiting.send(1)
+    assert waiting.result(lambda: "done here") == "done here"
+    monkeypatch.undo()
+    assert len(os.listdir("/proc/self/fd")) == opened  # no pipe left open
+
+
+def test_the_child_dies_of_sigterm_as_any_process():
+    work = Beside(time.sleep, 30)
+    os.kill(work.pid, signal.SIGTERM)
+    started = time.monotonic()
+    assert work.result(lambda: "done here") == "done here"
+    assert time.monotonic() - started < 5

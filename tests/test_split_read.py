@@ -120,3 +120,61 @@ def test_the_halves_keep_the_order_and_split_the_bytes(tmp_path, monkeypatch):
     assert loader._halves(paths[:1]) == (paths[:1], [])  # one file: nothing to split
     monkeypatch.setattr(loader, "SPLIT_FROM", 1001)
     assert loader._halves(paths) == (paths, [])  # too small to be worth a child
+
+
+def test_an_interrupt_while_the_caller_reads_stops_the_child(tmp_path, monkeypatch):
+    from tests.plan.test_state_check import _children
+
+    folder = _org("none", tmp_path)
+    monkeypatch.setattr(loader, "SPLIT_FROM", 0)
+    calls = []
+    real = loader._load_text
+
+    def interrupted(*args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(loader, "_load_text", interrupted)
+    before = _children()
+    with pytest.raises(KeyboardInterrupt):
+        validate(folder)
+    assert _children() - before == set()  # killed and reaped, not left to finish
+
+
+def test_without_a_process_to_fork_the_caller_reads_everything(tmp_path, monkeypatch):
+    folder = _org("parse-and-schema", tmp_path)
+    alone, _, _ = _both(folder, monkeypatch)
+    monkeypatch.setattr(loader, "SPLIT_FROM", 0)
+
+    def refuse():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refuse)
+    assert _outcome(folder) == alone
+
+
+@pytest.mark.parametrize("split_from", [1 << 62, 0], ids=["one process", "two"])
+def test_a_file_swapped_for_a_link_out_of_the_folder_after_the_walk_is_refused(tmp_path, monkeypatch, split_from):
+    """The walk refuses links that leave the folder; a file swapped for one after the walk
+    is refused when read, never read through the link."""
+    folder = _org("riverside-health", tmp_path)
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("kind: Office\nid: exfiltrated-secret\nname: SECRET CONTENT\n")
+    real_walk = loader.walk
+
+    def walk_then_swap(root):
+        found = real_walk(root)
+        victim = sorted(folder.glob("*.yaml"))[-1]
+        victim.unlink()
+        victim.symlink_to(secret)
+        return found
+
+    monkeypatch.setattr(loader, "walk", walk_then_swap)
+    monkeypatch.setattr(loader, "SPLIT_FROM", split_from)
+    result = validate(folder)
+    shown = render_text(result.diagnostics, lines=result.source.lines)
+    assert "points outside the org folder" in shown and "LOAD002" in shown
+    assert "SECRET" not in shown and "exfiltrated" not in shown
+    assert not any("SECRET" in text for text in result.source.lines._texts.values())
