@@ -33,11 +33,10 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _env(extra: dict | None = None) -> dict:
+def _env() -> dict:
     env = dict(os.environ)
     env.setdefault("NO_COLOR", "1")
-    env.pop("PROVISIONER_CACHE", None)  # a step reads the cache only when it says so
-    return {**env, **(extra or {})}
+    return env
 
 
 def provisioner_command() -> list[str]:
@@ -60,7 +59,7 @@ def availability(command: str) -> str | None:
     return f"`provisioner {command} --help` exited {done.returncode}: {last}"
 
 
-def run_step(args: list[str], timeout: float, cwd: Path, env: dict | None = None) -> dict:
+def run_step(args: list[str], timeout: float, cwd: Path) -> dict:
     """Run `bench/measure.py ARGS` in a fresh interpreter; its last stdout line is JSON.
 
     Run as a script from `cwd`, so that `provisioner` is imported from the installed
@@ -68,7 +67,7 @@ def run_step(args: list[str], timeout: float, cwd: Path, env: dict | None = None
     start = time.perf_counter()
     try:
         done = subprocess.run([sys.executable, str(MEASURE), *args], capture_output=True, text=True,
-                              timeout=timeout, env=_env(env), cwd=cwd)
+                              timeout=timeout, env=_env(), cwd=cwd)
     except subprocess.TimeoutExpired:
         return {"step": args[0], "error": f"timed out after {timeout:.0f} s"}
     if done.returncode != 0 or not done.stdout.strip():
@@ -108,16 +107,10 @@ def bench_size(n: int, seed: int, today: dt.date, work: Path, skip: dict[str, st
         ("apply", ["cli", "apply", plan_file, "--state", state, "--auto-approve"]),
         ("executemany", ["executemany", plan_file]),
         ("plan (no-op)", ["cli", "plan", str(org), "--state", state, "--today", today.isoformat()]),
-        # the read cache as CI keeps it between runs: filled by the run before, read by this one
-        ("plan (no-op, filling the cache)", ["cli", "plan", str(org), "--state", state, "--today",
-                                             today.isoformat()]),
         ("plan (one change)", ["cli", "plan", str(org), "--out", plan_file, "--state", state, "--today",
                                today.isoformat()]),
-        ("plan (one change, cached)", ["cli", "plan", str(org), "--out", plan_file, "--state", state, "--today",
-                                       today.isoformat()]),
         ("apply (one change)", ["cli", "apply", plan_file, "--state", state, "--auto-approve"]),
     ]
-    cache = {"PROVISIONER_CACHE": str((work / f"cache-{n}").resolve())}
     rows: list[dict] = []
     for name, args in steps:
         if name == "plan (one change)":
@@ -134,7 +127,7 @@ def bench_size(n: int, seed: int, today: dt.date, work: Path, skip: dict[str, st
             rows.append({**base, "skipped": "not run: the plan step failed"})
             continue
         log(f"[{n}] {name} ...")
-        result = run_step(args, timeout, work, cache if "cache" in name else None)
+        result = run_step(args, timeout, work)
         rows.append({**base, **result})
         if "error" in result:
             log(f"[{n}] {name}: {result['error']}")
@@ -239,15 +232,15 @@ def cycle_table(rows: list[dict]) -> str:
     """A pull request on an applied state: the no-op re-plan, then one file changed, planned
     and applied; seconds (share of the cold plan) and peak RSS."""
     by = {(r["size"], r["name"]): r for r in rows}
-    head = ("people", "cold plan", "no-op plan", "plan (one change)", "cached", "apply (one change)", "peak MiB")
+    head = ("people", "cold plan", "no-op plan", "plan (one change)", "apply (one change)", "peak MiB")
     lines = [head]
     for size in sorted({r["size"] for r in rows}):
         cold = by.get((size, "plan"), {}).get("seconds")
         cells, peaks = [f"{size:,}", f"{cold:.2f}" if cold else "-"], []
-        for name in ("plan (no-op)", "plan (one change)", "plan (one change, cached)", "apply (one change)"):
+        for name in ("plan (no-op)", "plan (one change)", "apply (one change)"):
             r = by.get((size, name), {})
             s = r.get("seconds")
-            share = f" ({s / cold:.0%} of cold" + (f", goal ≤{WARM_GOAL:.0%}" if name.startswith("plan (one") else "") \
+            share = f" ({s / cold:.0%} of cold" + (f", goal ≤{WARM_GOAL:.0%}" if name == "plan (one change)" else "") \
                 + ")" if s and cold else ""
             cells.append(f"{s:.2f}{share}" if s else "-")
             peaks.append(f"{r['peak_rss_mib']:.0f}" if "peak_rss_mib" in r else "-")
@@ -256,9 +249,8 @@ def cycle_table(rows: list[dict]) -> str:
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     out = ["  ".join(c.rjust(w) for c, w in zip(line, widths)).rstrip() for line in lines]
     out.insert(1, "  ".join("-" * w for w in widths))
-    out.append("peak MiB = no-op plan / plan (one change) / cached / apply (one change); cached = with the read "
-               "cache ($PROVISIONER_CACHE) a no-op plan filled: the changed file alone is read and schema-checked; "
-               "the model, the rules, the comparison and the state's verification are whole every time")
+    out.append("peak MiB = no-op plan / plan (one change) / apply (one change); no plan cache is kept: each plan "
+               "reads every file (on two cores) and verifies the whole state (beside, on the other)")
     return "\n".join(out)
 
 

@@ -103,8 +103,8 @@ def documents(text: str) -> list[tuple[int, int, int, Any]] | None:
         if type(value) is not dict:
             return None
         try:
-            out.append((index, first, offset, compact(value)))
-        except NotPlain:
+            out.append((index, first, offset, _compact(value)))
+        except _NotPlain:
             return None
     return out
 
@@ -148,24 +148,24 @@ def _regions(text: str) -> list[tuple[int, int, bool]]:
     return regions
 
 
-class NotPlain(Exception):
-    """A value the fast reader does not take (compact)."""
+class _NotPlain(Exception):
+    pass
 
 
-def compact(value: dict | list, depth: int = 1) -> dict | list:
+def _compact(value: dict | list, depth: int = 1) -> dict | list:
     """The document rebuilt with every key and every short string interned (a large org
     repeats `kind`, `email`, office ids and permission names hundreds of thousands of
-    times: one string each halves the memory its values take). Raises NotPlain for
+    times: one string each halves the memory its values take). Raises _NotPlain for
     anything but strings, booleans, nulls, string-keyed mappings and sequences, and for
     nesting near the limit."""
     if depth > _LIMIT_DEPTH:
-        raise NotPlain
+        raise _NotPlain
     mapping = type(value) is dict
     if mapping:
         try:
             keys = list(map(_intern, value))  # intern() takes nothing but text
         except TypeError:
-            raise NotPlain from None
+            raise _NotPlain from None
     out = []
     add = out.append
     for child in (value.values() if mapping else value):
@@ -174,8 +174,8 @@ def compact(value: dict | list, depth: int = 1) -> dict | list:
             if len(child) < _SHORT:
                 child = _intern(child)
         elif kind is dict or kind is list:
-            child = compact(child, depth + 1)
+            child = _compact(child, depth + 1)
         elif kind is not bool and child is not None:
-            raise NotPlain
+            raise _NotPlain
         add(child)
     return dict(zip(keys, out)) if mapping else out

@@ -15,7 +15,6 @@ from .beside import AVAILABLE, Beside
 from .diagnostics import Diagnostic, Severity
 from .orgfiles import TEMPLATE_SUFFIXES, YAML_SUFFIXES, Refused, display_path, read_file, refusal, walk  # noqa: F401
 from .textlines import remap, split_lines
-from .readcache import ReadCache
 from .schemacheck import passes
 from .yamlsource import Document, fast_documents, parse, read_fast
 
@@ -53,11 +52,8 @@ class Source:
     documents: list[Document] = field(default_factory=list)
     lines: SourceLines = field(default_factory=SourceLines)
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    # The files whose documents passed their schema checks already (a read cache hit, or
-    # checked by the child that read them), and, with a read cache (readcache.py), what the
-    # fast reader read of the files the cache did not have, to keep.
+    # The files whose documents passed their schema checks already (read on two cores).
     checked: set[str] = field(default_factory=set)
-    fresh: dict[str, tuple[str, int, list]] = field(default_factory=dict)
 
 
 def discover(root: Path) -> tuple[list[Path], list[Path]]:
@@ -80,9 +76,8 @@ def _decode(data: bytes, file: str) -> tuple[str | None, Diagnostic | None]:
     return text, None
 
 
-def load_folder(root: str | Path, cache: ReadCache | None = None) -> Source:
-    """Read and parse every YAML file under `root` (recursively); with `cache`, a file read
-    before with the same content is taken from it."""
+def load_folder(root: str | Path) -> Source:
+    """Read and parse every YAML file under `root` (recursively)."""
     root = Path(root)
     source = Source(display_path(root))
     if not root.is_dir():
@@ -96,10 +91,10 @@ def load_folder(root: str | Path, cache: ReadCache | None = None) -> Source:
                                              "no *.yaml, *.yml or *.yaml.j2 files in this folder", None))
         return source
     first, second = _halves(plain)
-    apart = Beside(_read_apart, second, cache, root) if second else None  # the second half, on the other core
+    apart = Beside(_read_apart, second, root) if second else None  # the second half, on the other core
     try:
         for path in first:
-            _load_text(source, path, None, cache)
+            _load_text(source, path, None)
         if apart is not None:
             _check_here(source)  # this half's schema checks, as the child does its half's
     except BaseException:  # an interrupt, an error: the child is stopped, not left to finish
@@ -109,16 +104,16 @@ def load_folder(root: str | Path, cache: ReadCache | None = None) -> Source:
     if apart is not None:
         for path, read in zip(second, apart.result(lambda: [None] * len(second))):
             if read is None:  # refused, not UTF-8, for the exact reader, or the child failed: read here
-                _load_text(source, path, None, cache)
+                _load_text(source, path, None)
             else:
-                _take(source, read, cache)
+                _take(source, read)
     variables = _org_vars(source.documents)
     for path in templates:
-        _load_text(source, path, variables, None)
+        _load_text(source, path, variables)
     return source
 
 
-def _load_text(source: Source, path: Path, variables: dict | None, cache: ReadCache | None) -> None:
+def _load_text(source: Source, path: Path, variables: dict | None) -> None:
     file = display_path(path)
     try:
         data = read_file(path, inside=Path(source.root))
@@ -130,11 +125,6 @@ def _load_text(source: Source, path: Path, variables: dict | None, cache: ReadCa
         source.diagnostics.append(problem)
         return
     source.lines.add(file, text)
-    reading = {}
-    if cache is not None:
-        if _load_cached(source, file, data, text, cache):
-            return
-        reading = {"marks": "exact"}  # the fast reader has said no already
     move = None
     if variables is not None:
         from .templating import render_template  # Jinja2 is loaded only for orgs that use templates
@@ -143,27 +133,11 @@ def _load_text(source: Source, path: Path, variables: dict | None, cache: ReadCa
         if problem:
             source.diagnostics.append(problem)
             return
-    docs, problems = parse(text, file, **reading)
+    docs, problems = parse(text, file)
     if move is not None:  # findings in the rendered text point at the template's own lines
         docs, problems = remap(docs, problems, move)
     source.documents.extend(docs)
     source.diagnostics.extend(problems)
-
-
-def _load_cached(source: Source, file: str, data: bytes, text: str, cache: ReadCache) -> bool:
-    """Take the file from the cache, or read it with the fast reader and note what to keep;
-    False when neither can (`parse` reads it, exactly)."""
-    key = cache.key(data)
-    found = cache.get(key, len(data))
-    if found is not None:
-        source.checked.add(file)
-    else:
-        found = read_fast(text)
-        if found is None:
-            return False
-        source.fresh[file] = (key, len(data), found)
-    source.documents.extend(fast_documents(text, file, found))
-    return True
 
 
 SPLIT_FROM = 1 << 20  # bytes of YAML from which the files are read on two cores
@@ -191,25 +165,22 @@ def _halves(plain: list[Path]) -> tuple[list[Path], list[Path]]:
 
 @dataclass
 class _Read:
-    """What the child made of one file: its text and what the fast reader (or the cache)
-    read of it, and whether every document passed its schema."""
+    """What the child made of one file: its text, what the fast reader read of it, and
+    whether every document passed its schema."""
 
     file: str
-    size: int
     text: str
-    key: str | None
     found: list
-    cached: bool
     checked: bool
 
 
-def _read_apart(paths: list[Path], cache: ReadCache | None, root: Path) -> list[_Read | None]:
+def _read_apart(paths: list[Path], root: Path) -> list[_Read | None]:
     """In the child: each file read as `_load_text` reads it by the fast reader (None for
     any other: the caller reads those), its documents schema-checked."""
-    return [_read_one(path, cache, root) for path in paths]
+    return [_read_one(path, root) for path in paths]
 
 
-def _read_one(path: Path, cache: ReadCache | None, root: Path) -> _Read | None:
+def _read_one(path: Path, root: Path) -> _Read | None:
     file = display_path(path)
     try:
         data = read_file(path, inside=root)
@@ -218,17 +189,10 @@ def _read_one(path: Path, cache: ReadCache | None, root: Path) -> _Read | None:
     text, problem = _decode(data, file)
     if problem:
         return None
-    key = found = None
-    if cache is not None:
-        key = cache.key(data)
-        found = cache.get(key, len(data))
-    cached = found is not None
-    if not cached:
-        found = read_fast(text)
-        if found is None:
-            return None
-    checked = cached or all(passes(value) for _, _, _, value in found)
-    return _Read(file, len(data), text, key, found, cached, checked)
+    found = read_fast(text)
+    if found is None:
+        return None
+    return _Read(file, text, found, all(passes(value) for _, _, _, value in found))
 
 
 def _check_here(source: Source) -> None:
@@ -238,18 +202,12 @@ def _check_here(source: Source) -> None:
     source.checked.update(file for file in source.lines if file not in failed)
 
 
-def _take(source: Source, read: _Read, cache: ReadCache | None) -> None:
+def _take(source: Source, read: _Read) -> None:
     """A file the child read, added as `_load_text` would have added it."""
     source.lines.add(read.file, read.text)
     source.documents.extend(fast_documents(read.text, read.file, read.found))
     if read.checked:
         source.checked.add(read.file)
-    if cache is not None:
-        if read.cached:
-            cache.hits += 1
-        else:
-            cache.misses += 1
-            source.fresh[read.file] = (read.key, read.size, read.found)
 
 
 def _org_vars(documents: list[Document]) -> dict:

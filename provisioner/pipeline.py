@@ -15,7 +15,6 @@ from .diagnostics import Diagnostic, has_errors, summarize, Summary
 from .loader import Source, load_folder
 from .locate import Locator
 from .model import Org
-from .readcache import ReadCache
 from .rules import run_rules
 from .schemacheck import check_documents
 
@@ -35,15 +34,11 @@ class Validation:
         return self.org is not None and not has_errors(self.diagnostics)
 
 
-def validate(root: str | Path, today: dt.date | None = None, rules: bool = True,
-             cache: ReadCache | None = None) -> Validation:
-    """Validate the org folder `root`. `today` fixes the date that date rules judge by.
-    `cache` (readcache.py) spares reading and schema-checking files read before."""
-    source = load_folder(root, cache)
+def validate(root: str | Path, today: dt.date | None = None, rules: bool = True) -> Validation:
+    """Validate the org folder `root`. `today` fixes the date that date rules judge by."""
+    source = load_folder(root)
     locator = Locator(source.documents)
     passed, problems = check_documents(source.documents, locator, source.checked)
-    if cache is not None:
-        _keep_read(cache, source, passed)
     found = list(source.diagnostics) + problems
     org = None
     # A document that failed its schema is left out of the model; modelling the rest would
@@ -57,17 +52,3 @@ def validate(root: str | Path, today: dt.date | None = None, rules: bool = True,
         if org is not None and rules and not has_errors(found):
             found.extend(run_rules(org, today or dt.date.today()))
     return Validation(source, org, locator.locate_all(found))
-
-
-
-
-def _keep_read(cache: ReadCache, source: Source, passed: list) -> None:
-    """Cache what was read of each file whose documents all passed their schema."""
-    passed_ids = {id(doc) for doc in passed}
-    failed = {doc.file for doc in source.documents if id(doc) not in passed_ids}
-    for file, (key, size, found) in source.fresh.items():
-        if file not in failed:
-            cache.put(key, size, found)
-    source.fresh = {}
-    if cache.misses:
-        cache.prune(len(source.lines))

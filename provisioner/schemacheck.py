@@ -123,7 +123,8 @@ def subject_of(data: dict) -> str | None:
 def check_documents(documents: list[Document], locator: Locator,
                     known_valid: Container[str] = ()) -> tuple[list[Document], list[Diagnostic]]:
     """Return the documents that passed (safe to model) and the findings of those that did
-    not. The documents of the files in `known_valid` (read cache hits) passed when cached."""
+    not. The documents of the files in `known_valid` passed already (`passes`, where they
+    were read)."""
     passed: list[Document] = []
     problems: list[Diagnostic] = []
     for doc in documents:

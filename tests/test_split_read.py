@@ -1,7 +1,7 @@
 """A large org's files are read on two cores (loader.py: the second half by a child process
 forked before anything is read): the findings, each at its file:line:column, and the plan
 are the same as read in one process, on the example orgs and on a generated org with
-deliberate mistakes, with and without the read cache, and whatever happens to the child."""
+deliberate mistakes, and whatever happens to the child."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from bench.generate import write_org
 from provisioner import fastyaml, loader
 from provisioner.pipeline import validate
 from provisioner.plan.planner import make_plan
-from provisioner.readcache import ReadCache
 from provisioner.reporters import render_text
 from provisioner.state import Snapshot
 
@@ -28,11 +27,11 @@ TODAY = "2026-11-23"
 pytestmark = pytest.mark.skipif(not fastyaml.available(), reason="yaml-rs has no wheel for this platform")
 
 
-def _outcome(folder: Path, cache: ReadCache | None = None) -> tuple:
+def _outcome(folder: Path) -> tuple:
     import datetime as dt
 
     today = dt.date.fromisoformat(TODAY)
-    result = validate(folder, today=today, cache=cache)
+    result = validate(folder, today=today)
     findings = [(d.file, d.line, d.column, d.code, d.severity, d.message, d.subject, d.waived_by)
                 for d in result.diagnostics]
     shown = render_text(result.diagnostics, lines=result.source.lines)  # each with its source line
@@ -44,15 +43,15 @@ def _outcome(folder: Path, cache: ReadCache | None = None) -> tuple:
     return findings, plan, shown
 
 
-def _both(folder: Path, monkeypatch, cache_dir: Path | None = None) -> tuple:
+def _both(folder: Path, monkeypatch) -> tuple:
     taken = []
     real = loader._take
     with monkeypatch.context() as m:
         m.setattr(loader, "SPLIT_FROM", 1 << 62)
-        alone = _outcome(folder, ReadCache(cache_dir) if cache_dir else None)
+        alone = _outcome(folder)
         m.setattr(loader, "SPLIT_FROM", 0)
-        m.setattr(loader, "_take", lambda source, read, cache: taken.append(read.file) or real(source, read, cache))
-        split = _outcome(folder, ReadCache(cache_dir) if cache_dir else None)
+        m.setattr(loader, "_take", lambda source, read: taken.append(read.file) or real(source, read))
+        split = _outcome(folder)
     return alone, split, taken
 
 
@@ -80,21 +79,6 @@ def test_read_on_two_cores_or_one_the_findings_and_plan_are_the_same(org, tmp_pa
         assert alone[0], "the mistakes were found"
     else:
         assert alone[1] is not None and isinstance(alone[1], dict), "a plan was made"
-
-
-def test_with_the_read_cache_filled_and_read(tmp_path, monkeypatch):
-    folder = _org("rules", tmp_path)
-    cache_dir = tmp_path / "cache"
-    first = _both(folder, monkeypatch, cache_dir)  # the one-process run fills it, the split one reads it
-    assert first[1] == first[0] and first[2]
-    shutil.rmtree(cache_dir)
-    monkeypatch.setattr(loader, "SPLIT_FROM", 0)
-    filled = ReadCache(cache_dir)
-    assert _outcome(folder, filled) == first[0]  # filled by the split read
-    assert filled.misses and not filled.hits
-    again = ReadCache(cache_dir)
-    assert _outcome(folder, again) == first[0]
-    assert again.hits == len(os.listdir(cache_dir)) > 0
 
 
 def test_a_child_that_dies_leaves_the_caller_to_read(tmp_path, monkeypatch):

@@ -8,7 +8,6 @@ from contextlib import nullcontext
 
 import click
 
-from .. import readcache
 from ..pipeline import validate
 from ..plan import make_plan, read_plan, write_plan
 from ..plan.statecheck import StateCheck, early_child
@@ -88,19 +87,17 @@ def refusal(planned, validated) -> str:
 
 
 def plan_or_fail(org_dir: str, state_url, today, allow_mass_change: bool, resend_expired: bool,
-                 create_state: bool = False, fmt: str = "text", cache=None):
+                 create_state: bool = False, fmt: str = "text"):
     """Plan `org_dir`; on findings that block it, print them and exit 1 (no traceback).
     Planning never creates a state database (an apply opens one once it is confirmed); a
     state that fails verification is refused, and `create_state` (planning to apply) refuses
-    also a lost state and signed commits without the key. `cache`: the read cache, for
-    `plan` alone (what `apply` applies is read from the files themselves)."""
+    also a lost state and signed commits without the key."""
     with early_child() as early:  # forked while this process is small: it verifies the state later
-        return _plan_or_fail(org_dir, state_url, today, allow_mass_change, resend_expired, create_state, fmt, early,
-                             cache)
+        return _plan_or_fail(org_dir, state_url, today, allow_mass_change, resend_expired, create_state, fmt, early)
 
 
-def _plan_or_fail(org_dir, state_url, today, allow_mass_change, resend_expired, create_state, fmt, early, cache):
-    validation = validate(org_dir, today=today, cache=cache)
+def _plan_or_fail(org_dir, state_url, today, allow_mass_change, resend_expired, create_state, fmt, early):
+    validation = validate(org_dir, today=today)
     if not validation.ok:
         _show_findings(validation.diagnostics, validation.source.lines, fmt)
         fail("the configuration has errors; nothing was planned")
@@ -200,8 +197,7 @@ def plan_command(org_dir, out, fmt, state_url, today, detailed_exitcode, allow_m
       provisioner plan orgs/riverside-health --refresh --out plans/refresh.json
       provisioner plan orgs/riverside-health --format github     # findings inline on the PR, then the plan
     """
-    result, backend = plan_or_fail(org_dir, state_url, today, allow_mass_change, resend_expired, fmt=fmt,
-                                   cache=readcache.from_environment())  # apply's plan never reads it
+    result, backend = plan_or_fail(org_dir, state_url, today, allow_mass_change, resend_expired, fmt=fmt)
     try:
         document = with_refresh(result, backend, allow_mass_change) if refresh else result.document
     finally:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from .. import readcache
 from ..pipeline import validate
 from ..reporters import REPORTERS
 from .common import format_option, today_option, use_colour
@@ -27,7 +26,7 @@ def validate_command(org_dir: str, fmt: str, today, quiet: bool) -> None:
       provisioner validate orgs/riverside-health --format json
       provisioner validate orgs/riverside-health --format github   # in CI
     """
-    result = validate(org_dir, today=today, cache=readcache.from_environment())
+    result = validate(org_dir, today=today)
     render = REPORTERS[fmt]
     if fmt == "text":
         click.echo(render(result.diagnostics, lines=result.source.lines, colour=use_colour(), quiet=quiet), nl=False)
@@ -62,7 +61,7 @@ def validate_files_command(files: tuple[str, ...], today, quiet: bool) -> None:
     for folder in folders:
         if len(folders) > 1:
             click.echo(f"# provisioner validate {folder}")
-        result = validate(folder, today=today, cache=readcache.from_environment())
+        result = validate(folder, today=today)
         click.echo(render(result.diagnostics, lines=result.source.lines, colour=use_colour(), quiet=quiet), nl=False)
         ok = ok and result.ok
     raise SystemExit(0 if ok else 1)
