@@ -139,6 +139,12 @@ def _check_nesting(text: str, file: str, lines: LineMap) -> None:
                 depth -= 1
             elif kind is yaml.StreamEndEvent:
                 return
+    except yaml.MarkedYAMLError as exc:
+        # libyaml from 0.2.6 (PyYAML 6.0.4) refuses deep flow nesting itself while scanning
+        # ahead, before the events reach the depth above: the same finding, where it stopped.
+        if "maximum nesting depth" in str(exc.problem) and exc.problem_mark is not None:
+            raise _too_deep(file, exc.problem_mark, lines) from None
+        raise
     finally:
         if hasattr(parser, "dispose"):
             parser.dispose()
