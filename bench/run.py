@@ -152,7 +152,7 @@ def _note(row: dict) -> str:
         tail = detail.get("stderr_tail", "").strip().splitlines()
         return f"exit {row['exit_code']}" + (f": {tail[-1]}" if tail else "")
     if "beside_cpu_seconds" in detail:
-        return (f"and {detail['beside_cpu_seconds']:.2f} cpu s in child processes (a check beside, git), the "
+        return (f"and {detail['beside_cpu_seconds']:.2f} cpu s in child processes (reading, checks beside, git), the "
                 f"largest peaking at {detail['beside_peak_rss_mib']:.0f} MiB")
     return ""
 
@@ -250,7 +250,7 @@ def cycle_table(rows: list[dict]) -> str:
     out = ["  ".join(c.rjust(w) for c, w in zip(line, widths)).rstrip() for line in lines]
     out.insert(1, "  ".join("-" * w for w in widths))
     out.append("peak MiB = no-op plan / plan (one change) / apply (one change); no plan cache is kept: each plan "
-               "reads every file (on two cores) and verifies the whole state (beside, on the other)")
+               "reads every file (a large org on two cores) and verifies the whole state (a large one beside)")
     return "\n".join(out)
 
 

@@ -2,8 +2,10 @@
 checks one thing while the first computes another.
 
 `Beside(fn, *args)` forks; the child runs `fn(*args)` on the parent's memory as it stood
-(copy-on-write: a 240 MB plan file, or the model of a large org, is not copied), sends the pickled result through a pipe
-and exits without running any of the parent's exit handlers. `result(fallback)` waits for
+(copy-on-write: a 240 MB plan file is not copied, though pages the child writes to are),
+sends the pickled result through a pipe and exits without running any of the parent's
+exit handlers. `Beside(fn, waiting=True)` forks at once, while the caller is small, and
+runs `fn` on the arguments `send()` pickles to it later. `result(fallback)` waits for
 it. Whatever goes wrong in the child (an exception, a kill, a lost answer) only means the
 parent calls `fallback()` and does the work itself, so the outcome, refusals and their
 messages included, is always the one the caller would get alone. Without `os.fork` (not

@@ -1,5 +1,8 @@
 """Read an org folder: find its files, decode them, render `.yaml.j2` templates and parse
-every document. I/O lives here; schema checks and modelling happen later.
+every document. I/O lives here; modelling happens later, and so do the schema checks,
+except that a large org (from SPLIT_FROM bytes) is read on two cores: a child process
+reads the second half of the files and checks their schemas while this one reads the
+first half and checks its own, and `check_documents` skips what passed.
 
 Files are read in sorted order so results never depend on the file system.
 """

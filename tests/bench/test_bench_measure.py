@@ -95,5 +95,5 @@ def test_work_done_beside_is_named_with_its_cpu_and_memory():
 
     row = {"size": 1000, "name": "apply", "bytes": 1, "seconds": 1.0, "exit_code": 0,
            "detail": {"beside_cpu_seconds": 0.81, "beside_peak_rss_mib": 180.4}}
-    assert _note(row) == "and 0.81 cpu s in child processes (a check beside, git), the largest peaking at 180 MiB"
+    assert _note(row) == "and 0.81 cpu s in child processes (reading, checks beside, git), the largest peaking at 180 MiB"
     assert _note({**row, "detail": {}}) == ""
