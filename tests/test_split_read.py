@@ -5,6 +5,7 @@ deliberate mistakes, and whatever happens to the child."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import signal
@@ -28,8 +29,6 @@ pytestmark = pytest.mark.skipif(not fastyaml.available(), reason="yaml-rs has no
 
 
 def _outcome(folder: Path) -> tuple:
-    import datetime as dt
-
     today = dt.date.fromisoformat(TODAY)
     result = validate(folder, today=today)
     findings = [(d.file, d.line, d.column, d.code, d.severity, d.message, d.subject, d.waived_by)

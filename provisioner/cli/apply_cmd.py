@@ -12,8 +12,8 @@ import click
 
 from ..plan import DEFAULT_LOCK_TIMEOUT
 from ..plan.apply import apply_plan, check_config, state_for_plan, validate_meanwhile
-from ..plan.statecheck import early_child
 from ..plan.savedplan import Reading
+from ..plan.statecheck import early_child
 from ..state import StateError
 from ..state.actor import resolve_actor
 from ..state.sqlite import write_failed
