@@ -8,6 +8,7 @@ on any node. Knows nothing about kinds or schemas.
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -264,8 +265,12 @@ class _Builder:
                 return int(text[2:], 16)
             return int(text, 10)
         if tag == FLOAT:
-            return float(text.replace(".inf", "inf").replace(".Inf", "inf").replace(".INF", "inf")
-                         .replace(".nan", "nan").replace(".NaN", "nan").replace(".NAN", "nan"))
+            number = float(text.replace(".inf", "inf").replace(".Inf", "inf").replace(".INF", "inf")
+                           .replace(".nan", "nan").replace(".NaN", "nan").replace(".NAN", "nan"))
+            if not math.isfinite(number):  # `.inf`, `.nan`, `1e999`: no limit or count is either
+                raise self._refuse("YAML008", f"{_shown(text)!r} is not a finite number; numbers here are finite "
+                                   "(quote it if it is text)", node)
+            return number
         raise self._refuse("YAML006", f"unsupported tag {_shown(tag)!r}", node)
 
 

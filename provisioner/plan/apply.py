@@ -15,7 +15,7 @@ from typing import Iterable, Mapping
 
 from ..model import Target
 from ..orgfiles import display_path
-from ..state.audit import canonical
+from ..canonical import canonical, canonical_bytes
 from ..state.backend import Progress, Resource, Snapshot, StaleState, StateBackend, Write
 from ..targets.owed import operations as owed_operations, specs_of
 from .changes import resource_dict
@@ -195,7 +195,7 @@ def _same(ours: list, theirs: list[dict] | SavedChanges) -> bool:
     if len(ours) != len(theirs):
         return False
     if isinstance(theirs, SavedChanges):
-        return SavedChanges.of_texts(canonical(_as_dict(ours, i)) for i in range(len(ours))) == theirs
+        return SavedChanges.of_encoded(canonical_bytes(_as_dict(ours, i)) for i in range(len(ours))) == theirs
     return all(canonical(_as_dict(ours, i)) == canonical(saved) for i, saved in enumerate(theirs))
 
 

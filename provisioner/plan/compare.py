@@ -10,10 +10,10 @@ Invitations are not compared here (see `lifecycle.invitation_changes`).
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Container, Mapping
 
+from ..canonical import canonical_strict
 from ..identifiers import normal_email
 from ..state.backend import Resource
 from .changes import Action, Change, field_diff
@@ -64,9 +64,6 @@ class _Taken:
         return email in self._emails
 
 
-_STRICT = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
-
-
 def unchanged(want: Resource, have: Resource) -> bool:
     """Whether a stored resource already holds what is wanted, told from the canonical JSON
     text the state keeps (state/backend.py StoredResource) without decoding it: equal text
@@ -77,7 +74,7 @@ def unchanged(want: Resource, have: Resource) -> bool:
     if text is None or want.status != have.status:
         return False
     try:
-        return _STRICT(want.attributes) == text
+        return canonical_strict(want.attributes) == text
     except (TypeError, ValueError):
         return False
 

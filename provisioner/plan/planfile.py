@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ..limits import MAX_INT_DIGITS, MAX_NESTING, MAX_PLAN_BYTES
-from ..state.audit import canonical
+from ..canonical import canonical_bytes
 from ..state.backend import StateError
 
 FORMAT_VERSION = "1"
@@ -49,29 +49,30 @@ def checksum(document: dict, changes: Iterable[str] | None = None) -> str:
     """sha256 of the canonical JSON of every field but the checksum, hashed a piece at a time
     (a field, or one element of a list): the same bytes as `canonical(body)`, never all of
     them in memory at once (a 100,000-person plan's canonical text is some 200 MB).
-    `changes`: the canonical texts of the changes, in order, hashed in place of the
-    document's (a saved plan read a piece at a time, `savedplan.py`)."""
+    `changes`: the canonical texts of the changes (UTF-8 encoded), in order, hashed in place
+    of the document's (a saved plan read a piece at a time, `savedplan.py`)."""
     h = hashlib.sha256()
     update = h.update
     update(b"{")
     keys = sorted(k for k in document if k != "checksum")
     for n, key in enumerate(keys):
         value = document[key]
-        update(("," if n else "").encode() + canonical(key).encode("utf-8") + b":")
+        update((b"," if n else b"") + canonical_bytes(key) + b":")
         if key == "changes" and changes is not None:
-            update(b"[")
-            for i, text in enumerate(changes):
-                update((("," if i else "") + text).encode("utf-8"))
-            update(b"]")
+            _hash_list(update, changes)
         elif type(value) is list:
-            update(b"[")
-            for i, item in enumerate(value):
-                update((("," if i else "") + canonical(item)).encode("utf-8"))
-            update(b"]")
+            _hash_list(update, map(canonical_bytes, value))
         else:
-            update(canonical(value).encode("utf-8"))
+            update(canonical_bytes(value))
     update(b"}")
     return "sha256:" + h.hexdigest()
+
+
+def _hash_list(update, texts: Iterable[bytes]) -> None:
+    update(b"[")
+    for i, text in enumerate(texts):
+        update(b"," + text if i else text)
+    update(b"]")
 
 
 def seal(document: dict) -> dict:

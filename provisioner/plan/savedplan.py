@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from ..limits import MAX_NESTING
-from ..state.audit import canonical
+from ..canonical import canonical_bytes
 from .planfile import FORMAT_VERSION, checksum, is_date, loads, read_bytes, read_plan, too_deep_or_compacted
 
 CHUNK = 1000  # changes decoded at a time
@@ -48,7 +48,8 @@ class SavedChanges:
         return self.count
 
     @classmethod
-    def of_texts(cls, texts: Iterable[str]) -> SavedChanges:
+    def of_encoded(cls, texts: Iterable[bytes]) -> SavedChanges:
+        """From the changes' canonical texts, UTF-8 encoded."""
         tally = _Tally()
         for text in texts:
             tally.add(text)
@@ -56,17 +57,17 @@ class SavedChanges:
 
     @classmethod
     def of(cls, changes: Iterable[dict]) -> SavedChanges:
-        return cls.of_texts(canonical(c) for c in changes)
+        return cls.of_encoded(canonical_bytes(c) for c in changes)
 
 
 class _Tally:
-    """SavedChanges taken a canonical text at a time."""
+    """SavedChanges taken a canonical text (UTF-8 encoded) at a time."""
 
     def __init__(self) -> None:
         self._hash, self._count = hashlib.sha256(), 0
 
-    def add(self, text: str) -> str:
-        self._hash.update(text.encode("utf-8") + b"\n")
+    def add(self, text: bytes) -> bytes:
+        self._hash.update(text + b"\n")
         self._count += 1
         return text
 
@@ -194,8 +195,8 @@ def _sound_header(header, cut: str) -> bool:
             and is_date(header.get("today")))
 
 
-def _canonical_changes(data: bytes, pos: int, end: int) -> Iterator[str]:
-    """The canonical JSON of each change in data[pos:end] (lines, the last one ending the
+def _canonical_changes(data: bytes, pos: int, end: int) -> Iterator[bytes]:
+    """The canonical JSON (UTF-8 encoded) of each change in data[pos:end] (lines, the last one ending the
     list), decoded CHUNK lines at a time. Every piece but the last ends with a line ending
     in `,`, and each, that comma dropped, must be a JSON array of at least one value: then
     the pieces joined by commas are one array, the list, and their items are its items (an
@@ -223,5 +224,5 @@ def _canonical_changes(data: bytes, pos: int, end: int) -> Iterator[str]:
         if not changes or too_deep_or_compacted(changes, MAX_NESTING - 1, compact=False) or not valid(changes):
             raise _NotApart
         for change in changes:
-            yield canonical(change)
+            yield canonical_bytes(change)
         pos = stop

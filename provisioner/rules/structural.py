@@ -39,8 +39,9 @@ describe("YAML007", "Nesting is bounded", E, stage="load", source=YAML_SPEC,
          explanation="Collections are nested more than 100 levels deep. No org description needs that "
          "many; such a file is a resource attack, so it is refused before it is composed.",
          example_fix="Flatten the structure: write the nested values as their own keys or documents.")
-describe("YAML008", "Numbers are of sane length", E, stage="load", source=YAML_SPEC,
-         explanation="An integer is written with more than 100 digits. Counts and seats never need that; "
+describe("YAML008", "Numbers are finite and of sane length", E, stage="load", source=YAML_SPEC,
+         explanation="An integer is written with more than 100 digits, or a number is `.inf` or `.nan`. "
+         "Counts, seats and limits never need either (an infinite limit would switch a guard off); "
          "an identifier that long is text and must be quoted.",
          example_fix="Quote it: `npi: \"1234567893\"`.")
 describe("TPL001", "Templates render", E, stage="load", source="Jinja2 templates (*.yaml.j2), README",

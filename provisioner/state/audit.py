@@ -10,16 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 
+from ..canonical import canonical  # noqa: F401  (the chain's text; imported from here too)
+
 GENESIS = "0" * 64
-
-
-_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
-def canonical(value) -> str:
-    """JSON with sorted keys and no whitespace: the same value always gives the same text
-    (one encoder, built once: verification encodes every row)."""
-    return _ENCODER.encode(value)
 
 
 encode_string = json.encoder.encode_basestring  # the encoder's own, for a str (ensure_ascii=False)

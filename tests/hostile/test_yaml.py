@@ -42,6 +42,7 @@ def block_mapping(depth: int) -> str:
 
 DEEP = r"YAML007.*nest"
 LONG = r"YAML008.*digits"
+INFINITE = r"YAML008.*not a finite number"
 TAG = r"YAML006.*tag"
 
 CASES = [
@@ -70,6 +71,13 @@ CASES = [
     Case("npi-unquoted-5000", LONG, {"n.yaml": person(npi="1" * 5000)}, located=r"n\.yaml:8:6"),
     Case("int-in-flow-seq", LONG, {"n.yaml": person(offices="[north, " + "4" * 4400 + "]")},
          located=r"n\.yaml:6:18"),
+    # -- numbers that are no number: a NaN limit switches a guard off (every comparison is false)
+    Case("nan", INFINITE, {"n.yaml": "kind: InsurancePlan\nid: p\nname: P\nx: .nan\n"}, located=r"n\.yaml:4:4"),
+    Case("minus-infinity", INFINITE, {"n.yaml": "kind: InsurancePlan\nid: p\nname: P\nx: -.Inf\n"},
+         located=r"n\.yaml:4:4"),
+    Case("overflowing-float", INFINITE, {"n.yaml": person(grants="{approved_by: a@b.example, justification: x, "
+                                                          "reviewed_on: 2026-10-01, n: 1e999}")},
+         located=r"n\.yaml:7:\d+"),
     Case("int-as-key-5000", r"YAML00[38]", {"n.yaml": PERSON + "? " + "5" * 5000 + "\n: x\n"},
          located=r"n\.yaml:8:3"),
     # -- kind of the wrong type (item 1): a list was a TypeError traceback

@@ -1,0 +1,88 @@
+"""Canonical JSON: sorted keys, no whitespace, non-ASCII written as itself. The same value
+always gives the same text, which is what every checksum, digest and hash chain here is
+taken over (saved plans, state rows, the audit log), so the text is fixed for good: it is
+exactly what the standard library's encoder writes with those settings.
+
+Most values are encoded by orjson (Rust), some four times faster, and the result used only
+where it is provably that text. orjson writes the JSON data model (dicts with string keys,
+lists and tuples, strings, booleans, None, integers of 64 bits and floats) as the standard
+library does, but for floats between 1e-10 and 1e-4 (`1e-05` is `0.00001`, `1.5e-07` is
+`1.5e-7` there): a text that could hold one is encoded again by the standard library, as is
+every value orjson would write its own way (a date, a set, a subclass of str or int, a
+string with a lone surrogate, an integer past 64 bits). Two differences are left. NaN and
+Infinity are written `null` (the standard library writes `NaN`, which is not JSON): the
+config cannot hold them (YAML008), the state and the plan only hold what was encoded from
+it, and a saved plan with one is refused when read. An Enum member that is neither a str
+nor an int is written as its value, not its name: this package has no such Enum.
+`tests/test_canonical.py` holds the two encoders to the same text on generated values, the
+example orgs' plans and states, and the edges above.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+try:
+    import orjson
+except ImportError:  # pragma: no cover - a platform without its wheel encodes everything in Python's C encoder
+    orjson = None
+
+_STANDARD = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode
+_STRICT = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+
+if orjson is not None:
+    _dumps = orjson.dumps
+    _OPTIONS = (orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATETIME
+                | orjson.OPT_PASSTHROUGH_DATACLASS)
+# Where orjson's floats part from the standard library's: `0.0000…` (the standard library
+# writes 1e-05 to 9.99e-05 with an exponent) and a one-digit negative exponent (`e-7`, not
+# `e-07`). A text holding either (or a string that looks like one) is encoded again.
+_SMALL_EXPONENT = re.compile(rb"e-\d(?![\d\"])")  # a number ends at `,`, `]`, `}` or the end, never at `"`
+
+
+class _Declined(TypeError):
+    """A value orjson would write differently (or not at all): the standard library encodes it."""
+
+
+def _decline(value):
+    raise _Declined
+
+
+def _fast(value) -> bytes | None:
+    """orjson's text, UTF-8 encoded, when it is the standard library's; else None."""
+    try:
+        out = _dumps(value, default=_decline, option=_OPTIONS)
+    except TypeError:  # _Declined, a non-str key, a lone surrogate, an integer past 64 bits
+        return None
+    if b"0.0000" in out or (b"e-" in out and _SMALL_EXPONENT.search(out)):
+        return None
+    return out
+
+
+def canonical(value) -> str:
+    """The canonical JSON of `value` (anything else is written as its `str`)."""
+    if orjson is not None:
+        out = _fast(value)
+        if out is not None:
+            return out.decode("utf-8")
+    return _STANDARD(value)
+
+
+def canonical_bytes(value) -> bytes:
+    """canonical(value) encoded as UTF-8, for a hash (the text is never made)."""
+    if orjson is not None:
+        out = _fast(value)
+        if out is not None:
+            return out
+    return _STANDARD(value).encode("utf-8")
+
+
+def canonical_strict(value) -> str:
+    """The canonical JSON of a plain JSON value; TypeError or ValueError for anything else
+    (a date, a set, NaN)."""
+    if orjson is not None:
+        out = _fast(value)
+        if out is not None:
+            return out.decode("utf-8")
+    return _STRICT(value)
