@@ -13,40 +13,13 @@ from ..plan import make_plan, read_plan, write_plan
 from ..plan.statecheck import StateCheck, early_child
 from ..plan.lifecycle import expired_invitations
 from ..plan.planfile import PlanFileError
-from ..plan.render import RENDERERS, iter_text
 from ..reporters import render_github as render_github_diagnostics
 from ..reporters import render_json as render_json_diagnostics
 from ..reporters import render_text as render_diagnostics
 from ..state import Snapshot, StateError, redact, where
 from ..state import state_url as resolve_state_url
 from .common import fail, format_option, open_backend, state_option, today_option, use_colour
-
-
-def render_plan(document: dict, fmt: str) -> str:
-    if fmt == "text":
-        return RENDERERS["text"](document, colour=use_colour())
-    return RENDERERS[fmt](document)
-
-
-ECHO_BATCH = 1 << 16  # characters per write when the text plan is streamed
-
-
-def echo_plan(document: dict, fmt: str) -> None:
-    """Print the plan; the text one streamed in batches of pieces, never whole in memory
-    (a 100,000-person plan is some 200 MB of text): the same bytes as `render_plan`."""
-    if fmt != "text":
-        click.echo(render_plan(document, fmt), nl=False)
-        return
-    batch: list[str] = []
-    size = 0
-    for piece in iter_text(document, colour=use_colour()):
-        batch.append(piece)
-        size += len(piece)
-        if size >= ECHO_BATCH:
-            click.echo("".join(batch), nl=False)
-            batch, size = [], 0
-    if batch:
-        click.echo("".join(batch), nl=False)
+from .plantext import echo_plan, rendered_beside
 
 
 def _show_findings(diagnostics, lines, fmt: str) -> None:
@@ -203,15 +176,17 @@ def plan_command(org_dir, out, fmt, state_url, today, detailed_exitcode, allow_m
     finally:
         if backend is not None:
             backend.close()
-    if out:
-        try:
-            write_plan(document, out)
-        except PlanFileError as exc:
-            fail(str(exc))
-    if fmt == "github":  # every finding, plan-stage ones too, as an annotation; then the plan
-        click.echo(render_github_diagnostics(result.diagnostics), nl=False)
-        fmt = "text"
-    echo_plan(document, fmt)
+    shown = "text" if fmt == "github" else fmt  # github: every finding as an annotation, then the text plan
+    with rendered_beside(document, shown) if out else nullcontext() as rendered:  # while the file is written
+        if out:
+            try:
+                write_plan(document, out)
+            except PlanFileError as exc:
+                fail(str(exc))
+        if fmt == "github":
+            click.echo(render_github_diagnostics(result.diagnostics), nl=False)
+        rendered.echo() if rendered is not None else echo_plan(document, shown)
+    fmt = shown
     click.echo(render_refresh(document, fmt), nl=False)
     if out and fmt == "text":
         click.echo(f"\nSaved the plan to {out}. Apply exactly this plan with:\n  provisioner apply {out}")

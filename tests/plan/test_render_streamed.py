@@ -112,10 +112,10 @@ def test_cli_streams_the_same_bytes_in_batches(colour, monkeypatch):
     import click
     from click.testing import CliRunner
 
-    from provisioner.cli import plan_cmd
+    from provisioner.cli import plan_cmd, plantext
 
-    monkeypatch.setattr(plan_cmd, "use_colour", lambda: colour)
-    monkeypatch.setattr(plan_cmd, "ECHO_BATCH", 200)
+    monkeypatch.setattr(plantext, "use_colour", lambda: colour)
+    monkeypatch.setattr(plantext, "ECHO_BATCH", 200)
     doc = _every_action(document([change(f"person.p{i}", "create", after={"name": f"N{i}"}) for i in range(60)],
                                  SAMPLE["diagnostics"]))
     writes = []
