@@ -147,9 +147,10 @@ def check_rederived(document: dict, snapshot: Snapshot, org_dir: str | Path | No
     plan. With the config digest and the state (lineage, serial) already matching, planning
     again is deterministic, so the saved changes must come out exactly the same; a change
     that no config produces (an admin right added by hand, say) never reaches the state.
+    Many changes are compared in a child while the caller goes on: the caller must call
+    `same.require()` on the result before it writes anything (with few, it is done here).
     """
     from ..pipeline import validate  # late: the pipeline imports the rule catalog
-    from ..reporters import diagnostic_dict
     from .planner import derive, summary
 
     folder = Path(org_dir or document["config"]["dir"])
@@ -169,34 +170,96 @@ def check_rederived(document: dict, snapshot: Snapshot, org_dir: str | Path | No
         raise PlanFileError(f"the plan names org {document['org']!r}, but {folder} is org {validation.org.id!r}; "
                             "it will not be applied: run `provisioner plan` again")
     counted = summary(changes, noops)
-    if not _same(changes, document["changes"]):  # `changes` now holds their dicts
-        raise PlanFileError("the plan's changes differ from what the config and state produce (was the file "
-                            "edited?); it will not be applied: run `provisioner plan` again")
+    same = Same(changes, document["changes"])  # `changes` now holds their dicts; large ones compared beside
+    try:
+        if not same.pending:
+            same.require()
+        _check_counted(document, counted, result.diagnostics, folder, same)
+    except BaseException:
+        same.close()
+        raise
+    return Rederived(validation, changes, same)
+
+
+def _check_counted(document: dict, counted: dict, diagnostics, folder: Path, same: Same) -> None:
+    """The summary and the findings are the plan's (a plan whose changes differ is refused
+    for that first)."""
+    from ..reporters import diagnostic_dict
+
+    refusal = None
     if counted != document["summary"]:
-        raise PlanFileError("the plan's summary does not count its changes (was the file edited?); it will not be "
-                            "applied: run `provisioner plan` again")
-    found = [diagnostic_dict(d) for d in result.diagnostics]
-    if _findings(found, display_path(folder)) != _findings(document["diagnostics"], document["config"]["dir"]):
-        raise PlanFileError("the plan's diagnostics differ from the findings the config and state give (hidden "
-                            "or altered findings?); it will not be applied: run `provisioner plan` again")
-    return Rederived(validation, changes)
+        refusal = ("the plan's summary does not count its changes (was the file edited?); it will not be "
+                   "applied: run `provisioner plan` again")
+    elif _findings([diagnostic_dict(d) for d in diagnostics], display_path(folder)) != \
+            _findings(document["diagnostics"], document["config"]["dir"]):
+        refusal = ("the plan's diagnostics differ from the findings the config and state give (hidden "
+                   "or altered findings?); it will not be applied: run `provisioner plan` again")
+    if refusal is not None:
+        same.require()  # the changes' refusal comes first, as it always has
+        raise PlanFileError(refusal)
 
 
 @dataclass(frozen=True)
 class Rederived:
     validation: object  # pipeline.Validation of the config
-    changes: list[dict]  # the changes, proven the plan's, as the plan document holds them
+    changes: list[dict]  # the changes as the plan document holds them: the plan's once `same.require()` passes
+    same: Same
 
 
-def _same(ours: list, theirs: list[dict] | SavedChanges) -> bool:
-    """The re-derived changes are the plan's, compared as canonical JSON (so `1` is not
-    `true`): one at a time with the saved list, or by digest with SavedChanges. Each change
-    is replaced by its dict in `ours` as it is compared, the object let go."""
-    if len(ours) != len(theirs):
-        return False
-    if isinstance(theirs, SavedChanges):
-        return SavedChanges.of_encoded(canonical_bytes(_as_dict(ours, i)) for i in range(len(ours))) == theirs
-    return all(canonical(_as_dict(ours, i)) == canonical(saved) for i, saved in enumerate(theirs))
+SAME_BESIDE_FROM = 20_000  # re-derived changes from which they are compared with a saved plan's in a child
+
+_DIFFER = ("the plan's changes differ from what the config and state produce (was the file edited?); it will "
+           "not be applied: run `provisioner plan` again")
+
+
+class Same:
+    """Whether the re-derived changes are the plan's, compared as canonical JSON (so `1` is
+    not `true`): one at a time with a saved list, or by digest with SavedChanges. `ours`
+    holds each change's dict in place of the object once it is made. Many changes against
+    a digest are compared in a child (beside.py) while the caller goes on to prepare the
+    writes; `require()` waits for the answer and refuses a plan whose changes differ (the
+    state untouched: it is called before the lock)."""
+
+    def __init__(self, ours: list, theirs: list[dict] | SavedChanges) -> None:
+        self._beside, self._answer = None, None
+        if len(ours) != len(theirs):
+            self._answer = False
+        elif isinstance(theirs, SavedChanges):
+            if len(ours) >= SAME_BESIDE_FROM:
+                from ..beside import Beside
+
+                self._beside = Beside(_digest_of, ours)
+                self._theirs = theirs
+                for i, change in enumerate(ours):  # the writes are made from the dicts meanwhile
+                    ours[i] = change.to_dict()
+            else:
+                self._answer = SavedChanges.of_encoded(canonical_bytes(_as_dict(ours, i))
+                                                       for i in range(len(ours))) == theirs
+        else:
+            self._answer = all(canonical(_as_dict(ours, i)) == canonical(saved) for i, saved in enumerate(theirs))
+        self._ours = ours
+
+    @property
+    def pending(self) -> bool:
+        """Whether the answer is still being worked out in a child."""
+        return self._answer is None
+
+    def require(self) -> None:
+        if self._answer is None:
+            beside, self._beside = self._beside, None
+            self._answer = beside.result(lambda: _digest_of(self._ours)) == self._theirs
+        if not self._answer:
+            raise PlanFileError(_DIFFER)
+
+    def close(self) -> None:
+        if self._beside is not None:
+            self._beside.cancel()
+            self._beside = None
+
+
+def _digest_of(changes: list) -> SavedChanges:
+    """SavedChanges of the changes (objects or their dicts)."""
+    return SavedChanges.of_encoded(canonical_bytes(c if type(c) is dict else c.to_dict()) for c in changes)
 
 
 def _as_dict(changes: list, i: int) -> dict:
@@ -254,19 +317,25 @@ def apply_plan(document: dict, backend: StateBackend, *, actor: str, org_dir: st
     # Checked before the lock, so a refused plan leaves the database untouched; under the lock
     # `backend.apply` still refuses a state that moved on (stale) in its own transaction.
     checking = StateCheck(backend, org_dir or document["config"]["dir"], early=early) if verify else None
-    changes = document["changes"]
-    if rederive:
-        with checking.around() if checking else nullcontext():  # a state failing verification is refused first
-            snapshot = backend.read()
-            if (snapshot.lineage, snapshot.serial) != expect:
-                raise StaleState(expect, (snapshot.lineage, snapshot.serial))
-            rederived = check_rederived(document, snapshot, org_dir, prepared)
-            targets, changes = rederived.validation.org.targets, rederived.changes  # the plan's, proven
-            del snapshot, rederived
-    if checking:
-        checking.warnings()
-    writes = writes_of(changes, expect[1] + 1, today)
-    del changes
+    changes, same = document["changes"], None
+    try:
+        if rederive:
+            with checking.around() if checking else nullcontext():  # a state failing verification is refused first
+                snapshot = backend.read()
+                if (snapshot.lineage, snapshot.serial) != expect:
+                    raise StaleState(expect, (snapshot.lineage, snapshot.serial))
+                rederived = check_rederived(document, snapshot, org_dir, prepared)
+                targets, changes, same = rederived.validation.org.targets, rederived.changes, rederived.same
+                del snapshot, rederived
+        if checking:
+            checking.warnings()
+        writes = writes_of(changes, expect[1] + 1, today)
+        del changes
+        if same is not None:
+            same.require()  # the changes are the plan's: only now is the state locked and written
+    finally:
+        if same is not None:
+            same.close()
     targets = dict(targets or {})
     with backend.lock(actor, lock_timeout):
         snapshot = backend.read()  # what the changes start from: the operations are derived from it

@@ -16,7 +16,11 @@ from tests.orgbuilder import edit, write_org
 
 @pytest.fixture(autouse=True, params=["here", "beside"])
 def checked_where(request, monkeypatch):
+    """Every test twice: the saved changes checked and the re-derived ones compared here, and beside."""
+    from provisioner.plan import apply
+
     monkeypatch.setattr(savedplan, "BESIDE_FROM", 0 if request.param == "beside" else 1 << 60)
+    monkeypatch.setattr(apply, "SAME_BESIDE_FROM", 0 if request.param == "beside" else 1 << 60)
     return request.param
 
 
@@ -193,6 +197,42 @@ def test_resealed_forged_plan_is_refused(org_folder, state_url, tmp_path, write)
     assert (after.serial, after.resources["person.ann"].attributes) == \
         (before.serial, before.resources["person.ann"].attributes)
     assert "Traceback" not in r.output
+
+
+@pytest.mark.parametrize("child", ["answers", "fails"])
+def test_resealed_plan_with_one_change_altered_is_refused(org_folder, state_url, tmp_path, monkeypatch, child):
+    """As many changes as the config gives, one of them not the config's: refused by the
+    digest (compared in a child, beside; a child that fails only means it is compared here),
+    before the state is locked or written."""
+    import os
+
+    from provisioner.plan import apply
+    from provisioner.plan.planfile import seal, write_plan
+
+    if child == "fails":
+        parent, real = os.getpid(), apply._digest_of
+
+        def digest_here_only(changes):
+            if os.getpid() != parent:
+                raise MemoryError("the child gives up")
+            return real(changes)
+
+        monkeypatch.setattr(apply, "_digest_of", digest_here_only)
+    out = tmp_path / "p.json"
+    assert plan(org_folder, state_url, out=out).exit_code == 0
+    doc = json.loads(out.read_text())
+    forged = json.loads(json.dumps({k: v for k, v in doc.items() if k != "checksum"}))
+    forged["changes"][0]["after"]["attributes"]["name"] = "Evil Clinic"
+    write_plan(seal(forged), out)
+    r = run("apply", out, "--state", state_url)
+    assert r.exit_code == 1
+    assert "changes differ from what the config and state produce" in r.output
+    assert snapshot(state_url).serial == 0 and not snapshot(state_url).resources
+    assert "Traceback" not in r.output
+    write_plan(doc, out)  # the plan as made: applied, wherever it is compared
+    ok = run("apply", out, "--state", state_url)
+    assert ok.exit_code == 0, ok.output
+    assert snapshot(state_url).serial == 1
 
 
 def test_plan_file_refused_when_config_changed(org_folder, org_docs, state_url, tmp_path):
