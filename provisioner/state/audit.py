@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from ..canonical import canonical  # noqa: F401  (the chain's text; imported from here too)
+from ..canonical import canonical, canonical_bytes  # canonical: the chain's text, imported from here too
 
 GENESIS = "0" * 64
 
@@ -18,36 +18,24 @@ GENESIS = "0" * 64
 encode_string = json.encoder.encode_basestring  # the encoder's own, for a str (ensure_ascii=False)
 
 
-MEMO_LIMIT = 4096  # encodings kept by a row_content memo before it starts again
-
-
 def row_content(seq: int, at: str, actor: str, plan_digest: str, address: str, action: str,
-                before_json: str, after_json: str, memo: dict[str, str] | None = None) -> str:
-    """canonical() of the row's fields, spelled out for the usual types (every row of the
-    log is hashed on each verification): the same text, keys in sorted order. `memo` keeps
-    the encodings of the fields that repeat from row to row (time, actor, plan digest and
-    action are one per apply)."""
-    if type(seq) is int and type(at) is str and type(actor) is str and type(plan_digest) is str \
-            and type(address) is str and type(action) is str and type(before_json) is str \
-            and type(after_json) is str:
-        s = encode_string
-        if memo is None:
-            e_at, e_actor, e_digest, e_action = s(at), s(actor), s(plan_digest), s(action)
-        else:
-            if len(memo) > MEMO_LIMIT:
-                memo.clear()
-            e_at = memo.get(at) or memo.setdefault(at, s(at))
-            e_actor = memo.get(actor) or memo.setdefault(actor, s(actor))
-            e_digest = memo.get(plan_digest) or memo.setdefault(plan_digest, s(plan_digest))
-            e_action = memo.get(action) or memo.setdefault(action, s(action))
-        return (f'{{"action":{e_action},"actor":{e_actor},"address":{s(address)},"after":{s(after_json)},'
-                f'"at":{e_at},"before":{s(before_json)},"plan_digest":{e_digest},"seq":{seq}}}')
+                before_json: str, after_json: str) -> str:
+    """The canonical text of an audit row's fields, which its hash is taken over."""
     return canonical({"seq": seq, "at": at, "actor": actor, "plan_digest": plan_digest,
                       "address": address, "action": action, "before": before_json, "after": after_json})
 
 
 def row_hash(prev_hash: str, content: str) -> str:
     return hashlib.sha256((prev_hash + content).encode("utf-8")).hexdigest()
+
+
+def row_digest(prev_hash: str, seq: int, at: str, actor: str, plan_digest: str, address: str, action: str,
+               before_json: str, after_json: str) -> str:
+    """row_hash(prev_hash, row_content(...)) without making the text: the canonical bytes
+    hashed as they are encoded (every row of the log is hashed on each verification)."""
+    return hashlib.sha256(prev_hash.encode("utf-8") + canonical_bytes(
+        {"seq": seq, "at": at, "actor": actor, "plan_digest": plan_digest, "address": address, "action": action,
+         "before": before_json, "after": after_json})).hexdigest()
 
 
 COLUMNS = ("seq", "at", "actor", "plan_digest", "address", "action", "before_json", "after_json", "prev_hash",
@@ -62,7 +50,6 @@ class ChainCheck:
         self.problems: list[str] = []
         self.prev, self.expected_seq, self.count = GENESIS, 1, 0
         self.last = (0, GENESIS)
-        self._memo: dict[str, str] = {}
 
     def add(self, row) -> None:
         """One row, a mapping with the audit table's columns."""
@@ -77,8 +64,7 @@ class ChainCheck:
             self.problems.append(f"audit row {missing} is missing (deleted)")
         if prev_hash != self.prev:
             self.problems.append(f"audit row {seq}: its link to the previous row is broken")
-        content = row_content(seq, at, actor, plan_digest, address, action, before_json, after_json, self._memo)
-        if row_hash(prev_hash, content) != row_hash_:
+        if row_digest(prev_hash, seq, at, actor, plan_digest, address, action, before_json, after_json) != row_hash_:
             self.problems.append(f"audit row {seq}: content does not match its hash (edited)")
         self.prev, self.expected_seq, self.count = row_hash_, seq + 1, self.count + 1
         self.last = (seq, row_hash_)

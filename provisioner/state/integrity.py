@@ -22,6 +22,7 @@ import os
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
+from ..canonical import canonical_bytes
 from .audit import GENESIS, canonical, encode_string
 
 KEY_ENV = "PROVISIONER_AUDIT_KEY"
@@ -64,21 +65,12 @@ def audit_key(environ: Mapping[str, str] | None = None) -> bytes | None:
 
 
 # -- digests -------------------------------------------------------------------------------
-def resource_line(address: str, kind: str, status: str, attributes: str, serial: int) -> str:
-    """canonical() of the row as a list, spelled out for the usual types (the same text)."""
-    if type(serial) is int and type(address) is str and type(kind) is str and type(status) is str \
-            and type(attributes) is str:
-        s = encode_string
-        return f"[{s(address)},{s(kind)},{s(status)},{s(attributes)},{serial}]"
-    return canonical([address, kind, status, attributes, serial])
-
-
 def resources_digest(rows: Iterable[Sequence]) -> tuple[int, str]:
     """Count and digest of resource rows (address, kind, status, attributes text, serial),
     given in address order."""
     h, n = hashlib.sha256(), 0
     for address, kind, status, attributes, serial in rows:
-        h.update(resource_line(address, kind, status, attributes, serial).encode("utf-8") + b"\n")
+        h.update(canonical_bytes([address, kind, status, attributes, serial]) + b"\n")
         n += 1
     return n, "sha256:" + h.hexdigest()
 
@@ -239,7 +231,7 @@ def verify_resources(rows: Iterable[Sequence], expected: dict[str, tuple[str, in
     h = hashlib.sha256()
     for address, kind, status, attributes, serial in rows:
         seen.add(address)
-        h.update(resource_line(address, kind, status, attributes, serial).encode("utf-8") + b"\n")
+        h.update(canonical_bytes([address, kind, status, attributes, serial]) + b"\n")
         want = expected.get(address)
         if want is None:
             problems.append(Problem(f"resource {address} is not in the audit log (inserted)"))

@@ -231,7 +231,6 @@ class SQLStore(OutboxStore):
     # -- writing ------------------------------------------------------------------------
     _staged: dict | None = None  # during apply: address -> resource row (None: removed)
     _staged_audit: list | None = None
-    _memo: dict | None = None  # during apply: encodings of the audit fields that repeat (audit.row_content)
 
     def _write_resource(self, write: Write, serial: int) -> None:
         """Stage one resource row for the apply's bulk write; tests patch this to fail half-way."""
@@ -263,9 +262,7 @@ class SQLStore(OutboxStore):
         prev = meta.get("audit_hash", chain.GENESIS)
         before = "null" if write.before is None else chain.canonical(write.before)  # a creation has none
         after = self._after_json(write)
-        content = chain.row_content(seq, at, actor, plan_digest, write.address, write.action, before, after,
-                                    self._memo)
-        digest = chain.row_hash(prev, content)
+        digest = chain.row_digest(prev, seq, at, actor, plan_digest, write.address, write.action, before, after)
         row = (seq, at, actor, plan_digest, write.address, write.action, before, after, prev, digest)
         if self._staged_audit is not None:
             self._staged_audit.append(row)
@@ -297,7 +294,7 @@ class SQLStore(OutboxStore):
                 meta["lineage"] = str(uuid.uuid4())
             serial = found[1] + 1
             meta["serial"] = str(serial)
-            self._staged, self._staged_audit, self._memo = {}, [], {}
+            self._staged, self._staged_audit = {}, []
             try:
                 for i, write in enumerate(writes, 1):
                     self._write_resource(write, serial)
@@ -312,7 +309,7 @@ class SQLStore(OutboxStore):
                     self._flush_staged()
                     self._insert_operations(operations)
             finally:
-                self._staged = self._staged_audit = self._memo = None
+                self._staged = self._staged_audit = None
             self._append_commit(meta, "apply", stamp, actor)
             self._put_meta(meta)
         return self.read() if read_back else Snapshot(meta["lineage"], serial, {})
