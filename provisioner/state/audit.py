@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from ..canonical import canonical, canonical_bytes  # canonical: the chain's text, imported from here too
+from ..canonical import canonical, canonical_bytes, plain_bytes  # canonical: the chain's text, imported from here too
 
 GENESIS = "0" * 64
 
@@ -33,9 +33,11 @@ def row_digest(prev_hash: str, seq: int, at: str, actor: str, plan_digest: str, 
                before_json: str, after_json: str) -> str:
     """row_hash(prev_hash, row_content(...)) without making the text: the canonical bytes
     hashed as they are encoded (every row of the log is hashed on each verification)."""
-    return hashlib.sha256(prev_hash.encode("utf-8") + canonical_bytes(
-        {"seq": seq, "at": at, "actor": actor, "plan_digest": plan_digest, "address": address, "action": action,
-         "before": before_json, "after": after_json})).hexdigest()
+    fields = {"seq": seq, "at": at, "actor": actor, "plan_digest": plan_digest, "address": address,
+              "action": action, "before": before_json, "after": after_json}
+    plain = type(seq) is int and type(at) is str and type(actor) is str and type(plan_digest) is str \
+        and type(address) is str and type(action) is str and type(before_json) is str and type(after_json) is str
+    return hashlib.sha256(prev_hash.encode("utf-8") + (plain_bytes if plain else canonical_bytes)(fields)).hexdigest()
 
 
 COLUMNS = ("seq", "at", "actor", "plan_digest", "address", "action", "before_json", "after_json", "prev_hash",

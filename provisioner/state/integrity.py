@@ -22,7 +22,7 @@ import os
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
-from ..canonical import canonical_bytes
+from ..canonical import canonical_bytes, plain_bytes
 from .audit import GENESIS, canonical, encode_string
 
 KEY_ENV = "PROVISIONER_AUDIT_KEY"
@@ -65,12 +65,20 @@ def audit_key(environ: Mapping[str, str] | None = None) -> bytes | None:
 
 
 # -- digests -------------------------------------------------------------------------------
+def _line(address, kind, status, attributes, serial) -> bytes:
+    """The canonical bytes of a resource row as a list, and a newline: what the digests hash."""
+    row = [address, kind, status, attributes, serial]
+    plain = type(serial) is int and type(address) is str and type(kind) is str and type(status) is str \
+        and type(attributes) is str
+    return (plain_bytes if plain else canonical_bytes)(row) + b"\n"
+
+
 def resources_digest(rows: Iterable[Sequence]) -> tuple[int, str]:
     """Count and digest of resource rows (address, kind, status, attributes text, serial),
     given in address order."""
     h, n = hashlib.sha256(), 0
     for address, kind, status, attributes, serial in rows:
-        h.update(canonical_bytes([address, kind, status, attributes, serial]) + b"\n")
+        h.update(_line(address, kind, status, attributes, serial))
         n += 1
     return n, "sha256:" + h.hexdigest()
 
@@ -231,7 +239,7 @@ def verify_resources(rows: Iterable[Sequence], expected: dict[str, tuple[str, in
     h = hashlib.sha256()
     for address, kind, status, attributes, serial in rows:
         seen.add(address)
-        h.update(canonical_bytes([address, kind, status, attributes, serial]) + b"\n")
+        h.update(_line(address, kind, status, attributes, serial))
         want = expected.get(address)
         if want is None:
             problems.append(Problem(f"resource {address} is not in the audit log (inserted)"))
