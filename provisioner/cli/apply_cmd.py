@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from ..plan import DEFAULT_LOCK_TIMEOUT
-from ..plan.apply import apply_plan, check_config, state_for_plan, validate_meanwhile
+from ..plan.apply import apply_plan, check_config, read_ahead_folder, state_for_plan, validate_meanwhile
 from ..plan.savedplan import Reading
 from ..plan.statecheck import early_child
 from ..state import StateError
@@ -149,6 +149,7 @@ def _apply(target, auto_approve, state_url, today, actor, lock_timeout, org_dir,
     else:
         try:
             with Reading(target) as reading:  # the changes as a count and digest: apply re-derives them
+                early.start(state_url, org_dir or read_ahead_folder(reading))  # a named state, verified meanwhile
                 prepared = validate_meanwhile(reading, org_dir)  # on this core while the changes are checked
                 document = reading.result()
             check_config(document, org_dir)  # before the state is opened (or created)

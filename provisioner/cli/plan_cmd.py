@@ -70,6 +70,7 @@ def plan_or_fail(org_dir: str, state_url, today, allow_mass_change: bool, resend
 
 
 def _plan_or_fail(org_dir, state_url, today, allow_mass_change, resend_expired, create_state, fmt, early):
+    early.start(state_url, org_dir)  # a large state named by --state is verified while the config is read
     validation = validate(org_dir, today=today)
     if not validation.ok:
         _show_findings(validation.diagnostics, validation.source.lines, fmt)

@@ -131,6 +131,17 @@ def validate_meanwhile(reading, org_dir: str | Path | None = None) -> Prepared |
         return None
 
 
+def read_ahead_folder(reading) -> Path | None:
+    """The org folder a saved plan's header names, when it may be read before the plan is
+    known sound: one in the working directory (a checkout). None otherwise."""
+    header = reading.header
+    try:
+        folder = Path(header["config"]["dir"]) if header is not None else None
+    except (KeyError, TypeError, ValueError):
+        return None
+    return folder if folder is not None and folder.is_dir() and _in_working_directory(folder) else None
+
+
 def _in_working_directory(folder: Path) -> bool:
     try:
         here, real = Path.cwd().resolve(), folder.resolve()

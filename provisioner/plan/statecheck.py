@@ -12,6 +12,7 @@ would give.
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -60,19 +61,87 @@ def _problems_opened(reopen: tuple, org_dir) -> list:
 
 
 @contextmanager
-def early_child() -> Iterator[object]:
-    """A child forked now, while the caller is small, waiting to verify the state a
-    `StateCheck` names later; stopped on the way out if it was never used. Forked later,
-    from a caller holding a large org's model, the child's work would copy the pages of
-    the caller's memory it reuses."""
+def early_child() -> Iterator[EarlyChild]:
+    """A child forked now, while the caller is small, waiting to verify a state (`EarlyChild`);
+    stopped on the way out if it was never used. Forked later, from a caller holding a large
+    org's model, the child's work would copy the pages of the caller's memory it reuses."""
     from ..beside import AVAILABLE, Beside
 
-    child = Beside(_problems_opened, waiting=True) if AVAILABLE else None
+    child = EarlyChild(Beside(_problems_opened, waiting=True) if AVAILABLE else None)
     try:
         yield child
     finally:
-        if child is not None:
-            child.cancel()
+        child.cancel()
+
+
+class EarlyChild:
+    """The child of `early_child()`. `start()` sends it a state to verify before the config
+    is read, when the state is known without it; else the `StateCheck` that needs it sends
+    it the state (`take`)."""
+
+    def __init__(self, beside) -> None:
+        self._beside, self._sent, self._watch = beside, None, None
+
+    def start(self, url: str | None, org_dir: str | Path | None) -> None:
+        """Verify now, while the config is validated, the state `url` (or $PROVISIONER_STATE)
+        names: only one that exists, is large, records the org it belongs to (what
+        verification checks against is then known before the config that names the org is
+        read) and tells when another connection commits to it (SQLite's data_version, asked
+        on a connection kept open here until `take`). `take` uses the answer only for that
+        same state with nothing committed to it since: exactly the state then planned."""
+        from ..state import STATE_ENV, open_state
+
+        url = url or os.environ.get(STATE_ENV)
+        if self._beside is None or self._sent is not None or not url or org_dir is None:
+            return
+        try:
+            backend = open_state(None, url, create=False)
+            try:
+                org = backend.stored_org()
+                if not org or not hasattr(backend, "change_marker") or backend.size_hint() < BESIDE_FROM:
+                    return
+            finally:
+                backend.close()
+            watch = open_state(org, url, create=False)
+        except Exception:  # noqa: BLE001 - no state to be had now: the StateCheck opens it and says why
+            return
+        try:
+            self._sent = (watch.reopen(), str(org_dir), watch.change_marker())
+        except Exception:  # noqa: BLE001 - as above
+            watch.close()
+            return
+        self._watch = watch
+        self._beside.send(self._sent[0], org_dir)
+
+    def take(self, backend: StateBackend, org_dir: str | Path | None):
+        """The child to verify `backend`'s state in (verifying it already, or sent it now), or
+        None when it is gone, or verified another state, or one committed to since."""
+        beside, self._beside = self._beside, None
+        if beside is None:
+            return None
+        if self._sent is None:
+            beside.send(backend.reopen(), org_dir)
+            return beside
+        reopen, sent_dir, marker = self._sent
+        try:
+            same = (reopen, sent_dir, marker) == (backend.reopen(), str(org_dir), self._watch.change_marker())
+        finally:
+            self._close_watch()
+        if same:
+            return beside
+        beside.cancel()
+        return None
+
+    def cancel(self) -> None:
+        self._close_watch()
+        if self._beside is not None:
+            self._beside.cancel()
+            self._beside = None
+
+    def _close_watch(self) -> None:
+        watch, self._watch = self._watch, None
+        if watch is not None:
+            watch.close()
 
 
 class StateCheck:
@@ -88,11 +157,8 @@ class StateCheck:
         if hasattr(backend, "reopen") and backend.size_hint() >= BESIDE_FROM:
             from ..beside import Beside
 
-            if early is not None:  # early_child(): forked before the caller grew
-                early.send(backend.reopen(), org_dir)
-                self._beside = early
-            else:
-                self._beside = Beside(_problems_opened, backend.reopen(), org_dir)
+            child = early.take(backend, org_dir) if early is not None else None  # forked before the caller grew
+            self._beside = child if child is not None else Beside(_problems_opened, backend.reopen(), org_dir)
         else:  # as check_state: refused here, before any work
             self._warnings = check_state(backend, org_dir, writing=writing)
 

@@ -61,6 +61,11 @@ class SQLiteBackend(SQLStore):
         class and its arguments."""
         return SQLiteBackend, (self.path, self._busy_timeout, self.org_id, False)  # never a new file
 
+    def change_marker(self) -> int:
+        """A number that changes whenever another connection, in any process, commits to
+        this database (SQLite's data_version, asked on this connection)."""
+        return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+
     def _begin(self) -> None:
         self._conn.execute("BEGIN IMMEDIATE")
 

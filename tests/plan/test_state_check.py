@@ -245,16 +245,73 @@ def test_a_child_forked_early_finds_what_the_caller_finds(applied, monkeypatch, 
     here = problems_found(state_url, org_folder, HERE, monkeypatch)
     monkeypatch.setattr(statecheck, "BESIDE_FROM", BESIDE)
     with statecheck.early_child() as early:
+        child = early._beside
         backend = open_state("testorg", state_url)
         try:
             check = StateCheck(backend, org_folder, writing=False, early=early)
-            assert check._beside is early
+            assert check._beside is child
             found = check.warnings()
         except StateError as exc:
             found = str(exc)
         finally:
             backend.close()
     assert found == here
+
+
+def _checked_early(state_url, org_folder, between=None):
+    """StateCheck with the early child started on the state before the config is read
+    (`EarlyChild.start`, as plan and apply do when --state names it); `between` runs after
+    the start. (whether the early child's answer was used, what the check found)"""
+    with statecheck.early_child() as early:
+        child = early._beside
+        early.start(state_url, org_folder)
+        started = early._sent is not None
+        if between:
+            between()
+        backend = open_state("testorg", state_url)
+        try:
+            check = StateCheck(backend, org_folder, writing=False, early=early)
+            used = started and check._beside is child
+            try:
+                return used, check.warnings()
+            except StateError as exc:
+                return used, str(exc)
+        finally:
+            backend.close()
+
+
+@pytest.mark.parametrize("tampering", list(TAMPERINGS))
+def test_a_state_verified_while_the_config_is_read_finds_what_the_caller_finds(applied, monkeypatch, tampering,
+                                                                              state_url):
+    """On SQLite the state named by --state is verified from the start; on PostgreSQL (no
+    way to tell that nothing was committed meanwhile) it is sent once the config is read."""
+    org_folder, state_url, _ = applied
+    if TAMPERINGS[tampering]:
+        TAMPERINGS[tampering](state_url)
+    here = problems_found(state_url, org_folder, HERE, monkeypatch)
+    monkeypatch.setattr(statecheck, "BESIDE_FROM", BESIDE)
+    used, found = _checked_early(state_url, org_folder)
+    assert found == here
+    assert used is state_url.startswith("sqlite")
+
+
+@pytest.mark.parametrize("tampering", [t for t in TAMPERINGS if TAMPERINGS[t]])
+def test_a_state_tampered_with_after_the_early_start_is_still_refused(applied_file, monkeypatch, tampering):
+    """The early answer (an intact state) is not used once anything was committed to the
+    state since: the state is verified again, as it stands, and refused."""
+    org_folder, state_url, _ = applied_file
+    monkeypatch.setattr(statecheck, "BESIDE_FROM", BESIDE)
+    used, found = _checked_early(state_url, org_folder, between=lambda: TAMPERINGS[tampering](state_url))
+    assert not used
+    assert isinstance(found, str) and "fails verification" in found
+    monkeypatch.setattr(statecheck, "BESIDE_FROM", HERE)
+    assert found == problems_found(state_url, org_folder, HERE, monkeypatch)
+
+
+def test_a_state_unchanged_since_the_early_start_takes_its_answer(applied_file, monkeypatch):
+    org_folder, state_url, _ = applied_file
+    monkeypatch.setattr(statecheck, "BESIDE_FROM", BESIDE)
+    assert _checked_early(state_url, org_folder) == (True, [])
 
 
 @pytest.mark.parametrize("beside_from", [HERE, BESIDE], ids=["here", "beside"])
