@@ -7,7 +7,7 @@ the result carries every finding, located and sorted, and the model when one was
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 from .assemble import assemble
@@ -19,11 +19,45 @@ from .rules import run_rules
 from .schemacheck import check_documents
 
 
-@dataclass
+RULES_BESIDE_FROM = 10_000  # people from which `validate(..., rules_beside=True)` runs the rules in a child
+
+
 class Validation:
-    source: Source
-    org: Org | None
-    diagnostics: list[Diagnostic] = field(default_factory=list)
+    """A validated org folder: its source, the model when one was built, and every finding,
+    located and sorted. With the rules still running beside (`pending`), `diagnostics` and
+    `ok` wait for them; nothing before the rules found an error then."""
+
+    def __init__(self, source: Source, org: Org | None, diagnostics: list[Diagnostic] | None = None,
+                 pending=None) -> None:
+        self.source, self.org = source, org
+        self._diagnostics = diagnostics if diagnostics is not None else []
+        self._pending = pending  # (Beside, fallback) while the rules run in a child
+
+    @property
+    def pending(self) -> bool:
+        """Whether the rules still run beside (the findings before them had no error)."""
+        return self._pending is not None
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        if self._pending is not None:
+            beside, fallback = self._pending
+            if beside is None:
+                raise RuntimeError("the rules of this validation were stopped before they answered")
+            self._pending = None
+            self._diagnostics = beside.result(fallback)
+        return self._diagnostics
+
+    @diagnostics.setter
+    def diagnostics(self, value: list[Diagnostic]) -> None:
+        self.cancel()
+        self._diagnostics = value
+
+    def cancel(self) -> None:
+        """Stop rules still running beside (the caller gave up: the findings are not asked for again)."""
+        if self._pending is not None and self._pending[0] is not None:
+            self._pending[0].cancel()
+            self._pending = (None, None)
 
     @property
     def summary(self) -> Summary:
@@ -34,8 +68,12 @@ class Validation:
         return self.org is not None and not has_errors(self.diagnostics)
 
 
-def validate(root: str | Path, today: dt.date | None = None, rules: bool = True) -> Validation:
-    """Validate the org folder `root`. `today` fixes the date that date rules judge by."""
+def validate(root: str | Path, today: dt.date | None = None, rules: bool = True,
+             rules_beside: bool = False) -> Validation:
+    """Validate the org folder `root`. `today` fixes the date that date rules judge by.
+    `rules_beside`: for a large org, the rules (and the locating of every finding) run in a
+    child process (beside.py) while the caller goes on with the model, the findings before
+    them having no error (`Validation.pending`); the result is the same, taken when asked for."""
     source = load_folder(root)
     locator = Locator(source.documents)
     passed, problems = check_documents(source.documents, locator, source.checked)
@@ -50,5 +88,17 @@ def validate(root: str | Path, today: dt.date | None = None, rules: bool = True)
         # of megabytes), their marks stay for locating findings.
         source.documents = [replace(doc, data=None) for doc in source.documents]
         if org is not None and rules and not has_errors(found):
-            found.extend(run_rules(org, today or dt.date.today()))
+            day = today or dt.date.today()
+            if rules_beside and len(org.persons) >= RULES_BESIDE_FROM:
+                from .beside import AVAILABLE, Beside
+
+                if AVAILABLE:
+                    beside = Beside(_ruled, org, day, locator, found)
+                    return Validation(source, org, pending=(beside, lambda: _ruled(org, day, locator, found)))
+            return Validation(source, org, _ruled(org, day, locator, found))
     return Validation(source, org, locator.locate_all(found))
+
+
+def _ruled(org: Org, today: dt.date, locator: Locator, found: list[Diagnostic]) -> list[Diagnostic]:
+    """The findings so far and the rules', located and sorted."""
+    return locator.locate_all(found + run_rules(org, today))

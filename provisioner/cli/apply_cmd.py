@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import sys
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from pathlib import Path
 
 import click
@@ -120,13 +120,13 @@ def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, o
       provisioner apply orgs/riverside-health --auto-approve   # in CI
       provisioner apply orgs/riverside-health --refresh          # also undo drift at the targets
     """
-    with early_child() as early:  # forked while this process is small: it verifies the state later
+    with early_child() as early, ExitStack() as cleanup:  # early: forked while this process is small
         _apply(target, auto_approve, state_url, today, actor, lock_timeout, org_dir, allow_mass_change,
-               resend_expired, refresh, early)
+               resend_expired, refresh, early, cleanup)
 
 
 def _apply(target, auto_approve, state_url, today, actor, lock_timeout, org_dir, allow_mass_change,
-           resend_expired, refresh, early) -> None:
+           resend_expired, refresh, early, cleanup) -> None:
     fresh = Path(target).is_dir()  # planned just now, in this process: nothing to re-derive
     prepared = None
     if fresh:
@@ -151,6 +151,8 @@ def _apply(target, auto_approve, state_url, today, actor, lock_timeout, org_dir,
             with Reading(target) as reading:  # the changes as a count and digest: apply re-derives them
                 early.start(state_url, org_dir or read_ahead_folder(reading))  # a named state, verified meanwhile
                 prepared = validate_meanwhile(reading, org_dir)  # on this core while the changes are checked
+                if prepared is not None:
+                    cleanup.callback(prepared.close)  # its rules, if still beside when the apply gives up
                 document = reading.result()
             check_config(document, org_dir)  # before the state is opened (or created)
             state_url = state_for_plan(document, state_url)

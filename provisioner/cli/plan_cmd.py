@@ -16,9 +16,9 @@ from ..plan.planfile import PlanFileError
 from ..reporters import render_github as render_github_diagnostics
 from ..reporters import render_json as render_json_diagnostics
 from ..reporters import render_text as render_diagnostics
-from ..state import Snapshot, StateError, redact, where
+from ..state import NoState, Snapshot, StateError, open_state, redact, where
 from ..state import state_url as resolve_state_url
-from .common import fail, format_option, open_backend, state_option, today_option, use_colour
+from .common import fail, format_option, state_option, today_option, use_colour
 from .plantext import echo_plan, rendered_beside
 
 
@@ -71,14 +71,37 @@ def plan_or_fail(org_dir: str, state_url, today, allow_mass_change: bool, resend
 
 def _plan_or_fail(org_dir, state_url, today, allow_mass_change, resend_expired, create_state, fmt, early):
     early.start(state_url, org_dir)  # a large state named by --state is verified while the config is read
-    validation = validate(org_dir, today=today)
-    if not validation.ok:
-        _show_findings(validation.diagnostics, validation.source.lines, fmt)
-        fail("the configuration has errors; nothing was planned")
-    backend = open_backend(validation.org.id, state_url, missing_ok=True)  # created only to apply
+    validation = validate(org_dir, today=today, rules_beside=True)  # a large org's rules run while it plans
+    try:
+        return _plan_validated(validation, org_dir, state_url, today, allow_mass_change, resend_expired,
+                               create_state, fmt, early)
+    finally:
+        validation.cancel()  # rules still running beside when the plan was given up
+
+
+def _plan_validated(validation, org_dir, state_url, today, allow_mass_change, resend_expired, create_state, fmt,
+                    early):
+    def config_first() -> None:
+        """Errors in the config are reported before anything about the state, as when the
+        rules ran first (with them beside, the state is read and planned meanwhile)."""
+        if not validation.ok:
+            _show_findings(validation.diagnostics, validation.source.lines, fmt)
+            fail("the configuration has errors; nothing was planned")
+
+    if not validation.pending:
+        config_first()
+    try:
+        try:
+            backend = open_state(validation.org.id, state_url, create=False)  # created only to apply
+        except NoState:
+            backend = None
+    except StateError as exc:
+        config_first()
+        fail(str(exc))
     try:
         url = resolve_state_url(validation.org.id, state_url)
         if backend is None:
+            config_first()
             check_lost_state(org_dir, where(url), refuse=create_state)
             click.echo(f"note: no state yet at {where(url)}: planning against an empty state", err=True)
         checking = StateCheck(backend, org_dir, writing=create_state, early=early) if backend is not None else None
@@ -87,9 +110,11 @@ def _plan_or_fail(org_dir, state_url, today, allow_mass_change, resend_expired, 
             result = make_plan(org_dir, snapshot=snapshot, today=today, validation=validation,
                                allow_mass_change=allow_mass_change, resend_expired=resend_expired,
                                state_url=redact(url), target_info=backend.target_info() if backend is not None else {})
+        config_first()
         for warning in checking.warnings() if checking else ():
             click.echo(f"warning: {warning}", err=True)
     except StateError as exc:
+        config_first()
         fail(str(exc))
     if not result.ok:
         _show_findings(result.diagnostics, validation.source.lines, fmt)

@@ -102,7 +102,16 @@ class Prepared:
     def take(self, folder: Path, today: dt.date):
         """The validation if it is of `folder` on `today` (None otherwise), let go of here."""
         validation, self._validation = self._validation, None
-        return validation if (self.folder, self.today) == (folder, today) else None
+        if (self.folder, self.today) == (folder, today):
+            return validation
+        validation.cancel()
+        return None
+
+    def close(self) -> None:
+        """Stop the rules of a validation never taken, if they still run beside."""
+        validation, self._validation = self._validation, None
+        if validation is not None:
+            validation.cancel()
 
 
 def validate_meanwhile(reading, org_dir: str | Path | None = None) -> Prepared | None:
@@ -126,7 +135,7 @@ def validate_meanwhile(reading, org_dir: str | Path | None = None) -> Prepared |
     if not folder.is_dir() or (org_dir is None and not _in_working_directory(folder)):
         return None
     try:
-        return Prepared(folder, today, validate(folder, today=today))
+        return Prepared(folder, today, validate(folder, today=today, rules_beside=True))
     except Exception:  # whatever it is, `check_rederived` meets it again and reports it
         return None
 
@@ -168,13 +177,19 @@ def check_rederived(document: dict, snapshot: Snapshot, org_dir: str | Path | No
     today = dt.date.fromisoformat(document["today"])
     validation = prepared.take(folder, today) if prepared is not None else None
     if validation is None:
-        validation = validate(folder, today=today)
+        validation = validate(folder, today=today, rules_beside=True)
+    try:  # with the rules beside, derive plans meanwhile and keeps the plan only if they find no error
+        if not validation.pending and not validation.ok:
+            raise PlanFileError(f"the config in {folder} does not validate; run `provisioner validate` and plan "
+                                "again")
+        options = document.get("options", {})
+        result, changes, noops = derive(folder, snapshot, today=today, validation=validation,
+                                        allow_mass_change=options.get("allow_mass_change", False),
+                                        resend_expired=options.get("resend_expired", False))
+    finally:
+        validation.cancel()  # given up before the rules answered
     if not validation.ok:
         raise PlanFileError(f"the config in {folder} does not validate; run `provisioner validate` and plan again")
-    options = document.get("options", {})
-    result, changes, noops = derive(folder, snapshot, today=today, validation=validation,
-                                    allow_mass_change=options.get("allow_mass_change", False),
-                                    resend_expired=options.get("resend_expired", False))
     if changes is None:
         raise PlanFileError("planning the config against this state now gives errors; run `provisioner plan` again")
     if document["org"] != validation.org.id:

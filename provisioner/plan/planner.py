@@ -112,11 +112,22 @@ def derive(org_dir: str | Path, snapshot: Snapshot | None, *, today: dt.date,
     """The plan's findings (in the result), ordered changes and no-op count, before any
     document is built; changes None when the config or the plan has errors."""
     validation = validation or validate(org_dir, today=today)
+    if validation.pending:  # the rules run beside: plan meanwhile, kept only if they find no error
+        try:
+            planned = plan_changes(validation, snapshot, today, allow_mass_change=allow_mass_change,
+                                   resend_expired=resend_expired)
+        except Exception:  # planning a config that has errors may fail: the errors are what is reported
+            if validation.ok:
+                raise
+            planned = None
+    else:
+        planned = None
     result = PlanResult(validation, diagnostics=list(validation.diagnostics))
     if not validation.ok:
         return result, None, 0
-    changes, noops, findings = plan_changes(validation, snapshot, today, allow_mass_change=allow_mass_change,
-                                            resend_expired=resend_expired)
+    changes, noops, findings = planned or plan_changes(validation, snapshot, today,
+                                                       allow_mass_change=allow_mass_change,
+                                                       resend_expired=resend_expired)
     raised = {(d.code, d.subject) for d in findings if d.code == "LIFE005"}  # shown once, as the error
     kept = [d for d in result.diagnostics if (d.code, d.subject) not in raised]
     result.diagnostics = sorted(kept + findings, key=sort_key)

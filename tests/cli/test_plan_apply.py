@@ -16,11 +16,14 @@ from tests.orgbuilder import edit, write_org
 
 @pytest.fixture(autouse=True, params=["here", "beside"])
 def checked_where(request, monkeypatch):
-    """Every test twice: the saved changes checked and the re-derived ones compared here, and beside."""
+    """Every test twice: the saved changes checked, the re-derived ones compared and the rules
+    run here, and beside."""
+    from provisioner import pipeline
     from provisioner.plan import apply
 
     monkeypatch.setattr(savedplan, "BESIDE_FROM", 0 if request.param == "beside" else 1 << 60)
     monkeypatch.setattr(apply, "SAME_BESIDE_FROM", 0 if request.param == "beside" else 1 << 60)
+    monkeypatch.setattr(pipeline, "RULES_BESIDE_FROM", 0 if request.param == "beside" else 1 << 60)
     return request.param
 
 

@@ -318,8 +318,11 @@ def test_a_state_unchanged_since_the_early_start_takes_its_answer(applied_file, 
 @pytest.mark.parametrize("command", ["plan", "apply saved plan", "validate fails"])
 def test_no_child_is_left_behind(applied_file, monkeypatch, beside_from, command, tmp_path):
     """Used or not, refused or not, the early child is gone when the command returns."""
+    from provisioner import pipeline
+
     org_folder, state_url, saved_plan = applied_file
     monkeypatch.setattr(statecheck, "BESIDE_FROM", beside_from)
+    monkeypatch.setattr(pipeline, "RULES_BESIDE_FROM", beside_from)
     if command == "validate fails":
         (org_folder / "broken.yaml").write_text("kind: Person\nid: [\n")
     args = {"plan": ["plan", org_folder, "--state", state_url, "--today", TODAY],
