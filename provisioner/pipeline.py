@@ -92,9 +92,10 @@ def validate(root: str | Path, today: dt.date | None = None, rules: bool = True,
             if rules_beside and len(org.persons) >= RULES_BESIDE_FROM:
                 from .beside import AVAILABLE, Beside
 
-                if AVAILABLE:
+                if AVAILABLE:  # the locator (holding the documents' values) is let go here: the child has its own
                     beside = Beside(_ruled, org, day, locator, found)
-                    return Validation(source, org, pending=(beside, lambda: _ruled(org, day, locator, found)))
+                    return Validation(source, org, pending=(beside, lambda: _ruled(org, day, Locator(
+                        source.documents), found)))
             return Validation(source, org, _ruled(org, day, locator, found))
     return Validation(source, org, locator.locate_all(found))
 
