@@ -100,10 +100,6 @@ def _plan_validated(validation, org_dir, state_url, today, allow_mass_change, re
         fail(str(exc))
     try:
         url = resolve_state_url(validation.org.id, state_url)
-        if backend is None:
-            config_first()
-            check_lost_state(org_dir, where(url), refuse=create_state)
-            click.echo(f"note: no state yet at {where(url)}: planning against an empty state", err=True)
         checking = StateCheck(backend, org_dir, writing=create_state, early=early) if backend is not None else None
         with checking.around() if checking else nullcontext():  # a state failing verification is refused first
             snapshot = backend.read() if backend is not None else Snapshot(None, 0, {})
@@ -111,6 +107,9 @@ def _plan_validated(validation, org_dir, state_url, today, allow_mass_change, re
                                allow_mass_change=allow_mass_change, resend_expired=resend_expired,
                                state_url=redact(url), target_info=backend.target_info() if backend is not None else {})
         config_first()
+        if backend is None:  # said once the config is known sound (planned meanwhile: nothing was shown)
+            check_lost_state(org_dir, where(url), refuse=create_state)
+            click.echo(f"note: no state yet at {where(url)}: planning against an empty state", err=True)
         for warning in checking.warnings() if checking else ():
             click.echo(f"warning: {warning}", err=True)
     except StateError as exc:
