@@ -44,13 +44,16 @@ def writes_of(changes: Iterable[dict], new_serial: int, today: dt.date) -> list[
     apply that makes state serial `new_serial`."""
     out: list[Write] = []
     for c in changes:
-        address, action = c["address"], c["action"]
-        after = _resource(address, c["after"])
+        address, action, recorded = c["address"], c["action"], c["after"]
+        after = _resource(address, recorded)
         if after is not None and after.kind == "invitation":
             attrs = dict(after.attributes)
             attrs["sent_on"] = today.isoformat()
             attrs["expires_on"] = (today + dt.timedelta(days=INVITATION_DAYS)).isoformat()
             after = Resource(address, after.kind, attrs, after.status)
+            recorded = None
+        if recorded is None or len(recorded) != 3 or type(recorded["attributes"]) is not dict:
+            recorded = resource_dict(after)  # else the plan's own dict of `after`: the same three fields
         if action == "replace" and not c.get("replaces"):
             old = _resource(address, c["before"])
             archive = f"{address}~{new_serial}"
@@ -60,8 +63,7 @@ def writes_of(changes: Iterable[dict], new_serial: int, today: dt.date) -> list[
             continue
         if action == "move":  # re-addressed (ID001): the old address goes, both rows audited as a move
             out.append(Write(c["moved_from"], None, action, c["before"], {"moved_to": address}))
-        out.append(Write(address, None if action == "delete" else after, action, c["before"],
-                         resource_dict(after)))
+        out.append(Write(address, None if action == "delete" else after, action, c["before"], recorded))
     return out
 
 

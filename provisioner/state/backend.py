@@ -11,7 +11,7 @@ import datetime as dt
 import json
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping, Protocol
+from typing import Callable, Iterable, Mapping, NamedTuple, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,10 +88,10 @@ class Snapshot:
     resources: Mapping[str, Resource] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class Write:
+class Write(NamedTuple):
     """One resource write: `resource=None` removes `address`. `action`, `before` and
-    `after` are what the audit log records for it."""
+    `after` are what the audit log records for it. (A named tuple: an apply of 100,000
+    people makes some 470,000.)"""
 
     address: str
     resource: Resource | None
