@@ -44,14 +44,15 @@ class Validation:
             beside, fallback = self._pending
             if beside is None:
                 raise RuntimeError("the rules of this validation were stopped before they answered")
-            self._pending = None
+            self._pending = (None, None)  # until the answer is in: an interrupted wait never reads as clean
             self._diagnostics = beside.result(fallback)
+            self._pending = None
         return self._diagnostics
 
     @diagnostics.setter
     def diagnostics(self, value: list[Diagnostic]) -> None:
         self.cancel()
-        self._diagnostics = value
+        self._pending, self._diagnostics = None, value
 
     def cancel(self) -> None:
         """Stop rules still running beside (the caller gave up: the findings are not asked for again)."""

@@ -183,3 +183,20 @@ def test_plain_bytes_give_the_standard_text_without_floats():
                 plain_bytes(value)
             continue
         assert plain_bytes(value) == want
+
+
+def test_what_is_read_back_to_be_encoded_again_refuses_nan():
+    """A state row or an evidence bundle holding NaN (which orjson would write as `null`,
+    hiding an edit) is read as not JSON, never re-encoded."""
+    from provisioner.canonical import loads
+    from provisioner.report.bundlecheck import _rows
+    from provisioner.state.backend import StateError, StoredResource
+
+    for text in ('{"x": NaN}', '[Infinity]', '{"a": [-Infinity]}'):
+        with pytest.raises(ValueError):
+            loads(text)
+    assert loads('{"x": null, "y": 1.5}') == {"x": None, "y": 1.5}
+    problems: list[str] = []
+    assert _rows('{"before": {"x": NaN}, "after": null}', problems) == [] and problems
+    with pytest.raises(StateError):
+        StoredResource("person.a", "person", '{"x": NaN}', "active").attributes

@@ -154,7 +154,7 @@ def _apply(target, auto_approve, state_url, today, actor, lock_timeout, org_dir,
                 if prepared is not None:
                     cleanup.callback(prepared.close)  # its rules, if still beside when the apply gives up
                 document = reading.result()
-            check_config(document, org_dir)  # before the state is opened (or created)
+            check_config(document, org_dir)  # before the state is opened to apply (or created)
             state_url = state_for_plan(document, state_url)
         except StateError as exc:
             fail(str(exc))

@@ -98,6 +98,7 @@ def _plan_validated(validation, org_dir, state_url, today, allow_mass_change, re
     except StateError as exc:
         config_first()
         fail(str(exc))
+    checking = None
     try:
         url = resolve_state_url(validation.org.id, state_url)
         checking = StateCheck(backend, org_dir, writing=create_state, early=early) if backend is not None else None
@@ -115,6 +116,9 @@ def _plan_validated(validation, org_dir, state_url, today, allow_mass_change, re
     except StateError as exc:
         config_first()
         fail(str(exc))
+    finally:
+        if checking is not None:
+            checking.cancel()  # refused for the config, or interrupted: the state's verification stops too
     if not result.ok:
         _show_findings(result.diagnostics, validation.source.lines, fmt)
         fail(refusal(result.diagnostics, validation.diagnostics))

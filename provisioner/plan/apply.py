@@ -258,8 +258,12 @@ class Same:
 
                 self._beside = Beside(_digest_of, ours)
                 self._theirs = theirs
-                for i, change in enumerate(ours):  # the writes are made from the dicts meanwhile
-                    ours[i] = change.to_dict()
+                try:
+                    for i, change in enumerate(ours):  # the writes are made from the dicts meanwhile
+                        ours[i] = change.to_dict()
+                except BaseException:
+                    self.close()
+                    raise
             else:
                 self._answer = SavedChanges.of_encoded(canonical_bytes(_as_dict(ours, i))
                                                        for i in range(len(ours))) == theirs

@@ -87,7 +87,8 @@ class EarlyChild:
         names: only one that exists, is large, records the org it belongs to (what
         verification checks against is then known before the config that names the org is
         read) and tells when another connection commits to it (SQLite's data_version, asked
-        on a connection kept open here until `take`). `take` uses the answer only for that
+        on a connection kept open here until `take`, with the file's inode, size and time:
+        a file replaced or written by anything else). `take` uses the answer only for that
         same state with nothing committed to it since: exactly the state then planned."""
         from ..state import STATE_ENV, open_state
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from ..canonical import loads as strict_loads
 from ..state import audit as chain
 from .evidence import CHAIN_FILE, MANIFEST, sha256
 
@@ -48,7 +49,7 @@ def _rows(text: str, problems: list[str]) -> list[dict]:
     rows = []
     for n, line in enumerate(text.splitlines(), 1):
         try:
-            r = json.loads(line)
+            r = strict_loads(line)
             rows.append({**r, "before_json": chain.canonical(r["before"]), "after_json": chain.canonical(r["after"])})
         except (ValueError, KeyError, TypeError):
             problems.append(f"{CHAIN_FILE}:{n}: not an audit row")

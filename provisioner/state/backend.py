@@ -8,10 +8,11 @@ about configuration or planning; `provisioner.plan` builds what it writes.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping, NamedTuple, Protocol
+
+from ..canonical import loads as strict_loads
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +45,7 @@ class StoredResource:
     @property
     def attributes(self) -> dict:
         try:
-            value = json.loads(self.attributes_text)
+            value = strict_loads(self.attributes_text)
         except (TypeError, ValueError, RecursionError):
             value = what = "not JSON"
         else:

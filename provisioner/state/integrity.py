@@ -22,7 +22,7 @@ import os
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
-from ..canonical import canonical_bytes, plain_bytes
+from ..canonical import canonical_bytes, loads as strict_loads, plain_bytes
 from .audit import GENESIS, canonical, encode_string
 
 KEY_ENV = "PROVISIONER_AUDIT_KEY"
@@ -264,7 +264,7 @@ def verify_resources(rows: Iterable[Sequence], expected: dict[str, tuple[str, in
 
 def _canonical_or_none(text: str) -> str | None:
     try:
-        return canonical(json.loads(text))
+        return canonical(strict_loads(text))
     except (ValueError, RecursionError):
         return None
 

@@ -61,10 +61,16 @@ class SQLiteBackend(SQLStore):
         class and its arguments."""
         return SQLiteBackend, (self.path, self._busy_timeout, self.org_id, False)  # never a new file
 
-    def change_marker(self) -> int:
-        """A number that changes whenever another connection, in any process, commits to
-        this database (SQLite's data_version, asked on this connection)."""
-        return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+    def change_marker(self) -> tuple:
+        """What changes whenever another connection, in any process, commits to this
+        database (SQLite's data_version, asked on this connection), or the file is replaced
+        or written by anything else (its device, inode, size and modification time)."""
+        version = int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+        try:
+            info = os.stat(self.path)
+        except OSError:
+            return (version, None)
+        return (version, info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
 
     def _begin(self) -> None:
         self._conn.execute("BEGIN IMMEDIATE")

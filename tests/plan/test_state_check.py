@@ -308,6 +308,20 @@ def test_a_state_tampered_with_after_the_early_start_is_still_refused(applied_fi
     assert found == problems_found(state_url, org_folder, HERE, monkeypatch)
 
 
+def test_a_state_file_replaced_after_the_early_start_is_still_refused(applied_file, monkeypatch, tmp_path):
+    """Swapped for a tampered copy (os.replace: another inode, which the kept connection's
+    data_version cannot see) while the config is read: verified again, and refused."""
+    org_folder, state_url, _ = applied_file
+    path = sqlite_path(state_url)
+    copy = tmp_path / "tampered.db"
+    shutil.copy(path, copy)
+    TAMPERINGS["resource edited"](f"sqlite:///{copy}")
+    monkeypatch.setattr(statecheck, "BESIDE_FROM", BESIDE)
+    used, found = _checked_early(state_url, org_folder, between=lambda: os.replace(copy, path))
+    assert not used
+    assert isinstance(found, str) and "fails verification" in found
+
+
 def test_a_state_unchanged_since_the_early_start_takes_its_answer(applied_file, monkeypatch):
     org_folder, state_url, _ = applied_file
     monkeypatch.setattr(statecheck, "BESIDE_FROM", BESIDE)
@@ -315,7 +329,7 @@ def test_a_state_unchanged_since_the_early_start_takes_its_answer(applied_file, 
 
 
 @pytest.mark.parametrize("beside_from", [HERE, BESIDE], ids=["here", "beside"])
-@pytest.mark.parametrize("command", ["plan", "apply saved plan", "validate fails"])
+@pytest.mark.parametrize("command", ["plan", "apply saved plan", "validate fails", "rules fail"])
 def test_no_child_is_left_behind(applied_file, monkeypatch, beside_from, command, tmp_path):
     """Used or not, refused or not, the early child is gone when the command returns."""
     from provisioner import pipeline
@@ -325,10 +339,17 @@ def test_no_child_is_left_behind(applied_file, monkeypatch, beside_from, command
     monkeypatch.setattr(pipeline, "RULES_BESIDE_FROM", beside_from)
     if command == "validate fails":
         (org_folder / "broken.yaml").write_text("kind: Person\nid: [\n")
+    if command == "rules fail":  # found by the rules (beside, with the state verified beside meanwhile)
+        from tests.orgbuilder import edit, small_org
+
+        docs = edit(small_org())
+        del docs["person/ann"]["npi"]
+        write_org(org_folder, docs)
     args = {"plan": ["plan", org_folder, "--state", state_url, "--today", TODAY],
             "validate fails": ["plan", org_folder, "--state", state_url, "--today", TODAY],
+            "rules fail": ["plan", org_folder, "--state", state_url, "--today", TODAY],
             "apply saved plan": ["apply", saved_plan, "--state", state_url, "--today", TODAY, "--actor", "ci"]}
     before = _children()
     r = run(*args[command])
-    assert r.exit_code == (1 if command == "validate fails" else 0), r.output
+    assert r.exit_code == (1 if command in ("validate fails", "rules fail") else 0), r.output
     assert _children() - before == set()
