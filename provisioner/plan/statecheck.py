@@ -93,7 +93,7 @@ class EarlyChild:
         from ..state import STATE_ENV, open_state
 
         url = url or os.environ.get(STATE_ENV)
-        if self._beside is None or self._sent is not None or not url or org_dir is None:
+        if self._beside is None or self._sent is not None or not url or org_dir is None or not _current(url):
             return
         try:
             backend = open_state(None, url, create=False)
@@ -143,6 +143,31 @@ class EarlyChild:
         watch, self._watch = self._watch, None
         if watch is not None:
             watch.close()
+
+
+def _current(url: str) -> bool:
+    """Whether `url` is a SQLite state of the current schema, asked read-only: only such a
+    state is opened before the config is read (opening an older one migrates it, a write
+    that a config with errors must not cause)."""
+    import sqlite3
+    from urllib.parse import quote
+
+    from ..state import is_postgres, sqlite_path
+    from ..state.migrations import LATEST
+
+    try:
+        if is_postgres(url):
+            return False
+        path = sqlite_path(url)
+        if not path.is_file():
+            return False
+        connection = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
+        try:
+            return connection.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == LATEST
+        finally:
+            connection.close()
+    except Exception:  # noqa: BLE001 - no such table, not a database, unreadable: not opened early
+        return False
 
 
 class StateCheck:

@@ -353,3 +353,21 @@ def test_no_child_is_left_behind(applied_file, monkeypatch, beside_from, command
     r = run(*args[command])
     assert r.exit_code == (1 if command in ("validate fails", "rules fail") else 0), r.output
     assert _children() - before == set()
+
+
+def test_only_a_current_sqlite_state_is_opened_before_the_config_is_read(applied_file, tmp_path):
+    """Opening an older state migrates it: a write a config with errors must not cause, so
+    such a state waits for the config (asked read-only, nothing written)."""
+    _, state_url, _ = applied_file
+    path = sqlite_path(state_url)
+    assert statecheck._current(state_url)
+    before = path.read_bytes()
+    older = tmp_path / "older.db"
+    shutil.copy(path, older)
+    execute(f"sqlite:///{older}", "DELETE FROM schema_version WHERE version = (SELECT MAX(version) FROM schema_version)")
+    assert not statecheck._current(f"sqlite:///{older}")
+    (tmp_path / "not-a-db").write_text("hello")
+    assert not statecheck._current(f"sqlite:///{tmp_path / 'not-a-db'}")
+    assert not statecheck._current(f"sqlite:///{tmp_path / 'missing.db'}")
+    assert not statecheck._current("postgresql://localhost/x")
+    assert path.read_bytes() == before
