@@ -56,10 +56,13 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
+_STRICT_DECODE = json.JSONDecoder(parse_constant=_no_constant).decode  # one decoder, built once
+
+
 def loads(text: str | bytes):
     """JSON decoded as `json.loads` decodes it, but NaN and Infinity refused (ValueError):
     what is re-encoded canonically is read with this, so that no NaN reaches `canonical`."""
-    return json.loads(text, parse_constant=_no_constant)
+    return _STRICT_DECODE(text.decode("utf-8") if isinstance(text, (bytes, bytearray)) else text)
 
 
 def _fast(value) -> bytes | None:
