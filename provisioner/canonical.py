@@ -66,7 +66,10 @@ def loads(text: str | bytes):
 
 
 def _fast(value) -> bytes | None:
-    """orjson's text, UTF-8 encoded, when it is the standard library's; else None."""
+    """orjson's text, UTF-8 encoded, when it is the standard library's; else None (and
+    always None without orjson)."""
+    if orjson is None:
+        return None
     try:
         out = _dumps(value, default=_decline, option=_OPTIONS)
     except TypeError:  # _Declined, a non-str key, a lone surrogate, an integer past 64 bits
@@ -78,20 +81,14 @@ def _fast(value) -> bytes | None:
 
 def canonical(value) -> str:
     """The canonical JSON of `value` (anything else is written as its `str`)."""
-    if orjson is not None:
-        out = _fast(value)
-        if out is not None:
-            return out.decode("utf-8")
-    return _STANDARD(value)
+    out = _fast(value)
+    return out.decode("utf-8") if out is not None else _STANDARD(value)
 
 
 def canonical_bytes(value) -> bytes:
     """canonical(value) encoded as UTF-8, for a hash (the text is never made)."""
-    if orjson is not None:
-        out = _fast(value)
-        if out is not None:
-            return out
-    return _STANDARD(value).encode("utf-8")
+    out = _fast(value)
+    return out if out is not None else _STANDARD(value).encode("utf-8")
 
 
 def plain_bytes(value) -> bytes:
@@ -109,8 +106,5 @@ def plain_bytes(value) -> bytes:
 def canonical_strict(value) -> str:
     """The canonical JSON of a plain JSON value; TypeError or ValueError for anything else
     (a date, a set; NaN only where the standard library encodes it)."""
-    if orjson is not None:
-        out = _fast(value)
-        if out is not None:
-            return out.decode("utf-8")
-    return _STRICT(value)
+    out = _fast(value)
+    return out.decode("utf-8") if out is not None else _STRICT(value)

@@ -129,12 +129,12 @@ def validate_meanwhile(reading, org_dir: str | Path | None = None) -> Prepared |
     header = reading.header
     if header is None or not reading.checking_beside:
         return None
+    folder = Path(org_dir) if org_dir else read_ahead_folder(reading)
     try:
-        folder = Path(org_dir or header["config"]["dir"])
         today = dt.date.fromisoformat(header["today"])
     except (KeyError, TypeError, ValueError):
         return None
-    if not folder.is_dir() or (org_dir is None and not _in_working_directory(folder)):
+    if folder is None or not folder.is_dir():
         return None
     try:
         return Prepared(folder, today, validate(folder, today=today, rules_beside=True))
