@@ -18,6 +18,7 @@ from .beside import AVAILABLE, Beside
 from .diagnostics import Diagnostic, Severity
 from .orgfiles import TEMPLATE_SUFFIXES, YAML_SUFFIXES, Refused, display_path, read_file, refusal, walk  # noqa: F401
 from .textlines import remap, split_lines
+from .readcache import ReadCache
 from .schemacheck import passes
 from .yamlsource import Document, fast_documents, parse, read_fast
 
@@ -79,8 +80,9 @@ def _decode(data: bytes, file: str) -> tuple[str | None, Diagnostic | None]:
     return text, None
 
 
-def load_folder(root: str | Path) -> Source:
-    """Read and parse every YAML file under `root` (recursively)."""
+def load_folder(root: str | Path, cache: ReadCache | None = None) -> Source:
+    """Read and parse every YAML file under `root` (recursively). With a `cache`, a file
+    whose bytes were read before is taken from it (readcache.py)."""
     root = Path(root)
     source = Source(display_path(root))
     if not root.is_dir():
@@ -94,10 +96,10 @@ def load_folder(root: str | Path) -> Source:
                                              "no *.yaml, *.yml or *.yaml.j2 files in this folder", None))
         return source
     first, second = _halves(plain)
-    apart = Beside(_read_apart, second, root) if second else None  # the second half, on the other core
+    apart = Beside(_read_apart, second, root, cache) if second else None  # the second half, on the other core
     try:
         for path in first:
-            _load_text(source, path, None)
+            _load_text(source, path, None, cache)
         if apart is not None:
             _check_here(source)  # this half's schema checks, as the child does its half's
     except BaseException:  # an interrupt, an error: the child is stopped, not left to finish
@@ -107,16 +109,18 @@ def load_folder(root: str | Path) -> Source:
     if apart is not None:
         for path, read in zip(second, apart.result(lambda: [None] * len(second))):
             if read is None:  # refused, not UTF-8, for the exact reader, or the child failed: read here
-                _load_text(source, path, None)
+                _load_text(source, path, None, cache)
             else:
                 _take(source, read)
     variables = _org_vars(source.documents)
     for path in templates:
         _load_text(source, path, variables)
+    if cache is not None:
+        cache.tidy()
     return source
 
 
-def _load_text(source: Source, path: Path, variables: dict | None) -> None:
+def _load_text(source: Source, path: Path, variables: dict | None, cache: ReadCache | None = None) -> None:
     file = display_path(path)
     try:
         data = read_file(path, inside=Path(source.root))
@@ -127,6 +131,13 @@ def _load_text(source: Source, path: Path, variables: dict | None) -> None:
     if problem:
         source.diagnostics.append(problem)
         return
+    exact = False
+    if cache is not None and variables is None:
+        read = _cached(cache, data, file, text)
+        if read is not None:
+            _take(source, read)
+            return
+        exact = True  # the fast reader declined it just now
     source.lines.add(file, text)
     move = None
     if variables is not None:
@@ -136,7 +147,7 @@ def _load_text(source: Source, path: Path, variables: dict | None) -> None:
         if problem:
             source.diagnostics.append(problem)
             return
-    docs, problems = parse(text, file)
+    docs, problems = parse(text, file, marks="exact" if exact else "lazy")
     if move is not None:  # findings in the rendered text point at the template's own lines
         docs, problems = remap(docs, problems, move)
     source.documents.extend(docs)
@@ -177,13 +188,13 @@ class _Read:
     checked: bool
 
 
-def _read_apart(paths: list[Path], root: Path) -> list[_Read | None]:
+def _read_apart(paths: list[Path], root: Path, cache: ReadCache | None = None) -> list[_Read | None]:
     """In the child: each file read as `_load_text` reads it by the fast reader (None for
     any other: the caller reads those), its documents schema-checked."""
-    return [_read_one(path, root) for path in paths]
+    return [_read_one(path, root, cache) for path in paths]
 
 
-def _read_one(path: Path, root: Path) -> _Read | None:
+def _read_one(path: Path, root: Path, cache: ReadCache | None = None) -> _Read | None:
     file = display_path(path)
     try:
         data = read_file(path, inside=root)
@@ -192,16 +203,32 @@ def _read_one(path: Path, root: Path) -> _Read | None:
     text, problem = _decode(data, file)
     if problem:
         return None
+    if cache is not None:
+        return _cached(cache, data, file, text)
     found = read_fast(text)
     if found is None:
         return None
     return _Read(file, text, found, all(passes(value) for _, _, _, value in found))
 
 
+def _cached(cache: ReadCache, data: bytes, file: str, text: str) -> _Read | None:
+    """The file as the fast reader reads it, from the cache or read now and kept there;
+    None for a file the exact reader reads (not kept: it is read as before)."""
+    kept = cache.get(data, text)
+    if kept is not None:
+        return _Read(file, text, *kept)
+    found = read_fast(text)
+    if found is None:
+        return None
+    checked = all(passes(value) for _, _, _, value in found)
+    cache.put(data, found, checked)
+    return _Read(file, text, found, checked)
+
+
 def _check_here(source: Source) -> None:
     """Mark the files read so far whose every document passes its schema checks (so
     `check_documents` skips them), as the child marks its own."""
-    failed = {doc.file for doc in source.documents if not passes(doc.data)}
+    failed = {doc.file for doc in source.documents if doc.file not in source.checked and not passes(doc.data)}
     source.checked.update(file for file in source.lines if file not in failed)
 
 

@@ -15,6 +15,7 @@ from .diagnostics import Diagnostic, has_errors, summarize, Summary
 from .loader import Source, load_folder
 from .locate import Locator
 from .model import Org
+from .readcache import ReadCache
 from .rules import run_rules
 from .schemacheck import check_documents
 
@@ -70,12 +71,13 @@ class Validation:
 
 
 def validate(root: str | Path, today: dt.date | None = None, rules: bool = True,
-             rules_beside: bool = False) -> Validation:
+             rules_beside: bool = False, cache: ReadCache | None = None) -> Validation:
     """Validate the org folder `root`. `today` fixes the date that date rules judge by.
     `rules_beside`: for a large org, the rules (and the locating of every finding) run in a
     child process (beside.py) while the caller goes on with the model, the findings before
-    them having no error (`Validation.pending`); the result is the same, taken when asked for."""
-    source = load_folder(root)
+    them having no error (`Validation.pending`); the result is the same, taken when asked for.
+    `cache`: files read before are taken from it (readcache.py); the result is the same."""
+    source = load_folder(root, cache)
     locator = Locator(source.documents)
     passed, problems = check_documents(source.documents, locator, source.checked)
     found = list(source.diagnostics) + problems

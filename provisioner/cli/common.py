@@ -56,6 +56,31 @@ state_option = click.option(
 )
 
 
+cache_option = click.option(
+    "--cache", "cache_dir", metavar="DIR", default=None, envvar="PROVISIONER_CACHE",
+    type=click.Path(file_okay=False),
+    help="Keep what is read of each YAML file in DIR, keyed by its exact bytes, so the next run reads only "
+         "the files that changed. Never changes a result, safe to delete; apply never reads it. "
+         "Default $PROVISIONER_CACHE, else none.",
+)
+
+
+def read_cache(folder: str | None):
+    """The read cache in `folder` (readcache.py), or None."""
+    if not folder:
+        return None
+    from ..readcache import ReadCache
+
+    return ReadCache(folder)
+
+
+def warn_about(cache) -> None:
+    """Say on stderr that the read cache could not be written (the run itself is unaffected)."""
+    if cache is not None and cache.problem:
+        click.echo(f"warning: the read cache was not written ({cache.problem}); this run read every file",
+                   err=True)
+
+
 def org_id_of(target: str | None) -> str | None:
     """An org id from an org folder (its Organization document) or as given."""
     from pathlib import Path

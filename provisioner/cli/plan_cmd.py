@@ -18,7 +18,7 @@ from ..reporters import render_json as render_json_diagnostics
 from ..reporters import render_text as render_diagnostics
 from ..state import NoState, Snapshot, StateError, open_state, redact, where
 from ..state import state_url as resolve_state_url
-from .common import fail, format_option, state_option, today_option, use_colour
+from .common import cache_option, fail, format_option, read_cache, state_option, today_option, use_colour, warn_about
 from .plantext import echo_plan, rendered_beside
 
 
@@ -60,18 +60,20 @@ def refusal(planned, validated) -> str:
 
 
 def plan_or_fail(org_dir: str, state_url, today, allow_mass_change: bool, resend_expired: bool,
-                 create_state: bool = False, fmt: str = "text"):
+                 create_state: bool = False, fmt: str = "text", cache=None):
     """Plan `org_dir`; on findings that block it, print them and exit 1 (no traceback).
     Planning never creates a state database (an apply opens one once it is confirmed); a
     state that fails verification is refused, and `create_state` (planning to apply) refuses
     also a lost state and signed commits without the key."""
     with early_child() as early:  # forked while this process is small: it verifies the state later
-        return _plan_or_fail(org_dir, state_url, today, allow_mass_change, resend_expired, create_state, fmt, early)
+        return _plan_or_fail(org_dir, state_url, today, allow_mass_change, resend_expired, create_state, fmt, early,
+                             cache)
 
 
-def _plan_or_fail(org_dir, state_url, today, allow_mass_change, resend_expired, create_state, fmt, early):
+def _plan_or_fail(org_dir, state_url, today, allow_mass_change, resend_expired, create_state, fmt, early, cache):
     early.start(state_url, org_dir)  # a large state named by --state is verified while the config is read
-    validation = validate(org_dir, today=today, rules_beside=True)  # a large org's rules run while it plans
+    validation = validate(org_dir, today=today, rules_beside=True, cache=cache)  # a large org's rules run while it plans
+    warn_about(cache)
     try:
         return _plan_validated(validation, org_dir, state_url, today, allow_mass_change, resend_expired,
                                create_state, fmt, early)
@@ -180,8 +182,9 @@ def render_refresh(document: dict, fmt: str) -> str:
 @click.option("--resend-expired", is_flag=True, help="Re-send invitations that have expired (LIFE007).")
 @click.option("--refresh", is_flag=True,
               help="Read the SCIM targets first; the plan then includes what brings them back to the config.")
+@cache_option
 def plan_command(org_dir, out, fmt, state_url, today, detailed_exitcode, allow_mass_change, resend_expired,
-                 refresh) -> None:
+                 refresh, cache_dir) -> None:
     """Show what applying ORG_DIR would change in the state, without changing it.
 
     Computed from the state alone (fast, reproducible offline); with --refresh the SCIM
@@ -199,7 +202,8 @@ def plan_command(org_dir, out, fmt, state_url, today, detailed_exitcode, allow_m
       provisioner plan orgs/riverside-health --refresh --out plans/refresh.json
       provisioner plan orgs/riverside-health --format github     # findings inline on the PR, then the plan
     """
-    result, backend = plan_or_fail(org_dir, state_url, today, allow_mass_change, resend_expired, fmt=fmt)
+    result, backend = plan_or_fail(org_dir, state_url, today, allow_mass_change, resend_expired, fmt=fmt,
+                                   cache=read_cache(cache_dir))
     try:
         document = with_refresh(result, backend, allow_mass_change) if refresh else result.document
     finally:

@@ -6,7 +6,7 @@ import click
 
 from ..pipeline import validate
 from ..reporters import REPORTERS
-from .common import format_option, today_option, use_colour
+from .common import cache_option, format_option, read_cache, today_option, use_colour, warn_about
 
 
 @click.command("validate")
@@ -14,7 +14,8 @@ from .common import format_option, today_option, use_colour
 @format_option("text", "json", "github")
 @today_option
 @click.option("--quiet", "-q", is_flag=True, help="Text format: show errors only (the counts stay complete).")
-def validate_command(org_dir: str, fmt: str, today, quiet: bool) -> None:
+@cache_option
+def validate_command(org_dir: str, fmt: str, today, quiet: bool, cache_dir) -> None:
     """Validate ORG_DIR against the schemas and the domain rules.
 
     Exits 0 when there are no errors (warnings allowed), 1 when there are errors,
@@ -26,7 +27,9 @@ def validate_command(org_dir: str, fmt: str, today, quiet: bool) -> None:
       provisioner validate orgs/riverside-health --format json
       provisioner validate orgs/riverside-health --format github   # in CI
     """
-    result = validate(org_dir, today=today)
+    cache = read_cache(cache_dir)
+    result = validate(org_dir, today=today, cache=cache)
+    warn_about(cache)
     render = REPORTERS[fmt]
     if fmt == "text":
         click.echo(render(result.diagnostics, lines=result.source.lines, colour=use_colour(), quiet=quiet), nl=False)
