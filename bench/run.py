@@ -78,6 +78,11 @@ def run_step(args: list[str], timeout: float, cwd: Path) -> dict:
     return result
 
 
+WARM_GOAL = 0.10  # a plan after a one-file change, as a share of the cold plan
+FILLING = "plan (no-op, filling the cache)"
+WARM = "plan (one change, warm cache)"
+
+
 def edit_one_file(org: Path) -> str:
     """A pull request's usual change: one person renamed in one file of `org` (the middle
     people file). Returns the file's name."""
@@ -99,6 +104,7 @@ def bench_size(n: int, seed: int, today: dt.date, work: Path, skip: dict[str, st
     log(f"[{n}] generated {len(files)} files, {size / 1e6:.1f} MB in {time.perf_counter() - start:.1f} s")
     state = f"sqlite:///{(work / f'state-{n}.db').resolve()}"
     plan_file = str(work / f"plan-{n}.json")
+    cache = str(work / f"cache-{n}")
     steps = [
         ("parse", ["parse", str(org)]),
         ("parse (PyYAML)", ["parse-pyyaml", str(org)]),
@@ -107,8 +113,11 @@ def bench_size(n: int, seed: int, today: dt.date, work: Path, skip: dict[str, st
         ("apply", ["cli", "apply", plan_file, "--state", state, "--auto-approve"]),
         ("executemany", ["executemany", plan_file]),
         ("plan (no-op)", ["cli", "plan", str(org), "--state", state, "--today", today.isoformat()]),
+        (FILLING, ["cli", "plan", str(org), "--state", state, "--today", today.isoformat(), "--cache", cache]),
         ("plan (one change)", ["cli", "plan", str(org), "--out", plan_file, "--state", state, "--today",
                                today.isoformat()]),
+        (WARM, ["cli", "plan", str(org), "--out", plan_file, "--state", state, "--today", today.isoformat(),
+                "--cache", cache]),
         ("apply (one change)", ["cli", "apply", plan_file, "--state", state, "--auto-approve"]),
     ]
     rows: list[dict] = []
@@ -225,22 +234,22 @@ def issue_table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
-WARM_GOAL = 0.10  # a plan after a one-file change, as a share of the cold plan
 
 
 def cycle_table(rows: list[dict]) -> str:
     """A pull request on an applied state: the no-op re-plan, then one file changed, planned
     and applied; seconds (share of the cold plan) and peak RSS."""
     by = {(r["size"], r["name"]): r for r in rows}
-    head = ("people", "cold plan", "no-op plan", "plan (one change)", "apply (one change)", "peak MiB")
+    head = ("people", "cold plan", "no-op plan", "no-op, filling --cache", "plan (one change)",
+            "plan (one change), warm --cache", "apply (one change)", "peak MiB")
     lines = [head]
     for size in sorted({r["size"] for r in rows}):
         cold = by.get((size, "plan"), {}).get("seconds")
         cells, peaks = [f"{size:,}", f"{cold:.2f}" if cold else "-"], []
-        for name in ("plan (no-op)", "plan (one change)", "apply (one change)"):
+        for name in ("plan (no-op)", FILLING, "plan (one change)", WARM, "apply (one change)"):
             r = by.get((size, name), {})
             s = r.get("seconds")
-            share = f" ({s / cold:.0%} of cold" + (f", goal ≤{WARM_GOAL:.0%}" if name == "plan (one change)" else "") \
+            share = f" ({s / cold:.0%} of cold" + (f", goal ≤{WARM_GOAL:.0%}" if name == WARM else "") \
                 + ")" if s and cold else ""
             cells.append(f"{s:.2f}{share}" if s else "-")
             peaks.append(f"{r['peak_rss_mib']:.0f}" if "peak_rss_mib" in r else "-")
@@ -249,8 +258,9 @@ def cycle_table(rows: list[dict]) -> str:
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     out = ["  ".join(c.rjust(w) for c, w in zip(line, widths)).rstrip() for line in lines]
     out.insert(1, "  ".join("-" * w for w in widths))
-    out.append("peak MiB = no-op plan / plan (one change) / apply (one change); no plan cache is kept: each plan "
-               "reads every file (a large org on two cores) and verifies the whole state (a large one beside)")
+    out.append("peak MiB in the same order; --cache keeps what was read of each YAML file (keyed by its bytes), so "
+               "the warm plan reads one file again; every plan still models, checks and plans the whole org and "
+               "verifies the whole state (a large one beside)")
     return "\n".join(out)
 
 

@@ -71,11 +71,13 @@ def test_cycle_table_gives_each_step_as_a_share_of_the_cold_plan():
     def row(name, seconds, rss=100.0):
         return {"size": 1000, "name": name, "bytes": 2_000_000, "seconds": seconds, "peak_rss_mib": rss}
 
-    text = cycle_table([row("plan", 4.0), row("plan (no-op)", 3.0, 210), row("plan (one change)", 3.2, 220),
+    text = cycle_table([row("plan", 4.0), row("plan (no-op)", 3.0, 210), row("plan (no-op, filling the cache)", 3.1, 212),
+                        row("plan (one change)", 3.2, 220), row("plan (one change, warm cache)", 2.0, 200),
                         row("apply (one change)", 3.6, 230)])
     line = text.splitlines()[2]
-    assert "3.00 (75% of cold)" in line and "3.20 (80% of cold, goal ≤10%)" in line
-    assert "3.60 (90% of cold)" in line and "210 / 220 / 230" in line
+    assert "3.00 (75% of cold)" in line and "3.20 (80% of cold)" in line and "3.10 (78% of cold)" in line
+    assert "2.00 (50% of cold, goal ≤10%)" in line
+    assert "3.60 (90% of cold)" in line and "210 / 212 / 220 / 200 / 230" in line
 
 
 def test_editing_one_file_renames_one_person(tmp_path):
