@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from .orgfiles import Refused, read_file
+
 YAML_SUFFIXES = (".yaml", ".yml", ".yaml.j2", ".yml.j2")
 _ORGANIZATION = re.compile(r"""^kind:[ \t]*(["']?)Organization\1[ \t]*(#.*)?$""", re.MULTILINE)
 
@@ -22,9 +24,9 @@ def holds_organization(folder: Path) -> bool:
     except OSError:
         return False
     for path in candidates:
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
+        try:  # a plain file inside the folder, of at most MAX_FILE_BYTES
+            text = read_file(path, inside=folder).decode("utf-8", errors="replace")
+        except Refused:
             continue
         if _ORGANIZATION.search(text):
             return True

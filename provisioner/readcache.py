@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+import stat
 import sys
 import tempfile
 import time
@@ -33,8 +35,17 @@ import orjson
 from .fastyaml import _compact, _NotPlain
 
 STALE_AFTER = 14 * 24 * 3600  # seconds an entry of the current version may go unused
+OTHER_STALE_AFTER = 24 * 3600  # and another version's folder (a CI matrix may share DIR)
 _DIGEST = 32
-_PREFIX = "read-"  # DIR/read-<version>/<2 hex>/<entry>: what tidy removes, nothing else
+MAX_ENTRY = 64 << 20  # bytes: an entry stands for a file of at most 8 MiB of YAML
+# DIR/read-<24 hex>/CACHEDIR.TAG and DIR/read-<24 hex>/<2 hex>/<64 hex>: tidy touches
+# nothing else (`--cache ~` never loses `~/read-later/`), and follows no link.
+_VERSION_FOLDER = re.compile(r"read-[0-9a-f]{24}")
+_SHARD = re.compile(r"[0-9a-f]{2}")
+_ENTRY = re.compile(r"[0-9a-f]{64}|\.entry-[A-Za-z0-9_]+")
+_TAG = "CACHEDIR.TAG"
+_TAG_TEXT = (b"Signature: 8a477f597d28d172789f06886806bc55\n"
+             b"# The provisioner's read cache (https://bford.info/cachedir/); safe to delete.\n")
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -45,7 +56,7 @@ class ReadCache:
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
         self.version = version_digest()
-        self.here = self.folder / f"{_PREFIX}{self.version[:24]}"
+        self.here = self.folder / f"read-{self.version[:24]}"
         self.problem: str | None = None
 
     def _path(self, data: bytes) -> tuple[Path, bytes]:
@@ -56,14 +67,20 @@ class ReadCache:
         """(what the fast reader read of `text`, whether every document passed its schema) for
         a file of bytes `data`, or None."""
         path, key = self._path(data)
-        try:
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        try:  # never a link, never waiting on a FIFO: a plain file, or a miss
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
         except OSError:
             return None
         try:
             with os.fdopen(fd, "rb") as stream:
-                stored = stream.read()
-            os.utime(path)  # used: not stale
+                found = os.fstat(stream.fileno())
+                if not stat.S_ISREG(found.st_mode) or found.st_size > MAX_ENTRY:
+                    return None
+                stored = stream.read(MAX_ENTRY + 1)
+                try:
+                    os.utime(stream.fileno())  # used: not stale (a cache only readable here is still read)
+                except OSError:
+                    pass
         except OSError:
             return None
         return _entry(stored, key, text)
@@ -74,32 +91,99 @@ class ReadCache:
         body = _encode([[index, first, offset, value] for index, first, offset, value in found])
         digest = hashlib.blake2b(body, digest_size=_DIGEST).hexdigest().encode()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".entry-")
-            try:
-                with os.fdopen(fd, "wb") as stream:
-                    stream.write(b"%s %s %d\n%s" % (key, digest, int(checked), body))
-                os.replace(temporary, path)
-            except BaseException:
-                _remove(Path(temporary))
-                raise
+            self.folder.mkdir(parents=True, exist_ok=True)  # DIR itself may be a link the user made
+            for folder in (self.here, path.parent):
+                _real_folder(folder)  # made if missing; never written through a link
+            tag = self.here / _TAG
+            if not tag.exists():
+                _write(tag, _TAG_TEXT)
+            _write(path, b"%s %s %d\n%s" % (key, digest, int(checked), body))
         except OSError as exc:
             self.problem = self.problem or f"{self.folder}: {exc.strerror or exc}"
 
     def tidy(self, now: float | None = None) -> None:
-        """Remove the entries of other code versions, and this version's unused ones."""
+        """Remove the folders of other code versions unused for OTHER_STALE_AFTER, and this
+        version's entries unused for STALE_AFTER; the cache's own names only, no link followed."""
         now = time.time() if now is None else now
-        try:
-            for other in self.folder.iterdir():
-                if other.name.startswith(_PREFIX) and other.name != self.here.name \
-                        and other.is_dir() and not other.is_symlink():
-                    _remove_tree(other)
-            for shard in self.here.iterdir():
-                for entry in shard.iterdir():
-                    if now - entry.lstat().st_mtime > STALE_AFTER:
-                        _remove(entry)
-        except OSError:
-            pass
+        _touch(self.here / _TAG)
+        for other in _listed(self.folder):
+            if _VERSION_FOLDER.fullmatch(other.name) and other.name != self.here.name and _is_folder(other) \
+                    and _age(other / _TAG, now) > OTHER_STALE_AFTER:
+                _remove_version(other)
+        for shard in _shards(self.here):
+            for entry in _listed(shard):
+                if _ENTRY.fullmatch(entry.name) and _age(entry, now) > STALE_AFTER:
+                    _remove(entry)
+
+
+def _real_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
+    if not _is_folder(folder):
+        raise NotADirectoryError(f"{folder} is not a folder (or is a link)")
+
+
+def _write(path: Path, content: bytes) -> None:
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".entry-")
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(content)
+        os.replace(temporary, path)
+    except BaseException:
+        _remove(Path(temporary))
+        raise
+
+
+def _is_folder(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(path.lstat().st_mode)
+    except OSError:
+        return False
+
+
+def _listed(folder: Path) -> list[Path]:
+    try:
+        return list(folder.iterdir()) if _is_folder(folder) else []
+    except OSError:
+        return []
+
+
+def _shards(version: Path) -> list[Path]:
+    return [p for p in _listed(version) if _SHARD.fullmatch(p.name) and _is_folder(p)]
+
+
+def _age(path: Path, now: float) -> float:
+    try:
+        return now - path.lstat().st_mtime
+    except OSError:
+        return 0.0  # no tag: not a folder this cache made, or made just now
+
+
+def _touch(path: Path) -> None:
+    try:
+        if not path.is_symlink():
+            os.utime(path)
+    except OSError:
+        pass
+
+
+def _remove_version(folder: Path) -> None:
+    for shard in _shards(folder):
+        for entry in _listed(shard):
+            if _ENTRY.fullmatch(entry.name):
+                _remove(entry)
+        _rmdir(shard)
+    _remove(folder / _TAG)
+    _rmdir(folder)
+
+
+def _rmdir(folder: Path) -> None:
+    try:
+        folder.rmdir()  # only once empty: anything not the cache's stays, and so does its folder
+    except OSError:
+        pass
 
 
 def _encode(value) -> bytes:
@@ -150,9 +234,13 @@ def version_digest() -> str:
                 digest.update(f"{name}={metadata.version(name)};".encode())
             except metadata.PackageNotFoundError:
                 digest.update(f"{name}=none;".encode())
+        from .fastyaml import yaml_rs
         from .schemacheck import SCHEMA_DIR
 
-        for base, pattern in ((_PACKAGE, "*.py"), (Path(SCHEMA_DIR), "*.json")):
+        folders = [(_PACKAGE, "*.py"), (Path(SCHEMA_DIR), "*.json")]
+        if yaml_rs is not None:  # its build, not only its version number
+            folders.append((Path(yaml_rs.__file__).resolve().parent, "*.so"))
+        for base, pattern in folders:
             for path in sorted(base.rglob(pattern)):
                 digest.update(b"%s %d\n" % (path.relative_to(base).as_posix().encode(), path.stat().st_size))
                 digest.update(path.read_bytes())
@@ -166,22 +254,5 @@ _VERSION: str | None = None
 def _remove(path: Path) -> None:
     try:
         path.unlink()
-    except OSError:
-        pass
-
-
-def _remove_tree(folder: Path) -> None:
-    for shard in folder.iterdir():
-        if shard.is_dir() and not shard.is_symlink():
-            for entry in shard.iterdir():
-                _remove(entry)
-            try:
-                shard.rmdir()
-            except OSError:
-                pass
-        else:
-            _remove(shard)
-    try:
-        folder.rmdir()
     except OSError:
         pass

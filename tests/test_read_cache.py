@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -34,7 +35,7 @@ def _cached_outcome(folder: Path, cache: ReadCache, monkeypatch) -> tuple:
 
 
 def _entries(cache_dir: Path) -> list[Path]:
-    return sorted(p for p in cache_dir.rglob("*") if p.is_file())
+    return sorted(p for p in cache_dir.rglob("*") if p.is_file() and len(p.name) == 64)
 
 
 def _no_fast_reading(monkeypatch) -> list:
@@ -56,7 +57,21 @@ def test_no_cache_an_empty_one_and_a_full_one_give_the_same_findings_and_plan(or
     stored = _entries(tmp_path / "cache")
     assert stored, "nothing was kept: nothing was compared"
     asked = _no_fast_reading(monkeypatch)
+    hits = tmp_path / "hits"  # written by whichever process takes an entry, the child too
+    real = readcache._entry
+
+    def recorded(*args):
+        found = real(*args)
+        if found is not None:
+            with open(hits, "a") as f:
+                f.write(f"{os.getpid()}\n")
+        return found
+
+    monkeypatch.setattr(readcache, "_entry", recorded)
     warm = _cached_outcome(folder, ReadCache(tmp_path / "cache"), monkeypatch)
+    takers = hits.read_text().split()
+    assert len(takers) == len(stored), "a kept file was not taken from the cache"
+    assert (len(set(takers)) == 2) == split  # on two cores, the child took its half from the cache
     assert filling == uncached
     assert warm == uncached
     if not split:  # (what the child is asked is not seen here)
@@ -175,6 +190,37 @@ def test_an_entry_that_is_a_symbolic_link_is_not_followed(tmp_path, monkeypatch)
     assert not entry.is_symlink()
 
 
+@pytest.mark.parametrize("kind", ["a FIFO", "a folder", "too large"])
+def test_an_entry_that_is_no_plain_file_of_an_entry_s_size_is_a_miss_without_waiting(kind, tmp_path, monkeypatch):
+    folder = _org("riverside-health", tmp_path)
+    monkeypatch.setattr(loader, "SPLIT_FROM", 1 << 62)
+    cache = tmp_path / "cache"
+    _cached_outcome(folder, ReadCache(cache), monkeypatch)
+    exact = len(loader.discover(folder)[0]) - len(_entries(cache))
+    entry, _, _ = _one_entry(cache)
+    entry.unlink()
+    if kind == "a FIFO":
+        os.mkfifo(entry)  # opened for reading, it would wait for a writer forever
+    elif kind == "a folder":
+        entry.mkdir()
+    else:
+        monkeypatch.setattr(readcache, "MAX_ENTRY", 100)
+    uncached = _outcome(folder)
+    asked = _no_fast_reading(monkeypatch)
+
+    def waited(*_):
+        raise AssertionError("the run waited on the entry")
+
+    previous = signal.signal(signal.SIGALRM, waited)
+    signal.alarm(20)
+    try:
+        assert _cached_outcome(folder, ReadCache(cache), monkeypatch) == uncached
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert len(asked) == exact + (len(_entries(cache)) if kind == "too large" else 1)
+
+
 def test_another_code_version_misses_and_its_entries_are_removed_with_nothing_else(tmp_path, monkeypatch):
     folder = _org("harbor-therapy", tmp_path)
     monkeypatch.setattr(loader, "SPLIT_FROM", 1 << 62)
@@ -183,16 +229,46 @@ def test_another_code_version_misses_and_its_entries_are_removed_with_nothing_el
     (cache / "notes").mkdir()
     (cache / "notes" / "keep.txt").write_text("not the cache's")
     (cache / "README").write_text("not the cache's either")
+    (cache / "read-later").mkdir()  # named like the cache's, but not its
+    (cache / "read-later" / "paper.yaml").write_text("kept")
+    lookalike = cache / ("read-" + "a" * 24)  # shaped like a version folder, with no tag
+    (lookalike / "ab").mkdir(parents=True)
+    (lookalike / "ab" / ("b" * 64)).write_text("kept")
     _cached_outcome(folder, ReadCache(cache), monkeypatch)
-    old = {p.name for p in cache.iterdir() if p.name.startswith("read-")}
+    old = [p for p in cache.iterdir() if p.name.startswith("read-") and (p / "CACHEDIR.TAG").exists()]
     assert len(old) == 1
+    elsewhere = tmp_path / "elsewhere"  # a shard that is a link: nothing is removed through it
+    elsewhere.mkdir()
+    (elsewhere / ("c" * 64)).write_text("not the cache's")
+    (old[0] / "cd").symlink_to(elsewhere)
+    long_ago = time.time() - readcache.STALE_AFTER - 60
+    for path in [old[0] / "CACHEDIR.TAG", elsewhere / ("c" * 64), lookalike / "ab" / ("b" * 64)]:
+        os.utime(path, (long_ago, long_ago), follow_symlinks=False)
     monkeypatch.setattr(readcache, "_VERSION", "f" * 64)  # as after an upgrade
     uncached = _outcome(folder)
     asked = _no_fast_reading(monkeypatch)
     assert _cached_outcome(folder, ReadCache(cache), monkeypatch) == uncached
     assert len(asked) == len(loader.discover(folder)[0])  # every file read again, each once
-    assert {p.name for p in cache.iterdir()} == {"notes", "README", "read-" + "f" * 24}
+    assert not (old[0] / "CACHEDIR.TAG").exists()  # the old version's own files went...
+    assert [p.name for p in old[0].iterdir()] == ["cd"]  # ...but not the link, nor through it
+    assert (elsewhere / ("c" * 64)).read_text() == "not the cache's"
+    assert {p.name for p in cache.iterdir()} == {"notes", "README", "read-later", lookalike.name, old[0].name,
+                                                 "read-" + "f" * 24}
     assert (cache / "notes" / "keep.txt").read_text() == "not the cache's"
+    assert (cache / "read-later" / "paper.yaml").read_text() == "kept"
+    assert (lookalike / "ab" / ("b" * 64)).read_text() == "kept"
+
+
+def test_another_version_s_folder_in_use_is_kept(tmp_path, monkeypatch):
+    """Two versions sharing DIR (a CI matrix) do not remove each other's entries."""
+    folder = _org("harbor-therapy", tmp_path)
+    monkeypatch.setattr(loader, "SPLIT_FROM", 1 << 62)
+    cache = tmp_path / "cache"
+    _cached_outcome(folder, ReadCache(cache), monkeypatch)
+    kept = _entries(cache)
+    monkeypatch.setattr(readcache, "_VERSION", "f" * 64)
+    _cached_outcome(folder, ReadCache(cache), monkeypatch)
+    assert set(kept) <= set(_entries(cache))
 
 
 def test_the_version_digest_follows_the_code_and_the_schemas(monkeypatch, tmp_path):
@@ -253,11 +329,12 @@ def test_a_cache_that_cannot_be_written_is_said_and_changes_nothing_else(tmp_pat
     blocked = tmp_path / "a-file"
     blocked.write_text("not a folder")
     bare = run("validate", folder, "--today", TODAY)
-    r = run("validate", folder, "--today", TODAY, "--cache", blocked / "cache")
-    assert r.exit_code == bare.exit_code
-    assert r.stdout == bare.stdout
-    assert "warning: the read cache was not written" in r.stderr and str(blocked) in r.stderr
-    assert "Traceback" not in r.output
+    for given in (blocked, blocked / "cache"):
+        r = run("validate", folder, "--today", TODAY, "--cache", given)
+        assert r.exit_code == bare.exit_code
+        assert r.stdout == bare.stdout
+        assert "warning: the read cache was not written" in r.stderr and str(blocked) in r.stderr
+        assert "Traceback" not in r.output
 
 
 def test_apply_never_reads_the_cache_so_a_forged_entry_cannot_reach_the_state(tmp_path, monkeypatch):
@@ -285,6 +362,7 @@ def test_apply_never_reads_the_cache_so_a_forged_entry_cannot_reach_the_state(tm
     monkeypatch.setenv("PROVISIONER_CACHE", str(cache))
     refused = run("apply", tmp_path / "p1.json", "--state", state, "--today", TODAY)
     assert refused.exit_code == 1, refused.output  # ...and apply refused what the files do not say
+    assert "changes differ from what the config and state produce" in refused.output, refused.output
     assert "Forged Name" not in json.dumps(snapshot_attributes(state))
     assert "--cache" not in run("apply", "--help").output
 

@@ -57,8 +57,7 @@ state_option = click.option(
 
 
 cache_option = click.option(
-    "--cache", "cache_dir", metavar="DIR", default=None, envvar="PROVISIONER_CACHE",
-    type=click.Path(file_okay=False),
+    "--cache", "cache_dir", metavar="DIR", default=None, envvar="PROVISIONER_CACHE", type=click.Path(),
     help="Keep what is read of each YAML file in DIR, keyed by its exact bytes, so the next run reads only "
          "the files that changed. Never changes a result, safe to delete; apply never reads it. "
          "Default $PROVISIONER_CACHE, else none.",
@@ -77,8 +76,8 @@ def read_cache(folder: str | None):
 def warn_about(cache) -> None:
     """Say on stderr that the read cache could not be written (the run itself is unaffected)."""
     if cache is not None and cache.problem:
-        click.echo(f"warning: the read cache was not written ({cache.problem}); this run read every file",
-                   err=True)
+        click.echo(f"warning: the read cache was not written ({cache.problem}); the next run will read "
+                   "these files again", err=True)
 
 
 def org_id_of(target: str | None) -> str | None:

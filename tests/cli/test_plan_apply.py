@@ -457,6 +457,38 @@ def test_a_resealed_plan_whose_today_is_no_date_is_refused_before_any_state(org_
     assert not list((tmp_path / "fresh").iterdir())  # no state database was created
 
 
+@pytest.mark.parametrize("named", ["the root", "a folder of YAML with no Organization"])
+def test_a_resealed_plan_naming_another_folder_is_refused_before_that_folder_is_walked(org_folder, tmp_path,
+                                                                                      monkeypatch, named):
+    """A checksum is no signature: a plan re-sealed to name `/` would have its whole tree
+    walked for the config digest. The folder a plan names must hold the Organization document."""
+    from provisioner.plan import planfile
+    from provisioner.plan.planfile import seal
+
+    state = f"sqlite:///{tmp_path / 'fresh' / 's.db'}"
+    (tmp_path / "fresh").mkdir()
+    out = tmp_path / "p.json"
+    assert plan(org_folder, state, out=out).exit_code == 0
+    if named == "the root":
+        folder = "/"
+    else:
+        folder = tmp_path / "elsewhere"
+        (folder / "deep").mkdir(parents=True)
+        (folder / "deep" / "organization.yaml").write_text(next(org_folder.glob("organization*.yaml")).read_text())
+        (folder / "notes.yaml").write_text("kind: Office\n")
+    doc = json.loads(out.read_text())
+    doc.pop("checksum")
+    doc["config"]["dir"] = str(folder)
+    _as_planned(seal(doc), out)
+    walked = []
+    monkeypatch.setattr(planfile, "config_digest", lambda root: walked.append(root) or "sha256:x")
+    r = run("apply", out, "--state", state)
+    assert r.exit_code == 1 and "Traceback" not in r.output, r.output
+    assert "holds the Organization document" in r.output and "--org-dir" in r.output, r.output
+    assert walked == []
+    assert not list((tmp_path / "fresh").iterdir())  # no state database was created
+
+
 def test_a_plan_naming_a_folder_outside_the_working_directory_is_not_read_ahead(org_folder, tmp_path,
                                                                                 monkeypatch):
     """validate_meanwhile reads ahead (before the checksum holds) only a folder inside the
