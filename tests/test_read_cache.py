@@ -46,6 +46,15 @@ def _no_fast_reading(monkeypatch) -> list:
     return asked
 
 
+def _filled(org: str, tmp_path: Path, monkeypatch) -> tuple[Path, Path]:
+    """An org read on one core through an empty cache, which it fills: (org folder, cache folder)."""
+    folder = _org(org, tmp_path)
+    monkeypatch.setattr(loader, "SPLIT_FROM", 1 << 62)
+    cache = tmp_path / "cache"
+    _cached_outcome(folder, ReadCache(cache), monkeypatch)
+    return folder, cache
+
+
 @pytest.mark.parametrize("split", [False, True], ids=["one core", "two cores"])
 @pytest.mark.parametrize("org", ["riverside-health", "harbor-therapy", "none", "parse-and-schema", "rules"])
 def test_no_cache_an_empty_one_and_a_full_one_give_the_same_findings_and_plan(org, split, tmp_path, monkeypatch):
@@ -85,10 +94,7 @@ def test_no_cache_an_empty_one_and_a_full_one_give_the_same_findings_and_plan(or
 
 
 def test_a_changed_file_is_read_again_and_the_result_follows_it(tmp_path, monkeypatch):
-    folder = _org("none", tmp_path)
-    monkeypatch.setattr(loader, "SPLIT_FROM", 1 << 62)
-    cache = tmp_path / "cache"
-    _cached_outcome(folder, ReadCache(cache), monkeypatch)
+    folder, cache = _filled("none", tmp_path, monkeypatch)
     before = set(_entries(cache))
     exact = len(loader.discover(folder)[0]) - len(before)  # read by the exact reader, never kept
     changed = folder / "people-003.yaml"
@@ -126,11 +132,8 @@ def _forge_value(body: bytes, old: bytes, new: bytes) -> bytes:
     "NaN", "not a list", "an offset past the text", "a line past the text", "too deep", "a bad flag",
 ])
 def test_a_damaged_or_misshapen_entry_is_a_miss(damage, tmp_path, monkeypatch):
-    folder = _org("riverside-health", tmp_path)
-    monkeypatch.setattr(loader, "SPLIT_FROM", 1 << 62)
+    folder, cache = _filled("riverside-health", tmp_path, monkeypatch)
     uncached = _outcome(folder)
-    cache = tmp_path / "cache"
-    _cached_outcome(folder, ReadCache(cache), monkeypatch)
     entry, head, body = _one_entry(cache)
     found = orjson.loads(body)
     if damage == "truncated":
@@ -173,10 +176,7 @@ def test_a_damaged_or_misshapen_entry_is_a_miss(damage, tmp_path, monkeypatch):
 
 
 def test_an_entry_that_is_a_symbolic_link_is_not_followed(tmp_path, monkeypatch):
-    folder = _org("riverside-health", tmp_path)
-    monkeypatch.setattr(loader, "SPLIT_FROM", 1 << 62)
-    cache = tmp_path / "cache"
-    _cached_outcome(folder, ReadCache(cache), monkeypatch)
+    folder, cache = _filled("riverside-health", tmp_path, monkeypatch)
     entry, _, _ = _one_entry(cache)
     exact = len(loader.discover(folder)[0]) - len(_entries(cache))
     elsewhere = tmp_path / "elsewhere"
@@ -192,10 +192,7 @@ def test_an_entry_that_is_a_symbolic_link_is_not_followed(tmp_path, monkeypatch)
 
 @pytest.mark.parametrize("kind", ["a FIFO", "a folder", "too large"])
 def test_an_entry_that_is_no_plain_file_of_an_entry_s_size_is_a_miss_without_waiting(kind, tmp_path, monkeypatch):
-    folder = _org("riverside-health", tmp_path)
-    monkeypatch.setattr(loader, "SPLIT_FROM", 1 << 62)
-    cache = tmp_path / "cache"
-    _cached_outcome(folder, ReadCache(cache), monkeypatch)
+    folder, cache = _filled("riverside-health", tmp_path, monkeypatch)
     exact = len(loader.discover(folder)[0]) - len(_entries(cache))
     entry, _, _ = _one_entry(cache)
     entry.unlink()
@@ -261,10 +258,7 @@ def test_another_code_version_misses_and_its_entries_are_removed_with_nothing_el
 
 def test_another_version_s_folder_in_use_is_kept(tmp_path, monkeypatch):
     """Two versions sharing DIR (a CI matrix) do not remove each other's entries."""
-    folder = _org("harbor-therapy", tmp_path)
-    monkeypatch.setattr(loader, "SPLIT_FROM", 1 << 62)
-    cache = tmp_path / "cache"
-    _cached_outcome(folder, ReadCache(cache), monkeypatch)
+    folder, cache = _filled("harbor-therapy", tmp_path, monkeypatch)
     kept = _entries(cache)
     monkeypatch.setattr(readcache, "_VERSION", "f" * 64)
     _cached_outcome(folder, ReadCache(cache), monkeypatch)
@@ -290,10 +284,7 @@ def test_the_version_digest_follows_the_code_and_the_schemas(monkeypatch, tmp_pa
 
 
 def test_entries_unused_for_long_are_removed_and_used_ones_kept(tmp_path, monkeypatch):
-    folder = _org("riverside-health", tmp_path)
-    monkeypatch.setattr(loader, "SPLIT_FROM", 1 << 62)
-    cache = tmp_path / "cache"
-    _cached_outcome(folder, ReadCache(cache), monkeypatch)
+    folder, cache = _filled("riverside-health", tmp_path, monkeypatch)
     used = _entries(cache)
     stale = used[0].parent / ("0" * 64)
     stale.write_bytes(b"an entry of a file that no longer exists")

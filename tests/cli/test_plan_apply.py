@@ -474,7 +474,7 @@ def test_a_resealed_plan_naming_another_folder_is_refused_before_that_folder_is_
     else:
         folder = tmp_path / "elsewhere"
         (folder / "deep").mkdir(parents=True)
-        (folder / "deep" / "organization.yaml").write_text(next(org_folder.glob("organization*.yaml")).read_text())
+        (folder / "deep" / "organization.yaml").write_text((org_folder / "org.yaml").read_text())
         (folder / "notes.yaml").write_text("kind: Office\n")
     doc = json.loads(out.read_text())
     doc.pop("checksum")
