@@ -99,10 +99,40 @@ def validate(root: str | Path, today: dt.date | None = None, rules: bool = True,
                     beside = Beside(_ruled, org, day, locator, found)
                     return Validation(source, org, pending=(beside, lambda: _ruled(org, day, Locator(
                         source.documents), found)))
-            return Validation(source, org, _ruled(org, day, locator, found))
+            # in line, a large org's rules and locating are shared with a child (the second core)
+            return Validation(source, org, _ruled(org, day, locator, found,
+                                                  apart=len(org.persons) >= RULES_BESIDE_FROM))
     return Validation(source, org, locator.locate_all(found))
 
 
-def _ruled(org: Org, today: dt.date, locator: Locator, found: list[Diagnostic]) -> list[Diagnostic]:
-    """The findings so far and the rules', located and sorted."""
-    return locator.locate_all(found + run_rules(org, today))
+def _ruled(org: Org, today: dt.date, locator: Locator, found: list[Diagnostic],
+           apart: bool = False) -> list[Diagnostic]:
+    """The findings so far and the rules', located and sorted. `apart`: half the rules, and
+    then half the locating, are done by a child process meanwhile (the same result)."""
+    everything = found + (run_rules(org, today, apart=True) if apart else run_rules(org, today))
+    return _located_apart(locator, everything) if apart else locator.locate_all(everything)
+
+
+LOCATE_APART_FROM = 500  # findings from which half of them are located by a child
+
+
+def _located_apart(locator: Locator, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """`locator.locate_all(diagnostics)`, the second half located in a child meanwhile."""
+    from .beside import AVAILABLE, Beside
+
+    half = len(diagnostics) // 2
+    if not AVAILABLE or half < LOCATE_APART_FROM:
+        return locator.locate_all(diagnostics)
+    theirs = diagnostics[half:]
+    beside = Beside(_each_located, locator, theirs)
+    try:
+        mine = _each_located(locator, diagnostics[:half])
+    except BaseException:
+        beside.cancel()
+        raise
+    other = beside.result(lambda: _each_located(locator, theirs))
+    return sorted(mine + other, key=Diagnostic.sort_key)
+
+
+def _each_located(locator: Locator, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    return [locator.locate(d) for d in diagnostics]

@@ -114,3 +114,57 @@ def test_planning_that_fails_on_a_config_with_errors_reports_the_errors(org_fold
     r = run("plan", org_folder, "--today", TODAY)
     assert r.exit_code == 1
     assert "GOV001" in r.output and "nothing was planned" in r.output and "internal error" not in r.output
+
+
+@pytest.mark.parametrize("mistaken", [False, True], ids=["clean", "rule-mistakes"])
+def test_rules_and_locating_shared_with_a_child_give_the_findings_of_one_process(tmp_path, monkeypatch, mistaken):
+    """`validate` in line: for a large org, half the rules and half the locating are done
+    by a child meanwhile; the findings, their order and places are those of one process."""
+    from provisioner import rules
+
+    write_generated(tmp_path / "org", with_mistakes(600, 5, rule_mistakes() if mistaken else []))
+    monkeypatch.setattr(pipeline, "RULES_BESIDE_FROM", 1 << 60)
+    alone = findings(validate(tmp_path / "org", today=GENERATED_DAY))
+    workers = tmp_path / "workers"
+    real_checked, real_each = rules._checked, pipeline._each_located
+
+    def noted(real):
+        def run(*args):
+            with open(workers, "a") as f:
+                f.write(f"{real.__name__} {os.getpid()}\n")
+            return real(*args)
+        return run
+
+    monkeypatch.setattr(rules, "_checked", noted(real_checked))
+    monkeypatch.setattr(pipeline, "_each_located", noted(real_each))
+    monkeypatch.setattr(pipeline, "RULES_BESIDE_FROM", 0)
+    monkeypatch.setattr(pipeline, "LOCATE_APART_FROM", 0)
+    shared = validate(tmp_path / "org", today=GENERATED_DAY)
+    assert not shared.pending
+    assert findings(shared) == alone and len(alone) >= 5
+    seen = workers.read_text().split("\n")[:-1]
+    assert {line.split()[0] for line in seen} == {"_checked", "_each_located"}
+    assert len({line.split()[1] for line in seen}) == 3  # this process, and a child for each
+
+
+def test_a_child_that_fails_at_its_half_of_the_rules_or_locating_means_it_is_done_here(tmp_path, monkeypatch):
+    from provisioner import rules
+
+    write_generated(tmp_path / "org", with_mistakes(600, 5, rule_mistakes()))
+    monkeypatch.setattr(pipeline, "RULES_BESIDE_FROM", 1 << 60)
+    alone = findings(validate(tmp_path / "org", today=GENERATED_DAY))
+    parent = os.getpid()
+    real_checked, real_each = rules._checked, pipeline._each_located
+
+    def failing(real):
+        def run(*args):
+            if os.getpid() != parent:
+                raise MemoryError("the child gives up")
+            return real(*args)
+        return run
+
+    monkeypatch.setattr(rules, "_checked", failing(real_checked))
+    monkeypatch.setattr(pipeline, "_each_located", failing(real_each))
+    monkeypatch.setattr(pipeline, "RULES_BESIDE_FROM", 0)
+    monkeypatch.setattr(pipeline, "LOCATE_APART_FROM", 0)
+    assert findings(validate(tmp_path / "org", today=GENERATED_DAY)) == alone
