@@ -116,17 +116,29 @@ def test_planning_that_fails_on_a_config_with_errors_reports_the_errors(org_fold
     assert "GOV001" in r.output and "nothing was planned" in r.output and "internal error" not in r.output
 
 
+def _alone(tmp_path, monkeypatch, mistaken: bool) -> list:
+    """A generated org written to tmp_path/org; its findings, the rules run in one process."""
+    write_generated(tmp_path / "org", with_mistakes(600, 5, rule_mistakes() if mistaken else []))
+    monkeypatch.setattr(pipeline, "RULES_BESIDE_FROM", 1 << 60)
+    return findings(validate(tmp_path / "org", today=GENERATED_DAY))
+
+
+def _shared_with(monkeypatch, wrap) -> None:
+    """From now on, half the rules and half the locating go to a child; `wrap` wraps both halves' work."""
+    from provisioner import rules
+
+    monkeypatch.setattr(rules, "_checked", wrap(rules._checked))
+    monkeypatch.setattr(pipeline, "_each_located", wrap(pipeline._each_located))
+    monkeypatch.setattr(pipeline, "RULES_BESIDE_FROM", 0)
+    monkeypatch.setattr(pipeline, "LOCATE_APART_FROM", 0)
+
+
 @pytest.mark.parametrize("mistaken", [False, True], ids=["clean", "rule-mistakes"])
 def test_rules_and_locating_shared_with_a_child_give_the_findings_of_one_process(tmp_path, monkeypatch, mistaken):
     """`validate` in line: for a large org, half the rules and half the locating are done
     by a child meanwhile; the findings, their order and places are those of one process."""
-    from provisioner import rules
-
-    write_generated(tmp_path / "org", with_mistakes(600, 5, rule_mistakes() if mistaken else []))
-    monkeypatch.setattr(pipeline, "RULES_BESIDE_FROM", 1 << 60)
-    alone = findings(validate(tmp_path / "org", today=GENERATED_DAY))
+    alone = _alone(tmp_path, monkeypatch, mistaken)
     workers = tmp_path / "workers"
-    real_checked, real_each = rules._checked, pipeline._each_located
 
     def noted(real):
         def run(*args):
@@ -135,10 +147,7 @@ def test_rules_and_locating_shared_with_a_child_give_the_findings_of_one_process
             return real(*args)
         return run
 
-    monkeypatch.setattr(rules, "_checked", noted(real_checked))
-    monkeypatch.setattr(pipeline, "_each_located", noted(real_each))
-    monkeypatch.setattr(pipeline, "RULES_BESIDE_FROM", 0)
-    monkeypatch.setattr(pipeline, "LOCATE_APART_FROM", 0)
+    _shared_with(monkeypatch, noted)
     shared = validate(tmp_path / "org", today=GENERATED_DAY)
     assert not shared.pending
     assert findings(shared) == alone and len(alone) >= 5
@@ -148,13 +157,8 @@ def test_rules_and_locating_shared_with_a_child_give_the_findings_of_one_process
 
 
 def test_a_child_that_fails_at_its_half_of_the_rules_or_locating_means_it_is_done_here(tmp_path, monkeypatch):
-    from provisioner import rules
-
-    write_generated(tmp_path / "org", with_mistakes(600, 5, rule_mistakes()))
-    monkeypatch.setattr(pipeline, "RULES_BESIDE_FROM", 1 << 60)
-    alone = findings(validate(tmp_path / "org", today=GENERATED_DAY))
+    alone = _alone(tmp_path, monkeypatch, True)
     parent = os.getpid()
-    real_checked, real_each = rules._checked, pipeline._each_located
 
     def failing(real):
         def run(*args):
@@ -163,8 +167,5 @@ def test_a_child_that_fails_at_its_half_of_the_rules_or_locating_means_it_is_don
             return real(*args)
         return run
 
-    monkeypatch.setattr(rules, "_checked", failing(real_checked))
-    monkeypatch.setattr(pipeline, "_each_located", failing(real_each))
-    monkeypatch.setattr(pipeline, "RULES_BESIDE_FROM", 0)
-    monkeypatch.setattr(pipeline, "LOCATE_APART_FROM", 0)
+    _shared_with(monkeypatch, failing)
     assert findings(validate(tmp_path / "org", today=GENERATED_DAY)) == alone
