@@ -7,8 +7,9 @@ folder that changed since the plan, and a state that moved on (stale lineage/ser
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from dataclasses import dataclass
 from typing import Iterable, Mapping
@@ -27,6 +28,21 @@ from .savedplan import SavedChanges
 from .statecheck import StateCheck
 
 DEFAULT_LOCK_TIMEOUT = 10.0
+
+
+@contextmanager
+def collector_paused():
+    """The cycle collector off meanwhile: making a large apply's writes and rows creates
+    millions of objects that live on, none in a cycle, and the collector would walk them
+    again and again (writes_of: 2.3 s with it, 1.15 s without, at 100,000 people). What
+    goes unreferenced is still freed at once; collections resume after."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _resource(address: str, data: dict | None) -> Resource | None:
@@ -368,7 +384,8 @@ def apply_plan(document: dict, backend: StateBackend, *, actor: str, org_dir: st
                 del snapshot, rederived
         if checking:
             checking.warnings()
-        writes = writes_of(changes, expect[1] + 1, today)
+        with collector_paused():
+            writes = writes_of(changes, expect[1] + 1, today)
         del changes
         if same is not None:
             same.require()  # the changes are the plan's: only now is the state locked and written
@@ -376,7 +393,7 @@ def apply_plan(document: dict, backend: StateBackend, *, actor: str, org_dir: st
         if same is not None:
             same.close()
     targets = dict(targets or {})
-    with backend.lock(actor, lock_timeout):
+    with backend.lock(actor, lock_timeout), collector_paused():
         snapshot = backend.read()  # what the changes start from: the operations are derived from it
         if (snapshot.lineage, snapshot.serial) != expect:
             raise StaleState(expect, (snapshot.lineage, snapshot.serial))
