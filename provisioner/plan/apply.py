@@ -372,7 +372,7 @@ def apply_plan(document: dict, backend: StateBackend, *, actor: str, org_dir: st
     # Checked before the lock, so a refused plan leaves the database untouched; under the lock
     # `backend.apply` still refuses a state that moved on (stale) in its own transaction.
     checking = StateCheck(backend, org_dir or document["config"]["dir"], early=early) if verify else None
-    changes, same = document["changes"], None
+    changes, same, derived_from = document["changes"], None, None
     try:
         if rederive:
             with checking.around() if checking else nullcontext():  # a state failing verification is refused first
@@ -381,6 +381,7 @@ def apply_plan(document: dict, backend: StateBackend, *, actor: str, org_dir: st
                     raise StaleState(expect, (snapshot.lineage, snapshot.serial))
                 rederived = check_rederived(document, snapshot, org_dir, prepared)
                 targets, changes, same = rederived.validation.org.targets, rederived.changes, rederived.same
+                derived_from = snapshot
                 del snapshot, rederived
         if checking:
             checking.warnings()
@@ -394,7 +395,11 @@ def apply_plan(document: dict, backend: StateBackend, *, actor: str, org_dir: st
             same.close()
     targets = dict(targets or {})
     with backend.lock(actor, lock_timeout), collector_paused():
-        snapshot = backend.read()  # what the changes start from: the operations are derived from it
+        # What the changes start from (the operations are derived from it): the state they
+        # were re-derived from, not read again; `backend.apply` refuses it, in its own
+        # transaction, if another apply moved the state on since (StaleState).
+        snapshot = derived_from if derived_from is not None else backend.read()
+        del derived_from
         if (snapshot.lineage, snapshot.serial) != expect:
             raise StaleState(expect, (snapshot.lineage, snapshot.serial))
         specs = specs_of(writes, snapshot, targets.values())
