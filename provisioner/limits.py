@@ -15,6 +15,10 @@ MAX_INT_DIGITS = 100
 # under a finding (the rest is cut around the column).
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_PLAN_BYTES = 512 * 1024 * 1024
+# An org folder named only by a saved plan (which could name `/`): entries walked and bytes
+# of YAML read for its digest before it is refused (a 100,000-person org: 210 files, 58 MB).
+MAX_ORG_ENTRIES = 1_000_000
+MAX_ORG_BYTES = 1024 * 1024 * 1024
 MAX_ECHO_WIDTH = 160
 # A line with many findings is echoed under the first few only.
 MAX_ECHOES_PER_LINE = 5

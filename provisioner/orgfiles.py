@@ -71,13 +71,18 @@ def _follow(path: Path, root_real: str) -> str:
     return real
 
 
-def walk(root: Path) -> tuple[list[Path], list[Path], list[Diagnostic]]:
+class TooLarge(Exception):
+    """A folder with more entries than a walk was allowed to look at."""
+
+
+def walk(root: Path, budget: int | None = None) -> tuple[list[Path], list[Path], list[Diagnostic]]:
     """The YAML files and templates below `root` (sorted; hidden names skipped) and the
-    entries that were refused."""
+    entries that were refused. `budget`: the most entries looked at before TooLarge."""
     root_real = os.path.realpath(root)
     plain, templates, problems = [], [], []
     seen = {root_real}
     pending = [(root, root_real)]
+    looked = 0
     while pending:
         folder, folder_real = pending.pop()
         try:
@@ -86,6 +91,9 @@ def walk(root: Path) -> tuple[list[Path], list[Path], list[Diagnostic]]:
         except OSError as exc:
             problems.append(refusal(folder, _os_reason(exc)))
             continue
+        looked += len(entries)
+        if budget is not None and looked > budget:
+            raise TooLarge(f"more than {budget:,} entries")
         for entry in entries:
             if entry.name.startswith("."):
                 continue

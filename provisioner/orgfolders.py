@@ -10,7 +10,10 @@ from pathlib import Path
 from .orgfiles import Refused, read_file
 
 YAML_SUFFIXES = (".yaml", ".yml", ".yaml.j2", ".yml.j2")
-_ORGANIZATION = re.compile(r"""^kind:[ \t]*(["']?)Organization\1[ \t]*(#.*)?$""", re.MULTILINE)
+# `kind: Organization` at the top level: quoted or not, after a byte-order mark, in a file
+# saved with CRLF line ends.
+_ORGANIZATION = re.compile(r"""^\ufeff?(["']?)kind\1[ \t]*:[ \t]*(["']?)Organization\2[ \t]*(#[^\r\n]*)?\r?$""",
+                           re.MULTILINE)
 
 
 def is_yaml(path: Path) -> bool:

@@ -30,6 +30,21 @@ def test_files_map_to_the_nearest_folder_holding_the_organization(tmp_path, monk
     assert orphans == [Path("orgs/c/people.yaml")]
 
 
+def test_the_organization_is_found_as_yaml_may_write_it_and_editors_save_it(tmp_path, monkeypatch):
+    """CRLF line ends, a byte-order mark, a quoted key, a space before the colon."""
+    texts = {"crlf": b"kind: Organization\r\nid: a\r\n", "bom": "\ufeffkind: Organization\n".encode(),
+             "quoted-key": b'"kind": Organization\n', "spaced": b"kind  :  'Organization' # the org\r\n",
+             "nested": b"meta:\n  kind: Organization\n", "another-kind": b"kind: OrganizationX\n"}
+    for name, data in texts.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "org.yaml").write_bytes(data)
+        (tmp_path / name / "people.yaml").write_bytes(b"kind: Person\n")
+    monkeypatch.chdir(tmp_path)
+    folders, orphans = org_folders([f"{name}/people.yaml" for name in texts])
+    assert folders == [Path("crlf"), Path("bom"), Path("quoted-key"), Path("spaced")]
+    assert orphans == [Path("nested/people.yaml"), Path("another-kind/people.yaml")]
+
+
 def test_a_folder_argument_is_its_own_org(tmp_path, monkeypatch):
     two_orgs(tmp_path)
     monkeypatch.chdir(tmp_path / "orgs")

@@ -15,14 +15,13 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from ..model import Target
-from ..orgfiles import display_path
+from ..orgfiles import TooLarge, display_path
 from ..canonical import canonical, canonical_bytes
 from ..state.backend import Progress, Resource, Snapshot, StaleState, StateBackend, Write
 from ..targets.owed import operations as owed_operations, specs_of
 from .changes import resource_dict
 from .compare import retired
 from .lifecycle import INVITATION_DAYS
-from ..orgfolders import holds_organization
 from .planfile import PlanFileError, check_document, config_digest
 from .savedplan import SavedChanges
 from .statecheck import StateCheck
@@ -89,13 +88,12 @@ def check_config(document: dict, org_dir: str | Path | None = None) -> None:
     if not folder.is_dir():
         raise PlanFileError(f"the plan was made from {folder}, which is not a folder here; pass the org "
                             "folder with --org-dir, or run `provisioner plan` again")
-    if org_dir is None and not holds_organization(folder):
-        # The folder named by the plan file alone: a plan altered and re-sealed could name `/`,
-        # which the digest below would walk whole before refusing it.
-        raise PlanFileError(f"the plan names {folder} as its org folder, but no YAML file directly in it "
-                            "holds the Organization document; pass the org folder with --org-dir, or run "
-                            "`provisioner plan` again")
-    if config_digest(folder) != document["config"]["digest"]:
+    try:  # a folder named by the plan file alone (one re-sealed could name `/`) is walked bounded
+        digest = config_digest(folder, bounded=org_dir is None)
+    except TooLarge as exc:
+        raise PlanFileError(f"the plan names {folder} as its org folder, which holds {exc}: not an org "
+                            "folder; pass the org folder with --org-dir, or run `provisioner plan` again") from None
+    if digest != document["config"]["digest"]:
         raise PlanFileError(f"the config in {folder} changed since the plan was made (digest mismatch); "
                             "run `provisioner plan` again")
 

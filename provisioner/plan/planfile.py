@@ -26,20 +26,27 @@ class PlanFileError(StateError):
     """A saved plan that cannot be applied; the message says to plan again."""
 
 
-def config_digest(root: str | Path) -> str:
+def config_digest(root: str | Path, bounded: bool = False) -> str:
     """sha256 over exactly the files the loader reads (YAML and templates): sorted paths and
-    bytes. A README or notes file beside them does not make a plan stale."""
-    from ..orgfiles import Refused, read_file, walk
+    bytes. A README or notes file beside them does not make a plan stale. `bounded`: a
+    folder that only a plan file names (it could name `/`) is walked for at most
+    MAX_ORG_ENTRIES entries and MAX_ORG_BYTES of YAML, else orgfiles.TooLarge."""
+    from ..limits import MAX_ORG_BYTES, MAX_ORG_ENTRIES
+    from ..orgfiles import Refused, TooLarge, read_file, walk
 
     root = Path(root)
     h = hashlib.sha256()
-    plain, templates, refused = walk(root)
+    plain, templates, refused = walk(root, MAX_ORG_ENTRIES if bounded else None)
     files = sorted(plain + templates)
+    total = 0
     for path in files:
         try:
             data = read_file(path)
         except Refused as exc:  # such a folder does not validate; the digest only has to differ
             data = f"\0refused: {exc}".encode()
+        total += len(data)
+        if bounded and total > MAX_ORG_BYTES:
+            raise TooLarge(f"more than {MAX_ORG_BYTES:,} bytes of YAML")
         rel = path.relative_to(root).as_posix().encode("utf-8")
         h.update(len(rel).to_bytes(8, "big") + rel + len(data).to_bytes(8, "big") + data)
     return "sha256:" + h.hexdigest()

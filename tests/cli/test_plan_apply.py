@@ -457,36 +457,54 @@ def test_a_resealed_plan_whose_today_is_no_date_is_refused_before_any_state(org_
     assert not list((tmp_path / "fresh").iterdir())  # no state database was created
 
 
-@pytest.mark.parametrize("named", ["the root", "a folder of YAML with no Organization"])
-def test_a_resealed_plan_naming_another_folder_is_refused_before_that_folder_is_walked(org_folder, tmp_path,
-                                                                                      monkeypatch, named):
-    """A checksum is no signature: a plan re-sealed to name `/` would have its whole tree
-    walked for the config digest. The folder a plan names must hold the Organization document."""
-    from provisioner.plan import planfile
+def _renamed_plan(org_folder, tmp_path, folder) -> tuple:
+    """A plan of `org_folder`, re-sealed to name `folder` as its org folder; (plan, fresh state URL)."""
     from provisioner.plan.planfile import seal
 
     state = f"sqlite:///{tmp_path / 'fresh' / 's.db'}"
     (tmp_path / "fresh").mkdir()
     out = tmp_path / "p.json"
     assert plan(org_folder, state, out=out).exit_code == 0
-    if named == "the root":
-        folder = "/"
-    else:
-        folder = tmp_path / "elsewhere"
-        (folder / "deep").mkdir(parents=True)
-        (folder / "deep" / "organization.yaml").write_text((org_folder / "org.yaml").read_text())
-        (folder / "notes.yaml").write_text("kind: Office\n")
     doc = json.loads(out.read_text())
     doc.pop("checksum")
     doc["config"]["dir"] = str(folder)
     _as_planned(seal(doc), out)
-    walked = []
-    monkeypatch.setattr(planfile, "config_digest", lambda root: walked.append(root) or "sha256:x")
+    return out, state
+
+
+@pytest.mark.parametrize("too", ["many entries", "many bytes"])
+def test_a_resealed_plan_naming_a_large_folder_is_refused_after_a_bounded_walk(org_folder, tmp_path, monkeypatch,
+                                                                              too):
+    """A checksum is no signature: a plan re-sealed to name `/` would have its whole tree
+    walked for the config digest. A folder only the plan names is walked within bounds."""
+    from provisioner import limits
+
+    folder = tmp_path / "elsewhere"
+    (folder / "deep").mkdir(parents=True)
+    for i in range(30):
+        (folder / "deep" / f"f{i:02}.yaml").write_text("kind: Office\n" * 10)
+    out, state = _renamed_plan(org_folder, tmp_path, folder)
+    monkeypatch.setattr(limits, "MAX_ORG_ENTRIES", 20 if too == "many entries" else 1000)
+    monkeypatch.setattr(limits, "MAX_ORG_BYTES", 1000 if too == "many bytes" else 1 << 30)
     r = run("apply", out, "--state", state)
     assert r.exit_code == 1 and "Traceback" not in r.output, r.output
-    assert "holds the Organization document" in r.output and "--org-dir" in r.output, r.output
-    assert walked == []
+    assert ("more than 20 entries" if too == "many entries" else "more than 1,000 bytes of YAML") in r.output
+    assert "not an org folder" in r.output and "--org-dir" in r.output, r.output
     assert not list((tmp_path / "fresh").iterdir())  # no state database was created
+    monkeypatch.setattr(limits, "MAX_ORG_ENTRIES", 1000)
+    monkeypatch.setattr(limits, "MAX_ORG_BYTES", 1 << 30)
+    r = run("apply", out, "--state", state)  # within the bounds: walked, and refused as changed
+    assert r.exit_code == 1 and "changed since the plan was made" in r.output, r.output
+
+
+def test_an_org_folder_whose_organization_is_in_a_subfolder_plans_and_applies(org_folder, tmp_path):
+    (org_folder / "core").mkdir()
+    (org_folder / "org.yaml").rename(org_folder / "core" / "org.yaml")
+    state = f"sqlite:///{tmp_path / 's.db'}"
+    out = tmp_path / "p.json"
+    assert plan(org_folder, state, out=out).exit_code == 0
+    r = run("apply", out, "--state", state)
+    assert r.exit_code == 0, r.output
 
 
 def test_a_plan_naming_a_folder_outside_the_working_directory_is_not_read_ahead(org_folder, tmp_path,
