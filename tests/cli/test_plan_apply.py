@@ -439,9 +439,9 @@ def test_a_lone_surrogate_in_a_plan_is_refused_not_a_traceback(org_folder, state
     assert snapshot(state_url).serial == 0
 
 
-@pytest.mark.parametrize("write", [_one_line, _as_planned])
-@pytest.mark.parametrize("today", ["not-a-date", "2026-13-45", 20261124])
-def test_a_resealed_plan_whose_today_is_no_date_is_refused_before_any_state(org_folder, tmp_path, write, today):
+def _resealed_plan(org_folder, tmp_path, write, edit) -> tuple:
+    """A plan of `org_folder` against a fresh state, edited by `edit` and re-sealed, written by
+    `write`; (plan file, state URL)."""
     from provisioner.plan.planfile import seal
 
     state = f"sqlite:///{tmp_path / 'fresh' / 's.db'}"
@@ -450,26 +450,19 @@ def test_a_resealed_plan_whose_today_is_no_date_is_refused_before_any_state(org_
     assert plan(org_folder, state, out=out).exit_code == 0
     doc = json.loads(out.read_text())
     doc.pop("checksum")
-    write(seal({**doc, "today": today}), out)
+    edit(doc)
+    write(seal(doc), out)
+    return out, state
+
+
+@pytest.mark.parametrize("write", [_one_line, _as_planned])
+@pytest.mark.parametrize("today", ["not-a-date", "2026-13-45", 20261124])
+def test_a_resealed_plan_whose_today_is_no_date_is_refused_before_any_state(org_folder, tmp_path, write, today):
+    out, state = _resealed_plan(org_folder, tmp_path, write, lambda doc: doc.update(today=today))
     r = run("apply", out, "--state", state)
     assert r.exit_code == 1 and "Traceback" not in r.output and "internal error" not in r.output, r.output
     assert "is not a date" in r.output or "is not a provisioner plan" in r.output, r.output
     assert not list((tmp_path / "fresh").iterdir())  # no state database was created
-
-
-def _renamed_plan(org_folder, tmp_path, folder) -> tuple:
-    """A plan of `org_folder`, re-sealed to name `folder` as its org folder; (plan, fresh state URL)."""
-    from provisioner.plan.planfile import seal
-
-    state = f"sqlite:///{tmp_path / 'fresh' / 's.db'}"
-    (tmp_path / "fresh").mkdir()
-    out = tmp_path / "p.json"
-    assert plan(org_folder, state, out=out).exit_code == 0
-    doc = json.loads(out.read_text())
-    doc.pop("checksum")
-    doc["config"]["dir"] = str(folder)
-    _as_planned(seal(doc), out)
-    return out, state
 
 
 @pytest.mark.parametrize("too", ["many entries", "many bytes"])
@@ -483,7 +476,8 @@ def test_a_resealed_plan_naming_a_large_folder_is_refused_after_a_bounded_walk(o
     (folder / "deep").mkdir(parents=True)
     for i in range(30):
         (folder / "deep" / f"f{i:02}.yaml").write_text("kind: Office\n" * 10)
-    out, state = _renamed_plan(org_folder, tmp_path, folder)
+    out, state = _resealed_plan(org_folder, tmp_path, _as_planned,
+                                lambda doc: doc["config"].update(dir=str(folder)))
     monkeypatch.setattr(limits, "MAX_ORG_ENTRIES", 20 if too == "many entries" else 1000)
     monkeypatch.setattr(limits, "MAX_ORG_BYTES", 1000 if too == "many bytes" else 1 << 30)
     r = run("apply", out, "--state", state)
