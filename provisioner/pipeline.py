@@ -118,19 +118,12 @@ LOCATE_APART_FROM = 500  # findings from which half of them are located by a chi
 
 def _located_apart(locator: Locator, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     """`locator.locate_all(diagnostics)`, the second half located in a child meanwhile."""
-    from .beside import AVAILABLE, Beside
+    from .beside import halves
 
     half = len(diagnostics) // 2
-    if not AVAILABLE or half < LOCATE_APART_FROM:
+    if half < LOCATE_APART_FROM:
         return locator.locate_all(diagnostics)
-    theirs = diagnostics[half:]
-    beside = Beside(_each_located, locator, theirs)
-    try:
-        mine = _each_located(locator, diagnostics[:half])
-    except BaseException:
-        beside.cancel()
-        raise
-    other = beside.result(lambda: _each_located(locator, theirs))
+    mine, other = halves(lambda part: _each_located(locator, part), diagnostics[:half], diagnostics[half:])
     return sorted(mine + other, key=Diagnostic.sort_key)
 
 

@@ -5,17 +5,18 @@ A pull request usually changes one file of an org. With `--cache DIR` (or
 (`fastyaml`), the values it read and whether every document passed its schema; the next run
 reads only the files whose bytes changed, and takes the others from DIR.
 
-The cache cannot change a result: an entry is found only by a digest of the file's exact
-bytes together with a digest of everything that decides what is read from them (this
+An honest cache cannot change a result: an entry is found only by a digest of the file's
+exact bytes together with a digest of everything that decides what is read from them (this
 package's code, the schemas, the YAML reader's and the validators' versions), so an edit to
 a file, a new release or a changed schema simply misses; an entry that is damaged or not of
 the expected shape is read as a miss; marks (file:line:column) are still re-read from the
 file itself when a finding needs them. Deleting DIR at any time only costs the next run its
-speed. `apply` never reads it: it re-derives the plan from the files alone, so even an entry
-forged by someone who can write DIR could only make a plan that apply then refuses.
+speed. Entries are trusted as the files they stand for, their schema verdict included: a
+forged one could make a plan show what the files do not say, or make the run fail. `apply`
+never reads the cache: it re-derives the plan from the files alone, so such a plan is refused.
 
-Each run removes the entries of other code versions, and the entries of its own version
-not used for `STALE_AFTER`.
+Each run removes its own version's entries unused for `STALE_AFTER`, and other versions'
+folders unused for `OTHER_STALE_AFTER`; nothing that is not the cache's.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ class ReadCache:
     def put(self, data: bytes, found: list, checked: bool) -> None:
         """Keep what was read of a file of bytes `data` (atomically: a reader sees all or nothing)."""
         path, key = self._path(data)
-        body = _encode([[index, first, offset, value] for index, first, offset, value in found])
+        body = orjson.dumps([[index, first, offset, value] for index, first, offset, value in found])
         digest = hashlib.blake2b(body, digest_size=_DIGEST).hexdigest().encode()
         try:
             self.folder.mkdir(parents=True, exist_ok=True)  # DIR itself may be a link the user made
@@ -184,10 +185,6 @@ def _rmdir(folder: Path) -> None:
         folder.rmdir()  # only once empty: anything not the cache's stays, and so does its folder
     except OSError:
         pass
-
-
-def _encode(value) -> bytes:
-    return orjson.dumps(value)
 
 
 def _entry(stored: bytes, key: bytes, text: str) -> tuple[list, bool] | None:

@@ -155,3 +155,21 @@ def test_the_child_dies_of_sigterm_as_any_process():
     started = time.monotonic()
     assert work.result(lambda: "done here") == "done here"
     assert time.monotonic() - started < 5
+
+
+def test_halves_are_computed_here_and_in_a_child_and_a_failure_here_stops_the_child():
+    from tests.plan.test_state_check import _children
+
+    parent = os.getpid()
+    here, there = beside.halves(lambda part: (os.getpid(), sum(part)), [1, 2], [3, 4])
+    assert here == (parent, 3) and there[1] == 7 and there[0] != parent
+
+    def slow_there_failing_here(part):
+        if os.getpid() == parent:
+            raise ValueError("here")
+        time.sleep(60)
+
+    before = _children()
+    with pytest.raises(ValueError):
+        beside.halves(slow_there_failing_here, "here", "there")
+    assert _children() - before == set()  # stopped and reaped, not left to sleep

@@ -50,22 +50,13 @@ def run_rules(org: Org, today: dt.date, apart: bool = False) -> list[Diagnostic]
     ctx = context(org, today)
     rules = [rule for rule in all_rules() if rule.check is not None]
     if apart:
-        from ..beside import AVAILABLE, Beside
+        from ..beside import halves
 
-        if AVAILABLE:
-            theirs = rules[1::2]
-            beside = Beside(_checked, ctx, theirs)
-            try:
-                mine = _checked(ctx, rules[0::2])
-            except BaseException:
-                beside.cancel()
-                raise
-            other = beside.result(lambda: _checked(ctx, theirs))
-            per_rule = [None] * len(rules)
-            per_rule[0::2], per_rule[1::2] = mine, other
-            found = [d for part in per_rule for d in part]
-            return apply_waivers(org, apply_severity(org, found), today)
-    found = [d for part in _checked(ctx, rules) for d in part]
+        per_rule: list = [None] * len(rules)
+        per_rule[0::2], per_rule[1::2] = halves(lambda part: _checked(ctx, part), rules[0::2], rules[1::2])
+    else:
+        per_rule = _checked(ctx, rules)
+    found = [d for part in per_rule for d in part]
     return apply_waivers(org, apply_severity(org, found), today)
 
 
