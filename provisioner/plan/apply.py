@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import os
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from pathlib import Path
 from dataclasses import dataclass
 from typing import Iterable, Mapping
@@ -19,7 +19,7 @@ from ..orgfiles import TooLarge, display_path
 from ..canonical import canonical, canonical_bytes
 from ..state.backend import Progress, Resource, Snapshot, StaleState, StateBackend, Write
 from ..targets.owed import operations as owed_operations, specs_of
-from .changes import resource_dict
+from .changes import Change, resource_dict
 from .compare import retired
 from .lifecycle import INVITATION_DAYS
 from .planfile import PlanFileError, check_document, config_digest
@@ -55,13 +55,22 @@ def writes_for(document: dict, today: dt.date) -> list[Write]:
     return writes_of(document["changes"], document["state"]["serial"] + 1, today)
 
 
-def writes_of(changes: Iterable[dict], new_serial: int, today: dt.date) -> list[Write]:
-    """The state writes that carry out `changes` (as the plan document holds them) in the
-    apply that makes state serial `new_serial`."""
+def writes_of(changes: Iterable[dict | Change], new_serial: int, today: dt.date) -> list[Write]:
+    """The state writes that carry out `changes` (as the plan document holds them, or the
+    re-derived Change objects those dicts are made from) in the apply that makes state
+    serial `new_serial`."""
     out: list[Write] = []
     for c in changes:
-        address, action, recorded = c["address"], c["action"], c["after"]
-        after = _resource(address, recorded)
+        if type(c) is dict:
+            address, action, before, recorded = c["address"], c["action"], c["before"], c["after"]
+            after = _resource(address, recorded)
+            replaces, moved_from, retired_email = c.get("replaces"), c.get("moved_from"), c.get("retired_email")
+        else:  # what its to_dict() would hold, without making the dict
+            address, action, after = c.address, str(c.action), c.after
+            before, recorded = resource_dict(c.before), resource_dict(after)
+            if after is not None and (after.address != address or after.attributes is not recorded["attributes"]):
+                after = Resource(address, after.kind, recorded["attributes"], after.status)
+            replaces, moved_from, retired_email = c.replaces, c.moved_from, c.retired_email
         if after is not None and after.kind == "invitation":
             attrs = dict(after.attributes)
             attrs["sent_on"] = today.isoformat()
@@ -70,16 +79,16 @@ def writes_of(changes: Iterable[dict], new_serial: int, today: dt.date) -> list[
             recorded = None
         if recorded is None or len(recorded) != 3 or type(recorded["attributes"]) is not dict:
             recorded = resource_dict(after)  # else the plan's own dict of `after`: the same three fields
-        if action == "replace" and not c.get("replaces"):
-            old = _resource(address, c["before"])
+        if action == "replace" and not replaces:
+            old = _resource(address, before)
             archive = f"{address}~{new_serial}"
-            gone = retired(Resource(archive, old.kind, old.attributes, old.status), c.get("retired_email"))
-            out.append(Write(address, after, action, c["before"], resource_dict(after)))
-            out.append(Write(archive, gone, "deactivate", c["before"], resource_dict(gone)))
+            gone = retired(Resource(archive, old.kind, old.attributes, old.status), retired_email)
+            out.append(Write(address, after, action, before, resource_dict(after)))
+            out.append(Write(archive, gone, "deactivate", before, resource_dict(gone)))
             continue
         if action == "move":  # re-addressed (ID001): the old address goes, both rows audited as a move
-            out.append(Write(c["moved_from"], None, action, c["before"], {"moved_to": address}))
-        out.append(Write(address, None if action == "delete" else after, action, c["before"], recorded))
+            out.append(Write(moved_from, None, action, before, {"moved_to": address}))
+        out.append(Write(address, None if action == "delete" else after, action, before, recorded))
     return out
 
 
@@ -219,7 +228,7 @@ def check_rederived(document: dict, snapshot: Snapshot, org_dir: str | Path | No
         raise PlanFileError(f"the plan names org {document['org']!r}, but {folder} is org {validation.org.id!r}; "
                             "it will not be applied: run `provisioner plan` again")
     counted = summary(changes, noops)
-    same = Same(changes, document["changes"])  # `changes` now holds their dicts; large ones compared beside
+    same = Same(changes, document["changes"])  # large ones compared beside, the rest here (made dicts)
     try:
         if not same.pending:
             same.require()
@@ -251,7 +260,8 @@ def _check_counted(document: dict, counted: dict, diagnostics, folder: Path, sam
 @dataclass(frozen=True)
 class Rederived:
     validation: object  # pipeline.Validation of the config
-    changes: list[dict]  # the changes as the plan document holds them: the plan's once `same.require()` passes
+    changes: list  # the changes (Change objects, or their dicts once compared here): the plan's once
+    #                `same.require()` passes
     same: Same
 
 
@@ -263,8 +273,8 @@ _DIFFER = ("the plan's changes differ from what the config and state produce (wa
 
 class Same:
     """Whether the re-derived changes are the plan's, compared as canonical JSON (so `1` is
-    not `true`): one at a time with a saved list, or by digest with SavedChanges. `ours`
-    holds each change's dict in place of the object once it is made. Many changes against
+    not `true`): one at a time with a saved list, or by digest with SavedChanges. Compared
+    here, `ours` holds each change's dict in place of the object once it is made. Many changes against
     a digest are compared in a child (beside.py) while the caller goes on to prepare the
     writes; `require()` waits for the answer and refuses a plan whose changes differ (the
     state untouched: it is called before the lock)."""
@@ -277,14 +287,8 @@ class Same:
             if len(ours) >= SAME_BESIDE_FROM:
                 from ..beside import Beside
 
-                self._beside = Beside(_digest_of, ours)
+                self._beside = Beside(_digest_of, ours)  # the writes are made meanwhile
                 self._theirs = theirs
-                try:
-                    for i, change in enumerate(ours):  # the writes are made from the dicts meanwhile
-                        ours[i] = change.to_dict()
-                except BaseException:
-                    self.close()
-                    raise
             else:
                 self._answer = SavedChanges.of_encoded(canonical_bytes(_as_dict(ours, i))
                                                        for i in range(len(ours))) == theirs
@@ -371,37 +375,40 @@ def apply_plan(document: dict, backend: StateBackend, *, actor: str, org_dir: st
     # `backend.apply` still refuses a state that moved on (stale) in its own transaction.
     checking = StateCheck(backend, org_dir or document["config"]["dir"], early=early) if verify else None
     changes, same, derived_from = document["changes"], None, None
-    try:
-        if rederive:
-            with checking.around() if checking else nullcontext():  # a state failing verification is refused first
-                snapshot = backend.read()
+    with ExitStack() as later:
+        try:
+            if rederive:
+                with checking.around() if checking else nullcontext():  # a state failing verification is refused first
+                    snapshot = backend.read()
+                    if (snapshot.lineage, snapshot.serial) != expect:
+                        raise StaleState(expect, (snapshot.lineage, snapshot.serial))
+                    rederived = check_rederived(document, snapshot, org_dir, prepared)
+                    targets, changes, same = rederived.validation.org.targets, rederived.changes, rederived.same
+                    derived_from = snapshot
+                    del snapshot, rederived
+            if checking:
+                checking.warnings()
+            later.enter_context(collector_paused())  # from the writes to the commit
+            writes = writes_of(changes, expect[1] + 1, today)
+            del changes
+            targets = dict(targets or {})
+            with backend.lock(actor, lock_timeout):
+                # What the changes start from (the operations are derived from it): the state they
+                # were re-derived from, not read again; `backend.apply` refuses it, in its own
+                # transaction, if another apply moved the state on since (StaleState).
+                snapshot = derived_from if derived_from is not None else backend.read()
+                del derived_from
                 if (snapshot.lineage, snapshot.serial) != expect:
                     raise StaleState(expect, (snapshot.lineage, snapshot.serial))
-                rederived = check_rederived(document, snapshot, org_dir, prepared)
-                targets, changes, same = rederived.validation.org.targets, rederived.changes, rederived.same
-                derived_from = snapshot
-                del snapshot, rederived
-        if checking:
-            checking.warnings()
-        with collector_paused():
-            writes = writes_of(changes, expect[1] + 1, today)
-        del changes
-        if same is not None:
-            same.require()  # the changes are the plan's: only now is the state locked and written
-    finally:
-        if same is not None:
-            same.close()
-    targets = dict(targets or {})
-    with backend.lock(actor, lock_timeout), collector_paused():
-        # What the changes start from (the operations are derived from it): the state they
-        # were re-derived from, not read again; `backend.apply` refuses it, in its own
-        # transaction, if another apply moved the state on since (StaleState).
-        snapshot = derived_from if derived_from is not None else backend.read()
-        del derived_from
-        if (snapshot.lineage, snapshot.serial) != expect:
-            raise StaleState(expect, (snapshot.lineage, snapshot.serial))
-        specs = specs_of(writes, snapshot, targets.values())
-        ops = owed_operations(specs, expect[1] + 1, now)
-        after = backend.apply(writes, expect=expect, actor=actor, plan_digest=document["checksum"], at=now,
-                              progress=progress, operations=ops, read_back=read_back)
-        return Applied(after, targets, len(ops))
+                specs = specs_of(writes, snapshot, targets.values())
+                ops = owed_operations(specs, expect[1] + 1, now)
+                # The changes are the plan's, or nothing is committed: a child may still be
+                # comparing them while the writes are made, so the answer is awaited in the
+                # transaction, before it commits (a refusal rolls everything back).
+                after = backend.apply(writes, expect=expect, actor=actor, plan_digest=document["checksum"], at=now,
+                                      progress=progress, operations=ops, read_back=read_back,
+                                      before_commit=same.require if same is not None else None)
+                return Applied(after, targets, len(ops))
+        finally:
+            if same is not None:
+                same.close()

@@ -174,7 +174,8 @@ class StateBackend(Protocol):
 
     def apply(self, writes: Iterable[Write], *, expect: tuple[str | None, int], actor: str,
               plan_digest: str, at: dt.datetime, progress: Progress | None = None,
-              operations: Iterable = (), read_back: bool = True) -> Snapshot: ...
+              operations: Iterable = (), read_back: bool = True,
+              before_commit: Callable[[], None] | None = None) -> Snapshot: ...
 
     # The outbox (provisioner.state.outbox): operations owed to targets and their results.
     def operations(self, target: str | None = None, statuses=None, ids=None) -> list: ...

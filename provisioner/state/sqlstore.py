@@ -16,7 +16,7 @@ import socket
 import time
 import uuid
 from contextlib import contextmanager, nullcontext
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from . import audit as chain
 from . import integrity
@@ -279,11 +279,13 @@ class SQLStore(OutboxStore):
 
     def apply(self, writes: Iterable[Write], *, expect: tuple[str | None, int], actor: str,
               plan_digest: str, at: dt.datetime, progress: Progress | None = None,
-              operations: Iterable = (), read_back: bool = True) -> Snapshot:
+              operations: Iterable = (), read_back: bool = True,
+              before_commit: Callable[[], None] | None = None) -> Snapshot:
         """Write every change or none, and record the operations the targets are owed in the
         same transaction (the outbox): checks lineage/serial first (StaleState). Returns the
         new state; without `read_back`, its lineage and serial only (resources left empty:
-        reading 100,000 people's back costs as much as writing them)."""
+        reading 100,000 people's back costs as much as writing them). `before_commit` is
+        called last in the transaction: whatever it raises rolls it all back."""
         stamp = at.isoformat(timespec="seconds")
         with self._transaction():
             meta = self._meta()
@@ -312,6 +314,8 @@ class SQLStore(OutboxStore):
                 self._staged = self._staged_audit = None
             self._append_commit(meta, "apply", stamp, actor)
             self._put_meta(meta)
+            if before_commit is not None:
+                before_commit()
         return self.read() if read_back else Snapshot(meta["lineage"], serial, {})
 
     # -- audit --------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import json
 import pytest
 
 from provisioner.plan import savedplan
+from provisioner.state import open_state
 from tests.clihelp import actions, plan, plan_and_apply, run, snapshot
 from tests.orgbuilder import edit, write_org
 
@@ -205,8 +206,10 @@ def test_resealed_forged_plan_is_refused(org_folder, state_url, tmp_path, write)
 @pytest.mark.parametrize("child", ["answers", "fails"])
 def test_resealed_plan_with_one_change_altered_is_refused(org_folder, state_url, tmp_path, monkeypatch, child):
     """As many changes as the config gives, one of them not the config's: refused by the
-    digest (compared in a child, beside; a child that fails only means it is compared here),
-    before the state is locked or written."""
+    digest (compared in a child, beside; a child that fails only means it is compared here).
+    Beside, the writes go on meanwhile and the answer is awaited before the transaction
+    commits: nothing of them stays (no resource, audit row or owed operation), the lock is
+    let go and the state still verifies."""
     import os
 
     from provisioner.plan import apply
@@ -232,6 +235,11 @@ def test_resealed_plan_with_one_change_altered_is_refused(org_folder, state_url,
     assert "changes differ from what the config and state produce" in r.output
     assert snapshot(state_url).serial == 0 and not snapshot(state_url).resources
     assert "Traceback" not in r.output
+    backend = open_state("testorg", state_url)
+    try:
+        assert (backend.audit(), backend.operations(), backend.lock_info(), backend.verify()) == ([], [], None, [])
+    finally:
+        backend.close()
     write_plan(doc, out)  # the plan as made: applied, wherever it is compared
     ok = run("apply", out, "--state", state_url)
     assert ok.exit_code == 0, ok.output
