@@ -274,10 +274,10 @@ _DIFFER = ("the plan's changes differ from what the config and state produce (wa
 class Same:
     """Whether the re-derived changes are the plan's, compared as canonical JSON (so `1` is
     not `true`): one at a time with a saved list, or by digest with SavedChanges. Compared
-    here, `ours` holds each change's dict in place of the object once it is made. Many changes against
-    a digest are compared in a child (beside.py) while the caller goes on to prepare the
-    writes; `require()` waits for the answer and refuses a plan whose changes differ (the
-    state untouched: it is called before the lock)."""
+    here, `ours` holds each change's dict in place of the object once it is made. Many
+    changes against a digest are compared in a child (beside.py) while the caller goes on
+    to write them; `require()` waits for the answer and refuses a plan whose changes differ
+    (apply calls it last in the store's transaction, so a refusal commits nothing)."""
 
     def __init__(self, ours: list, theirs: list[dict] | SavedChanges) -> None:
         self._beside, self._answer = None, None
@@ -371,8 +371,9 @@ def apply_plan(document: dict, backend: StateBackend, *, actor: str, org_dir: st
     expect = (document["state"]["lineage"], document["state"]["serial"])
     if not rederive and isinstance(document["changes"], SavedChanges):
         raise PlanFileError("a plan read for apply (savedplan.read_for_apply) is applied only re-derived")
-    # Checked before the lock, so a refused plan leaves the database untouched; under the lock
-    # `backend.apply` still refuses a state that moved on (stale) in its own transaction.
+    # Checked before the lock (but for a comparison still running beside, awaited before the
+    # commit), so a refused plan leaves the database untouched; under the lock `backend.apply`
+    # still refuses a state that moved on (stale) in its own transaction.
     checking = StateCheck(backend, org_dir or document["config"]["dir"], early=early) if verify else None
     changes, same, derived_from = document["changes"], None, None
     with ExitStack() as later:
