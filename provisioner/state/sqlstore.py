@@ -231,17 +231,26 @@ class SQLStore(OutboxStore):
     # -- writing ------------------------------------------------------------------------
     _staged: dict | None = None  # during apply: address -> resource row (None: removed)
     _staged_audit: list | None = None
+    _deleting: set | None = None  # the staged addresses that may hold a row: deleted before the insert
+
+    _touched: set | None = None  # during apply: the addresses written so far
 
     def _write_resource(self, write: Write, serial: int) -> None:
-        """Stage one resource row for the apply's bulk write; tests patch this to fail half-way."""
-        r = write.resource
-        self._staged[write.address] = None if r is None else (
-            r.address, r.kind, chain.canonical(r.attributes), r.status, serial)
+        """Stage one resource row for the apply's bulk write; tests patch this to fail half-way.
+        A resource created where the state had none (its write has no `before`: the state is
+        the one the writes were planned against, checked in this transaction) and not written
+        before in this apply needs no DELETE first."""
+        r, address = write.resource, write.address
+        if write.before is not None or r is None or address in self._touched:
+            self._deleting.add(address)
+        self._touched.add(address)
+        self._staged[address] = None if r is None else (r.address, r.kind, chain.canonical(r.attributes), r.status,
+                                                        serial)
 
     def _flush_staged(self) -> None:
         """The staged rows as three bulk statements (the same effect as one DELETE and INSERT per write)."""
         c = self._conn
-        c.executemany("DELETE FROM resources WHERE address = ?", [(a,) for a in self._staged])
+        c.executemany("DELETE FROM resources WHERE address = ?", [(a,) for a in self._staged if a in self._deleting])
         c.executemany("INSERT INTO resources (address, kind, attributes, status, serial) VALUES (?, ?, ?, ?, ?)",
                       [row for row in self._staged.values() if row is not None])
         c.executemany("INSERT INTO audit (seq, at, actor, plan_digest, address, action, before_json, after_json, "
@@ -296,22 +305,27 @@ class SQLStore(OutboxStore):
                 meta["lineage"] = str(uuid.uuid4())
             serial = found[1] + 1
             meta["serial"] = str(serial)
-            self._staged, self._staged_audit = {}, []
+            self._staged, self._staged_audit, self._deleting, self._touched = {}, [], set(), set()
+            head = int(meta.get("audit_seq", 0))
+            chained = chain.Appender(head, meta.get("audit_hash", chain.GENESIS), stamp, actor, plan_digest)
             try:
                 for i, write in enumerate(writes, 1):
                     self._write_resource(write, serial)
-                    self._append_audit(meta, stamp, actor, plan_digest, write)
+                    before = "null" if write.before is None else chain.canonical(write.before)  # a creation has none
+                    self._staged_audit.append(chained.row(write.address, write.action, before, self._after_json(write)))
                     if progress:
                         progress(i)
                     if len(self._staged_audit) >= FLUSH_EVERY:  # the same transaction, in parts
                         with self._batched():
                             self._flush_staged()
-                        self._staged, self._staged_audit = {}, []
+                        self._staged, self._staged_audit, self._deleting = {}, [], set()
                 with self._batched():
                     self._flush_staged()
                     self._insert_operations(operations)
             finally:
-                self._staged = self._staged_audit = None
+                self._staged = self._staged_audit = self._deleting = self._touched = None
+            if chained.seq != head:
+                meta["audit_seq"], meta["audit_hash"] = str(chained.seq), chained.prev
             self._append_commit(meta, "apply", stamp, actor)
             self._put_meta(meta)
             if before_commit is not None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pytest
+
 from tests.clihelp import plan_and_apply, run
 from provisioner.state import Resource, Write, sqlite_path, state_url
 from provisioner.state.actor import resolve_actor
@@ -84,3 +86,32 @@ def test_state_list_with_an_unknown_kind_is_a_usage_error(org_folder, sqlite_url
     plan_and_apply(org_folder, sqlite_url, tmp_path / "p.json")
     r = run("state", "list", "testorg", "--state", sqlite_url, "--kind", "persons")
     assert r.exit_code == 2 and "'persons' is not one of" in r.output and "person" in r.output
+
+
+@pytest.mark.parametrize("flush_every", [1, 10_000])
+def test_an_address_written_twice_in_one_apply_is_replaced(tmp_path, monkeypatch, flush_every):
+    """A creation skips the DELETE only where the state held no row and nothing in this
+    apply wrote the address before: a person moved away and another created at the old
+    address, or an address created twice, in the same bulk write or a later one (one write
+    per bulk write here), still ends as the last write says, and the state verifies."""
+    from provisioner.plan.changes import resource_dict as d
+    from provisioner.state import sqlstore
+
+    monkeypatch.setattr(sqlstore, "FLUSH_EVERY", flush_every)
+    b = SQLiteBackend(tmp_path / "s.db")
+    ann = Resource("person.x", "person", {"name": "Ann"}, "active")
+    first = b.apply([Write("person.x", ann, "create", None, d(ann))], expect=(None, 0), actor="t",
+                    plan_digest="d", at=dt.datetime(2026, 1, 1))
+    moved = Resource("person.y", "person", {"name": "Ann"}, "active")
+    bea = Resource("person.x", "person", {"name": "Bea"}, "active")
+    cy = Resource("person.z", "person", {"name": "Cy"}, "active")
+    cy_again = Resource("person.z", "person", {"name": "Cy", "title": "RN"}, "active")
+    after = b.apply([Write("person.x", None, "move", d(ann), {"moved_to": "person.y"}),
+                     Write("person.y", moved, "move", d(ann), d(moved)),
+                     Write("person.x", bea, "create", None, d(bea)),
+                     Write("person.z", cy, "create", None, d(cy)),
+                     Write("person.z", cy_again, "create", None, d(cy_again))],
+                    expect=(first.lineage, 1), actor="t", plan_digest="d2", at=dt.datetime(2026, 1, 2))
+    assert after.resources == {"person.x": bea, "person.y": moved, "person.z": cy_again}
+    assert len(b.audit()) == 6 and b.verify() == []
+    b.close()
