@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from .. import collector
 from ..plan import DEFAULT_LOCK_TIMEOUT
 from ..plan.apply import apply_plan, check_config, read_ahead_folder, state_for_plan, validate_meanwhile
 from ..plan.savedplan import Reading
@@ -98,6 +99,7 @@ def _progress(total: int):
 @click.option("--resend-expired", is_flag=True, help="With an org folder: re-send expired invitations.")
 @click.option("--refresh", is_flag=True,
               help="With an org folder: read the SCIM targets first and bring them back to the config too.")
+@collector.paused()  # bulk work: see collector.py
 def apply_command(target, auto_approve, state_url, today, actor, lock_timeout, org_dir, allow_mass_change,
                   resend_expired, refresh) -> None:
     """Apply TARGET: a plan file saved by `plan --out` (exactly that plan), or an org folder

@@ -8,6 +8,7 @@ from contextlib import nullcontext
 
 import click
 
+from .. import collector
 from ..pipeline import validate
 from ..plan import make_plan, read_plan, write_plan
 from ..plan.statecheck import StateCheck, early_child
@@ -140,9 +141,10 @@ def with_refresh(result, backend, allow_mass_change: bool) -> dict:
     org = result.validation.org
     document = result.document
     snapshot = backend.read() if backend is not None else Snapshot(None, 0, {})
-    refresh, errors = refresh_plan(document, snapshot, org.targets, backend,
-                                   today=dt.date.fromisoformat(document["today"]), policy=org.policy,
-                                   allow_mass_change=allow_mass_change)
+    with collector.running():  # the targets read, request after request
+        refresh, errors = refresh_plan(document, snapshot, org.targets, backend,
+                                       today=dt.date.fromisoformat(document["today"]), policy=org.policy,
+                                       allow_mass_change=allow_mass_change)
     for e in errors:
         click.echo(f"error: {e}", err=True)
     if errors:
@@ -183,6 +185,7 @@ def render_refresh(document: dict, fmt: str) -> str:
 @click.option("--refresh", is_flag=True,
               help="Read the SCIM targets first; the plan then includes what brings them back to the config.")
 @cache_option
+@collector.paused()  # bulk work: see collector.py
 def plan_command(org_dir, out, fmt, state_url, today, detailed_exitcode, allow_mass_change, resend_expired,
                  refresh, cache_dir) -> None:
     """Show what applying ORG_DIR would change in the state, without changing it.

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from .. import collector
 from ..plan.statecheck import check_state
 from ..state import StateError
 from ..state.actor import resolve_actor
@@ -44,7 +45,7 @@ def deliver_and_report(backend, targets, *, actor: str, org_dir, lock_timeout: f
     from ..targets.outcome import exit_code, final_line, lines
 
     try:
-        with backend.lock(actor, lock_timeout):
+        with backend.lock(actor, lock_timeout), collector.running():  # request after request
             if retry:
                 requeue(backend, retry, actor)
             reports = deliver(backend, targets, actor=actor, org_dir=org_dir, only=only,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from .. import collector
 from ..pipeline import validate
 from ..reporters import REPORTERS
 from .common import cache_option, format_option, read_cache, today_option, use_colour, warn_about
@@ -15,6 +16,7 @@ from .common import cache_option, format_option, read_cache, today_option, use_c
 @today_option
 @click.option("--quiet", "-q", is_flag=True, help="Text format: show errors only (the counts stay complete).")
 @cache_option
+@collector.paused()  # bulk work: see collector.py
 def validate_command(org_dir: str, fmt: str, today, quiet: bool, cache_dir) -> None:
     """Validate ORG_DIR against the schemas and the domain rules.
 
