@@ -102,9 +102,11 @@ def _path(parts: list) -> str:
 
 def field_diff(before: Resource | None, after: Resource | None) -> list[FieldChange]:
     """Field-level differences of one resource (status included), via DeepDiff."""
-    a = {"status": before.status, **before.attributes} if before else {}
-    b = {"status": after.status, **after.attributes} if after else {}
-    if not before or not after or a == b:
+    if not before or not after:  # a creation or a removal: no field-level difference
+        return []
+    a = {"status": before.status, **before.attributes}
+    b = {"status": after.status, **after.attributes}
+    if a == b:
         return []
     from deepdiff import DeepDiff  # imported on first use: `validate` never needs it
 

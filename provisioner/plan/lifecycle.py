@@ -185,8 +185,9 @@ def invitation_changes(changes: list[Change], current: Mapping[str, Resource], d
     """LIFE007: an invitation for every new active account; re-send expired ones on request.
     `sent_on`/`expires_on` are known after apply (None in the plan)."""
     out = []
+    creating = (Action.CREATE, Action.REPLACE)  # Action.creates, without the property's call per change
     for c in changes:
-        if c.kind in ACCOUNT_KINDS and c.action.creates and c.after.active:
+        if c.action in creating and c.kind in ACCOUNT_KINDS and c.after.active:
             address = f"invitation.{c.address}"
             after = Resource(address, "invitation", {"account": c.address, "email": c.after.attributes["email"],
                                                      "sent_on": None, "expires_on": None}, "pending")
@@ -196,16 +197,18 @@ def invitation_changes(changes: list[Change], current: Mapping[str, Resource], d
                               "after apply (LIFE007)", before=before, after=after,
                               diff=field_diff(before, after)))
     for c in changes:
-        inv = current.get(f"invitation.{c.address}")
-        if c.kind not in ACCOUNT_KINDS or inv is None:
+        if c.action is not Action.DEACTIVATE or c.kind not in ACCOUNT_KINDS:
             continue
-        if c.action is Action.DEACTIVATE and inv.status == "pending":
+        inv = current.get(f"invitation.{c.address}")
+        if inv is not None and inv.status == "pending":
             after = Resource(inv.address, "invitation", inv.attributes, "revoked")
             out.append(Change(inv.address, Action.DEACTIVATE, f"revoked: {c.address} is deactivated, so its "
                               "unconfirmed invitation can no longer be used (LIFE007)", before=inv, after=after,
                               diff=field_diff(inv, after)))
     for c in changes:
-        inv = current.get(f"invitation.{c.moved_from}") if c.action is Action.MOVE else None
+        if c.action is not Action.MOVE:
+            continue
+        inv = current.get(f"invitation.{c.moved_from}")
         if inv is not None:
             address = f"invitation.{c.address}"
             after = Resource(address, "invitation", {**inv.attributes, "account": c.address}, inv.status)
