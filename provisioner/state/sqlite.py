@@ -56,6 +56,13 @@ class SQLiteBackend(SQLStore):
         self._conn.row_factory = sqlite3.Row
         self.migrate()
 
+    def _stream(self, sql: str):
+        """The rows as plain tuples (no sqlite3.Row made for each): what is streamed is only
+        unpacked, and a large state's verification reads millions of rows."""
+        cursor = self._conn.cursor()
+        cursor.row_factory = None
+        return cursor.execute(sql)
+
     def reopen(self) -> tuple:
         """How to open the same state on a connection of its own (another process): a
         class and its arguments."""

@@ -372,7 +372,7 @@ class SQLStore(OutboxStore):
                                        (last["seq"],)).fetchone()
             count, digest = prior["resources"], prior["resources_digest"]
         else:
-            count, digest = integrity.resources_digest(self._conn.execute(
+            count, digest = integrity.resources_digest(self._stream(
                 "SELECT address, kind, status, attributes, serial FROM resources ORDER BY address"))
         record = {"seq": (last["seq"] if last else 0) + 1, "serial": int(meta.get("serial", 0)),
                   "lineage": meta.get("lineage") or "", "org": meta.get("org") or "", "event": event,
