@@ -5,7 +5,6 @@ delivery, where garbage in cycles is made request after request."""
 from __future__ import annotations
 
 import gc
-import textwrap
 import weakref
 
 import pytest
@@ -71,17 +70,9 @@ def test_validate_plans_and_applies_paused_and_delivers_with_the_collector_on(tm
     from provisioner.targets import delivery
 
     from tests.targets.scimorg import TODAY, cli
+    from tests.targets.test_changefile import org_with_changefile
 
-    org = make_org()
-    (org / "target.yaml").write_text(textwrap.dedent("""\
-        ---
-        kind: Target
-        id: emr
-        name: EMR without an API
-        type: changefile
-        receives: [referral_accounts, emr_profiles]
-        changefile: {folder: exports}
-        """), encoding="utf-8")
+    org = org_with_changefile(tmp_path, make_org)  # a target that takes change files
     seen = []
     load, deliver = pipeline.load_folder, delivery.deliver
     monkeypatch.setattr(pipeline, "load_folder", lambda *a, **k: seen.append(("read", gc.isenabled()))
