@@ -11,6 +11,8 @@ collector's return does not start with walking it. `running()` turns the collect
 on inside a pause for work that leaves cycles behind as it goes (talking to targets, one
 request after another), with what exists already frozen, so its collections never walk it.
 Both are context managers and decorators; a pause inside a pause is the same pause.
+Freezing is process-wide and does not nest: where a caller has frozen objects already,
+neither freezes nor thaws anything (the collector's work is then only less well spared).
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ def paused():
     try:
         yield
     finally:
-        _settle()
+        if gc.get_freeze_count() == 0:  # else a caller froze objects of its own: they stay frozen
+            _settle()
         gc.enable()
 
 
@@ -40,13 +43,16 @@ def running():
     if gc.isenabled():
         yield
         return
-    gc.freeze()
+    ours = gc.get_freeze_count() == 0  # else a caller froze objects of its own: left as they are
+    if ours:
+        gc.freeze()
     gc.enable()
     try:
         yield
     finally:
         gc.disable()
-        gc.unfreeze()
+        if ours:
+            gc.unfreeze()
 
 
 def _settle() -> None:

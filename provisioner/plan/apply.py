@@ -46,7 +46,7 @@ def writes_of(changes: Iterable[dict | Change], new_serial: int, today: dt.date)
     serial `new_serial`."""
     out: list[Write] = []
     for c in changes:
-        if type(c) is dict:
+        if not isinstance(c, Change):  # as the plan document holds it
             address, action, before, recorded = c["address"], c["action"], c["before"], c["after"]
             after = _resource(address, recorded)
             replaces, moved_from, retired_email = c.get("replaces"), c.get("moved_from"), c.get("retired_email")
@@ -185,7 +185,8 @@ def check_rederived(document: dict, snapshot: Snapshot, org_dir: str | Path | No
     again is deterministic, so the saved changes must come out exactly the same; a change
     that no config produces (an admin right added by hand, say) never reaches the state.
     Many changes are compared in a child while the caller goes on: the caller must call
-    `same.require()` on the result before it writes anything (with few, it is done here).
+    `same.require()` on the result before it commits anything (with few, it is done here;
+    apply calls it last in its transaction, which a refusal rolls back).
     """
     from ..pipeline import validate  # late: the pipeline imports the rule catalog
     from .planner import derive, summary
@@ -394,6 +395,9 @@ def apply_plan(document: dict, backend: StateBackend, *, actor: str, org_dir: st
                 after = backend.apply(writes, expect=expect, actor=actor, plan_digest=document["checksum"], at=now,
                                       progress=progress, operations=ops, read_back=read_back,
                                       before_commit=same.require if same is not None else None)
+                if same is not None and same.pending:  # a backend that never called the hook: loudly
+                    raise PlanFileError("the state backend committed without awaiting the comparison of the "
+                                        "changes with the plan; run `provisioner state verify`")
                 return Applied(after, targets, len(ops))
         finally:
             if same is not None:

@@ -56,6 +56,9 @@ class SQLiteBackend(SQLStore):
         self._conn.row_factory = sqlite3.Row
         self.migrate()
 
+    def _duplicate_row(self, exc: BaseException) -> bool:
+        return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
+
     def _stream(self, sql: str):
         """The rows as plain tuples (no sqlite3.Row made for each): what is streamed is only
         unpacked, and a large state's verification reads millions of rows."""

@@ -121,6 +121,11 @@ class SQLStore(OutboxStore):
             self._open = False
             self._rollback()
 
+    def _duplicate_row(self, exc: BaseException) -> bool:
+        """Whether `exc` is a row inserted where its key is taken (the dialect decides; one
+        that reports it as a StateError of its own says False)."""
+        return False
+
     def _release_failed_ok(self, exc: BaseException) -> bool:
         """Whether releasing the lock row may fail quietly with `exc` (the dialect decides)."""
         return False
@@ -309,19 +314,13 @@ class SQLStore(OutboxStore):
             head = int(meta.get("audit_seq", 0))
             chained = chain.Appender(head, meta.get("audit_hash", chain.GENESIS), stamp, actor, plan_digest)
             try:
-                for i, write in enumerate(writes, 1):
-                    self._write_resource(write, serial)
-                    before = "null" if write.before is None else chain.canonical(write.before)  # a creation has none
-                    self._staged_audit.append(chained.row(write.address, write.action, before, self._after_json(write)))
-                    if progress:
-                        progress(i)
-                    if len(self._staged_audit) >= FLUSH_EVERY:  # the same transaction, in parts
-                        with self._batched():
-                            self._flush_staged()
-                        self._staged, self._staged_audit, self._deleting = {}, [], set()
-                with self._batched():
-                    self._flush_staged()
-                    self._insert_operations(operations)
+                self._write_all(writes, serial, chained, progress, operations)
+            except Exception as exc:
+                if not self._duplicate_row(exc):
+                    raise
+                raise StateError(f"the state at {self.path} already holds a resource this apply creates where the "
+                                 f"plan found none ({exc}): the database was changed outside the provisioner. Nothing "
+                                 "was applied; run `provisioner state verify`") from None
             finally:
                 self._staged = self._staged_audit = self._deleting = self._touched = None
             if chained.seq != head:
@@ -331,6 +330,24 @@ class SQLStore(OutboxStore):
             if before_commit is not None:
                 before_commit()
         return self.read() if read_back else Snapshot(meta["lineage"], serial, {})
+
+    def _write_all(self, writes: Iterable[Write], serial: int, chained: chain.Appender, progress: Progress | None,
+                   operations: Iterable) -> None:
+        """Stage and write every resource row and audit row, FLUSH_EVERY at a time in bulk
+        statements (the same transaction, in parts), and the operations owed last."""
+        for i, write in enumerate(writes, 1):
+            self._write_resource(write, serial)
+            before = "null" if write.before is None else chain.canonical(write.before)  # a creation has none
+            self._staged_audit.append(chained.row(write.address, write.action, before, self._after_json(write)))
+            if progress:
+                progress(i)
+            if len(self._staged_audit) >= FLUSH_EVERY:
+                with self._batched():
+                    self._flush_staged()
+                self._staged, self._staged_audit, self._deleting = {}, [], set()
+        with self._batched():
+            self._flush_staged()
+            self._insert_operations(operations)
 
     # -- audit --------------------------------------------------------------------------
     def _audit_dicts(self) -> list[dict]:

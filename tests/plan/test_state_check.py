@@ -7,6 +7,7 @@ changes nothing."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import time
@@ -97,7 +98,11 @@ def _outcome(command: list, state_url, org_folder, saved: dict[str, bytes]) -> t
             f.write(data)
     r = run(*command)
     after = {p: open(p, "rb").read() for p in saved}
-    return r.exit_code, r.output, after
+    return r.exit_code, _STAMPED.sub(r"\1…", r.output), after
+
+
+# An apply's audit head hashes the second it ran in: two runs may be a second apart.
+_STAMPED = re.compile(r"(Audit head: commit \d+, audit row \d+, sha256 )[0-9a-f]{64}")
 
 
 @pytest.mark.parametrize("tampering", list(TAMPERINGS))

@@ -209,3 +209,19 @@ def test_a_failure_after_a_part_was_sent_leaves_the_state_as_before(org_folder, 
     assert calls["n"] == 4
     assert snapshot(state_url) == before
     assert audit_count(state_url) == audit_before
+
+
+def test_a_backend_that_never_awaits_the_comparison_is_reported(org_folder, state_url, tmp_path, monkeypatch):
+    """Apply awaits the comparison of many re-derived changes with the saved plan in the
+    store's transaction (`before_commit`); a backend that dropped the hook would commit an
+    unchecked plan, so apply says so instead of completing quietly."""
+    from provisioner.plan import apply as apply_module
+
+    monkeypatch.setattr(apply_module, "SAME_BESIDE_FROM", 0)
+    out = tmp_path / "p.json"
+    assert plan(org_folder, state_url, out=out).exit_code == 0
+    real = SQLStore.apply
+    monkeypatch.setattr(SQLStore, "apply", lambda self, writes, before_commit=None, **kw: real(self, writes, **kw))
+    r = run("apply", out, "--state", state_url)
+    assert r.exit_code == 1 and "committed without awaiting the comparison" in r.output, r.output
+    assert "provisioner state verify" in r.output and "Traceback" not in r.output

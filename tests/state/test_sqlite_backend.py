@@ -115,3 +115,24 @@ def test_an_address_written_twice_in_one_apply_is_replaced(tmp_path, monkeypatch
     assert after.resources == {"person.x": bea, "person.y": moved, "person.z": cy_again}
     assert len(b.audit()) == 6 and b.verify() == []
     b.close()
+
+
+def test_a_creation_where_the_state_holds_a_row_is_refused_with_what_to_do(tmp_path):
+    """A creation skips its DELETE where the plan found no row; if the database holds one
+    all the same (edited outside the provisioner, verification skipped), the apply is
+    refused with a StateError that says so, and nothing of it is kept."""
+    from provisioner.plan.changes import resource_dict as d
+    from provisioner.state import StateError
+
+    b = SQLiteBackend(tmp_path / "s.db")
+    ann = Resource("person.x", "person", {"name": "Ann"}, "active")
+    first = b.apply([Write("person.x", ann, "create", None, d(ann))], expect=(None, 0), actor="t",
+                    plan_digest="d", at=dt.datetime(2026, 1, 1))
+    bea = Resource("person.x", "person", {"name": "Bea"}, "active")
+    with pytest.raises(StateError, match=r"already holds a resource .*run `provisioner state verify`"):
+        b.apply([Write("person.x", bea, "create", None, d(bea))], expect=(first.lineage, 1), actor="t",
+                plan_digest="d2", at=dt.datetime(2026, 1, 2))
+    after = b.read()
+    assert (after.serial, after.resources["person.x"].attributes) == (1, {"name": "Ann"})
+    assert len(b.audit()) == 1 and b.verify() == [] and b.lock_info() is None
+    b.close()
