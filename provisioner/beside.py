@@ -149,6 +149,45 @@ def halves(fn: Callable, here, there) -> tuple:
     return mine, beside.result(lambda: fn(there))
 
 
+SHARED_MAX = 255  # items shared one at a time: each index is one byte in a pipe
+
+
+def shared(fn: Callable, items: list) -> list:
+    """[fn(item) for item in items], the items taken one at a time, in order, by this
+    process and a child forked now, whichever is free first (so a few slow items never
+    leave one core idle while the other works through them). An index is taken by reading
+    its byte from a pipe both hold, which gives each to exactly one of them. The child's
+    results come back by index; whatever it took and gave no answer for (it failed, or no
+    child could be had) is done here. The child is stopped if this process's work fails."""
+    n = len(items)
+    if n < 2 or n > SHARED_MAX or not AVAILABLE:
+        return [fn(item) for item in items]
+    read, write = os.pipe()
+    try:
+        try:
+            _write_all(write, bytes(range(n)))  # within any pipe's buffer: nothing waits
+        finally:
+            os.close(write)
+        beside = Beside(_taken, fn, items, read)
+        try:
+            mine = _taken(fn, items, read)
+        except BaseException:
+            beside.cancel()
+            raise
+        theirs = beside.result(dict)
+    finally:
+        os.close(read)
+    return [mine[i] if i in mine else theirs[i] if i in theirs else fn(items[i]) for i in range(n)]
+
+
+def _taken(fn: Callable, items: list, fd: int) -> dict:
+    """fn of each item whose index this process takes from the pipe `fd`, by index."""
+    done = {}
+    while index := os.read(fd, 1):
+        done[index[0]] = fn(items[index[0]])
+    return done
+
+
 def _write_all(fd: int, payload: bytes) -> None:
     view = memoryview(payload)
     while view:

@@ -173,3 +173,51 @@ def test_halves_are_computed_here_and_in_a_child_and_a_failure_here_stops_the_ch
     with pytest.raises(ValueError):
         beside.halves(slow_there_failing_here, "here", "there")
     assert _children() - before == set()  # stopped and reaped, not left to sleep
+
+
+def _slowly(item):
+    """An item's work, slow enough that the child is running before this process is done."""
+    time.sleep(0.02)
+    return os.getpid(), item * item
+
+
+def test_shared_items_are_taken_by_both_processes_once_each_and_come_back_in_order():
+    parent = os.getpid()
+    out = beside.shared(_slowly, list(range(30)))
+    assert [square for _, square in out] == [i * i for i in range(30)]
+    workers = {pid for pid, _ in out}
+    assert parent in workers and len(workers) == 2  # each item once, by whichever was free
+
+
+def test_shared_items_the_child_took_and_never_answered_for_are_done_here():
+    parent = os.getpid()
+
+    def fails_there(item):
+        if os.getpid() != parent:
+            raise MemoryError("the child gives up")
+        return _slowly(item)
+
+    out = beside.shared(fails_there, list(range(12)))
+    assert out == [(parent, i * i) for i in range(12)]
+
+
+def test_shared_work_that_fails_here_stops_the_child():
+    from tests.plan.test_state_check import _children
+
+    parent = os.getpid()
+
+    def slow_there_failing_here(item):
+        if os.getpid() == parent:
+            raise ValueError("here")
+        time.sleep(60)
+
+    before = _children()
+    with pytest.raises(ValueError):
+        beside.shared(slow_there_failing_here, [1, 2, 3])
+    assert _children() - before == set()  # stopped and reaped, not left to sleep
+
+
+@pytest.mark.parametrize("count", [1, beside.SHARED_MAX + 1])
+def test_too_few_or_too_many_items_are_done_here(count):
+    assert beside.shared(lambda item: (os.getpid(), item), list(range(count))) == \
+        [(os.getpid(), i) for i in range(count)]

@@ -44,16 +44,16 @@ def one_per_subject(found: list[Diagnostic]) -> list[Diagnostic]:
 
 
 def run_rules(org: Org, today: dt.date, apart: bool = False) -> list[Diagnostic]:
-    """Every rule's findings, the policy's severities and the waivers applied. `apart`: half
-    the rules run in a child process (beside.py) on the same derived access, meanwhile;
-    their findings are merged in the catalog's order, so the result is the same."""
+    """Every rule's findings, the policy's severities and the waivers applied. `apart`: the
+    rules are shared with a child process (beside.py) on the same derived access, each rule
+    run by whichever is free first; their findings are merged in the catalog's order, so
+    the result is the same."""
     ctx = context(org, today)
     rules = [rule for rule in all_rules() if rule.check is not None]
     if apart:
-        from ..beside import halves
+        from ..beside import shared
 
-        per_rule: list = [None] * len(rules)
-        per_rule[0::2], per_rule[1::2] = halves(lambda part: _checked(ctx, part), rules[0::2], rules[1::2])
+        per_rule = shared(lambda rule: _checked(ctx, [rule])[0], rules)
     else:
         per_rule = _checked(ctx, rules)
     found = [d for part in per_rule for d in part]

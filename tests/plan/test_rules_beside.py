@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 
 import pytest
 
@@ -124,7 +125,8 @@ def _alone(tmp_path, monkeypatch, mistaken: bool) -> list:
 
 
 def _shared_with(monkeypatch, wrap) -> None:
-    """From now on, half the rules and half the locating go to a child; `wrap` wraps both halves' work."""
+    """From now on, the rules are shared with a child and half the locating goes to another;
+    `wrap` wraps the work of each rule and of each half."""
     from provisioner import rules
 
     monkeypatch.setattr(rules, "_checked", wrap(rules._checked))
@@ -135,8 +137,9 @@ def _shared_with(monkeypatch, wrap) -> None:
 
 @pytest.mark.parametrize("mistaken", [False, True], ids=["clean", "rule-mistakes"])
 def test_rules_and_locating_shared_with_a_child_give_the_findings_of_one_process(tmp_path, monkeypatch, mistaken):
-    """`validate` in line: for a large org, half the rules and half the locating are done
-    by a child meanwhile; the findings, their order and places are those of one process."""
+    """`validate` in line: for a large org, the rules are shared with a child (each taken by
+    whichever is free first) and half the locating is done by another meanwhile; the
+    findings, their order and places are those of one process."""
     alone = _alone(tmp_path, monkeypatch, mistaken)
     workers = tmp_path / "workers"
 
@@ -144,6 +147,7 @@ def test_rules_and_locating_shared_with_a_child_give_the_findings_of_one_process
         def run(*args):
             with open(workers, "a") as f:
                 f.write(f"{real.__name__} {os.getpid()}\n")
+            time.sleep(0.01)  # the rules are shared as each process is free: both get some
             return real(*args)
         return run
 
