@@ -158,20 +158,28 @@ def test_the_child_dies_of_sigterm_as_any_process():
 
 
 def test_halves_are_computed_here_and_in_a_child_and_a_failure_here_stops_the_child():
-    from tests.plan.test_state_check import _children
 
     parent = os.getpid()
     here, there = beside.halves(lambda part: (os.getpid(), sum(part)), [1, 2], [3, 4])
     assert here == (parent, 3) and there[1] == 7 and there[0] != parent
+    _stops_the_child(lambda work: beside.halves(work, "here", "there"))
 
-    def slow_there_failing_here(part):
+
+def _stops_the_child(share) -> None:
+    """`share(work)`, with work that fails in this process and sleeps in any other, raises
+    the failure and leaves no child behind."""
+    from tests.plan.test_state_check import _children
+
+    parent = os.getpid()
+
+    def slow_there_failing_here(_):
         if os.getpid() == parent:
             raise ValueError("here")
         time.sleep(60)
 
     before = _children()
     with pytest.raises(ValueError):
-        beside.halves(slow_there_failing_here, "here", "there")
+        share(slow_there_failing_here)
     assert _children() - before == set()  # stopped and reaped, not left to sleep
 
 
@@ -202,19 +210,7 @@ def test_shared_items_the_child_took_and_never_answered_for_are_done_here():
 
 
 def test_shared_work_that_fails_here_stops_the_child():
-    from tests.plan.test_state_check import _children
-
-    parent = os.getpid()
-
-    def slow_there_failing_here(item):
-        if os.getpid() == parent:
-            raise ValueError("here")
-        time.sleep(60)
-
-    before = _children()
-    with pytest.raises(ValueError):
-        beside.shared(slow_there_failing_here, [1, 2, 3])
-    assert _children() - before == set()  # stopped and reaped, not left to sleep
+    _stops_the_child(lambda work: beside.shared(work, [1, 2, 3]))
 
 
 @pytest.mark.parametrize("count", [1, beside.SHARED_MAX + 1])
