@@ -158,7 +158,6 @@ def test_the_child_dies_of_sigterm_as_any_process():
 
 
 def test_halves_are_computed_here_and_in_a_child_and_a_failure_here_stops_the_child():
-
     parent = os.getpid()
     here, there = beside.halves(lambda part: (os.getpid(), sum(part)), [1, 2], [3, 4])
     assert here == (parent, 3) and there[1] == 7 and there[0] != parent
