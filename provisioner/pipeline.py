@@ -107,8 +107,9 @@ def validate(root: str | Path, today: dt.date | None = None, rules: bool = True,
 
 def _ruled(org: Org, today: dt.date, locator: Locator, found: list[Diagnostic],
            apart: bool = False) -> list[Diagnostic]:
-    """The findings so far and the rules', located and sorted. `apart`: half the rules, and
-    then half the locating, are done by a child process meanwhile (the same result)."""
+    """The findings so far and the rules', located and sorted. `apart`: the rules are shared
+    with a child process, each run by whichever is free first, and then half the locating
+    is done by another meanwhile (the same result)."""
     everything = found + (run_rules(org, today, apart=True) if apart else run_rules(org, today))
     return _located_apart(locator, everything) if apart else locator.locate_all(everything)
 
