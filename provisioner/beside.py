@@ -158,34 +158,45 @@ def shared(fn: Callable, items: list) -> list:
     leave one core idle while the other works through them). An index is taken by reading
     its byte from a pipe both hold, which gives each to exactly one of them. The child's
     results come back by index; whatever it took and gave no answer for (it failed, or no
-    child could be had) is done here. The child is stopped if this process's work fails."""
+    child could be had) is done here, in order, so the first item that fails is the one
+    that raises, as alone. Beyond SHARED_MAX items, all are done here."""
     n = len(items)
     if n < 2 or n > SHARED_MAX or not AVAILABLE:
         return [fn(item) for item in items]
-    read, write = os.pipe()
+    beside, read = None, None
     try:
+        read, write = os.pipe()
         try:
             _write_all(write, bytes(range(n)))  # within any pipe's buffer: nothing waits
         finally:
             os.close(write)
         beside = Beside(_taken, fn, items, read)
-        try:
-            mine = _taken(fn, items, read)
-        except BaseException:
+        mine, failed = _taken(fn, items, read)
+        if failed:  # done again below, in order: the child's answers are not needed
             beside.cancel()
-            raise
-        theirs = beside.result(dict)
+            theirs = {}
+        else:
+            theirs, _ = beside.result(lambda: ({}, True))
+    except BaseException:  # an interrupt: the child is stopped, not left to finish
+        if beside is not None:
+            beside.cancel()
+        raise
     finally:
-        os.close(read)
+        if read is not None:
+            os.close(read)
     return [mine[i] if i in mine else theirs[i] if i in theirs else fn(items[i]) for i in range(n)]
 
 
-def _taken(fn: Callable, items: list, fd: int) -> dict:
-    """fn of each item whose index this process takes from the pipe `fd`, by index."""
+def _taken(fn: Callable, items: list, fd: int) -> tuple[dict, bool]:
+    """fn of each item whose index this process takes from the pipe `fd`, by index, and
+    whether one failed (taking then stops, and that item has no answer)."""
     done = {}
     while index := os.read(fd, 1):
-        done[index[0]] = fn(items[index[0]])
-    return done
+        try:
+            done[index[0]] = fn(items[index[0]])
+        except Exception:  # noqa: BLE001 - done again in order by the caller, which raises it there
+            return done, True
+    return done, False
 
 
 def _write_all(fd: int, payload: bytes) -> None:

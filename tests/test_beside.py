@@ -216,3 +216,16 @@ def test_shared_work_that_fails_here_stops_the_child():
 def test_too_few_or_too_many_items_are_done_here(count):
     assert beside.shared(lambda item: (os.getpid(), item), list(range(count))) == \
         [(os.getpid(), i) for i in range(count)]
+
+
+def test_shared_items_that_fail_raise_as_they_would_alone():
+    """The first item that fails, in order, is the one that raises, whichever process took it."""
+    def fails_at_3_and_6(item):
+        time.sleep(0.01)
+        if item in (3, 6):
+            raise ValueError(f"item {item}")
+        return item
+
+    for _ in range(3):
+        with pytest.raises(ValueError, match="item 3"):
+            beside.shared(fails_at_3_and_6, list(range(10)))
