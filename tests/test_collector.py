@@ -38,7 +38,7 @@ def test_paused_turns_the_collector_off_and_hands_what_was_made_to_the_oldest_ge
 def test_a_cycle_made_while_paused_is_still_collected_later():
     with collector.paused():
         gone = weakref.ref(Node())
-        assert gone() is not None and gc.collect() >= 0 and not gc.isenabled()
+        assert gone() is not None and not gc.isenabled()
     assert gone() is not None  # waits for a collection of the oldest generation
     gc.collect()
     assert gone() is None

@@ -41,23 +41,17 @@ def row_digest(prev_hash: str, seq: int, at: str, actor: str, plan_digest: str, 
 
 
 class Appender:
-    """The rows one write after another appends to the chain, from its head (`seq`, `prev`):
-    row_digest for each, with what every row of one apply shares (its time, actor and plan)
-    checked once. `seq` and `prev` are the new head after each row."""
+    """The rows one write after another appends to the chain, from its head (`seq`, `prev`),
+    each hashed by row_digest; `seq` and `prev` are the new head after each row."""
 
     def __init__(self, seq: int, prev: str, at: str, actor: str, plan_digest: str) -> None:
         self.seq, self.prev = seq, prev
         self._at, self._actor, self._plan = at, actor, plan_digest
-        self._shared_plain = type(seq) is int and type(at) is str and type(actor) is str and type(plan_digest) is str
 
     def row(self, address: str, action: str, before_json: str, after_json: str) -> tuple:
         """The next row, as the audit table's columns (COLUMNS)."""
         seq, prev, at, actor, plan_digest = self.seq + 1, self.prev, self._at, self._actor, self._plan
-        fields = {"seq": seq, "at": at, "actor": actor, "plan_digest": plan_digest, "address": address,
-                  "action": action, "before": before_json, "after": after_json}
-        plain = self._shared_plain and type(address) is str and type(action) is str and type(before_json) is str \
-            and type(after_json) is str
-        digest = hashlib.sha256(prev.encode("utf-8") + (plain_bytes if plain else canonical_bytes)(fields)).hexdigest()
+        digest = row_digest(prev, seq, at, actor, plan_digest, address, action, before_json, after_json)
         self.seq, self.prev = seq, digest
         return seq, at, actor, plan_digest, address, action, before_json, after_json, prev, digest
 

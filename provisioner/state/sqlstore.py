@@ -237,7 +237,6 @@ class SQLStore(OutboxStore):
     _staged: dict | None = None  # during apply: address -> resource row (None: removed)
     _staged_audit: list | None = None
     _deleting: set | None = None  # the staged addresses that may hold a row: deleted before the insert
-
     _touched: set | None = None  # during apply: the addresses written so far
 
     def _write_resource(self, write: Write, serial: int) -> None:
@@ -271,11 +270,14 @@ class SQLStore(OutboxStore):
             return integrity.after_text(r.kind, r.status, staged[2])
         return chain.canonical(after)
 
+    def _audit_texts(self, write: Write) -> tuple[str, str]:
+        """The audit row's `before` and `after` JSON texts of a write (a creation has no before)."""
+        return "null" if write.before is None else chain.canonical(write.before), self._after_json(write)
+
     def _append_audit(self, meta: dict, at: str, actor: str, plan_digest: str, write: Write) -> None:
         seq = int(meta.get("audit_seq", 0)) + 1
         prev = meta.get("audit_hash", chain.GENESIS)
-        before = "null" if write.before is None else chain.canonical(write.before)  # a creation has none
-        after = self._after_json(write)
+        before, after = self._audit_texts(write)
         digest = chain.row_digest(prev, seq, at, actor, plan_digest, write.address, write.action, before, after)
         row = (seq, at, actor, plan_digest, write.address, write.action, before, after, prev, digest)
         if self._staged_audit is not None:
@@ -337,8 +339,7 @@ class SQLStore(OutboxStore):
         statements (the same transaction, in parts), and the operations owed last."""
         for i, write in enumerate(writes, 1):
             self._write_resource(write, serial)
-            before = "null" if write.before is None else chain.canonical(write.before)  # a creation has none
-            self._staged_audit.append(chained.row(write.address, write.action, before, self._after_json(write)))
+            self._staged_audit.append(chained.row(write.address, write.action, *self._audit_texts(write)))
             if progress:
                 progress(i)
             if len(self._staged_audit) >= FLUSH_EVERY:
