@@ -158,7 +158,11 @@ class StaleState(StateError):
 
 def _describe(state: tuple[str | None, int]) -> str:
     lineage, serial = state
-    return f"state lineage {lineage} serial {serial}" if lineage else "an empty state (nothing applied yet)"
+    if lineage:
+        return f"state lineage {lineage} serial {serial}"
+    if not serial:
+        return "an empty state (nothing applied yet)"
+    return f"serial {serial} without a lineage (no state is ever like that: the plan was edited)"
 
 
 Progress = Callable[[int], None]

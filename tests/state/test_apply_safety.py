@@ -118,6 +118,15 @@ def test_stale_write_is_refused_inside_the_transaction(tmp_path):
     b.close()
 
 
+def test_a_serial_without_a_lineage_is_named_for_what_it_is():
+    """A plan edited to claim serial 5 of no lineage, against an empty state: stale, and the
+    message does not call both sides "an empty state"."""
+    message = str(StaleState((None, 5), (None, 0)))
+    assert "serial 5 without a lineage" in message and "the plan was edited" in message
+    assert message.count("an empty state") == 1
+    assert "an empty state (nothing applied yet)" in str(StaleState((None, 0), ("L", 1)))
+
+
 def test_audit_rows_record_actor_digest_before_and_after(org_folder, org_docs, state_url, tmp_path):
     doc = plan_and_apply(org_folder, state_url, tmp_path / "p1.json")
     docs = edit(org_docs)
