@@ -7,7 +7,6 @@ the result carries every finding, located and sorted, and the model when one was
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 from pathlib import Path
 
 from .assemble import assemble
@@ -89,7 +88,7 @@ def validate(root: str | Path, today: dt.date | None = None, rules: bool = True,
         found.extend(problems)
         # The model holds what it needs; the documents' values go (a large org's are hundreds
         # of megabytes), their marks stay for locating findings.
-        source.documents = [replace(doc, data=None) for doc in source.documents]
+        source.documents = [doc.without_data() for doc in source.documents]
         if org is not None and rules and not has_errors(found):
             day = today or dt.date.today()
             if rules_beside and len(org.persons) >= RULES_BESIDE_FROM:

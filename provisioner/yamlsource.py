@@ -47,6 +47,11 @@ class Document:
     data: Any
     marks: dict[Path, Mark]
 
+    def without_data(self) -> "Document":
+        """The same document with its values let go (its marks kept for locating findings);
+        `replace(doc, data=None)` at a fraction of the cost, made for every document of an org."""
+        return Document(self.file, self.index, None, self.marks)
+
     def mark(self, path: Path) -> Mark | None:
         """The mark of `path`, or of its nearest located ancestor."""
         while True:
