@@ -22,7 +22,7 @@ COLUMNS = (
     "operation_id", "created_at", "action", "object", "external_id", "user_name", "display_name", "given_name",
     "family_name", "email", "active", "account_type", "offices", "admin_authorizations", "admin_offices",
     "call_center", "work_queue_chat", "front_office_role", "npi", "specialty", "user_type", "clinics",
-    "default_clinic", "permissions", "emr_admin", "person", "members", "retires", "after_operations",
+    "default_clinic", "permissions", "emr_admin", "person", "members", "retires", "after_operations", "moved_from",
 )
 _RENAMED = {"admin_authorizations": "admin"}
 RESULT_COLUMNS = ("operation_id", "result", "reason")
@@ -48,10 +48,12 @@ def row(op: Operation) -> dict[str, object]:
     p = dict(op.payload)
     out: dict[str, object] = {"operation_id": op.id, "created_at": op.created_at, "action": op.action,
                               "object": op.object}
-    for column in COLUMNS[4:-2]:
+    for column in COLUMNS[4:-3]:
         out[column] = p.get(_RENAMED.get(column, column))
-    out["retires"] = op.takes_over.split(".", 1)[1] if op.takes_over else None
+    taken = op.takes_over.split(".", 1)[1] if op.takes_over else None
+    out["retires"] = taken if op.action != "move" else None
     out["after_operations"] = list(op.depends_on)
+    out["moved_from"] = taken if op.action == "move" else None
     return out
 
 

@@ -136,14 +136,30 @@ def project(target: Target, key: str, index: Index) -> tuple[str, dict] | None:
     return (obj, built) if built is not None else None
 
 
+def _profiles_by_person(*states: Mapping[str, Resource]) -> dict[str, list[str]]:
+    """person id -> the addresses of their EMR profiles, in any of `states`."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for state in states:
+        for address, r in state.items():
+            if address.startswith("profile.") and ARCHIVE_MARK not in address:
+                person = r.attributes.get("person")
+                if person is not None and address not in out[person]:
+                    out[person].append(address)
+    return out
+
+
 def affected_keys(addresses: Iterable[str], before: Mapping[str, Resource],
                   after: Mapping[str, Resource]) -> list[str]:
-    """The target objects that state writes to `addresses` can change, in first-seen order."""
+    """The target objects that state writes to `addresses` can change, in first-seen order.
+    A person's profiles are among them: an EMR user carries its person's name and NPI."""
     seen: dict[str, None] = {}
+    people: list[str] = []
     for address in addresses:
         kind = _kind(address)
         if kind in ("person", "profile", "office", "group"):
             seen[address] = None
+        if kind == "person":
+            people.append(_name(address))
         elif kind == "membership":
             a = (after.get(address) or before.get(address)).attributes
             seen[f"person.{a.get('person')}"] = None
@@ -151,6 +167,11 @@ def affected_keys(addresses: Iterable[str], before: Mapping[str, Resource],
         elif kind == "group_member":
             r = after.get(address) or before.get(address)
             seen[f"group.{r.attributes.get('group')}"] = None
+    if people:  # after the rest: a person's profiles written in this apply keep their place
+        profiles = _profiles_by_person(before, after)
+        for person in people:
+            for profile in profiles.get(person, ()):
+                seen.setdefault(profile, None)
     return list(seen)
 
 
@@ -178,9 +199,14 @@ def _action(before: dict | None, after: dict) -> str | None:
 
 
 def owed(targets: Iterable[Target], before: Mapping[str, Resource], after: Mapping[str, Resource],
-         addresses: Iterable[str]) -> list[OpSpec]:
+         addresses: Iterable[str], moves: Mapping[str, str] | None = None) -> list[OpSpec]:
     """The operations that writes to `addresses` (state `before` → `after`) owe each target:
-    retirements first (they free a login), then users, then groups (they need their members)."""
+    retirements first (they free a login), then users, then groups (they need their members).
+    `moves`: new address -> old address of each account re-addressed (ID001): at a target that
+    held the old one, the account is moved (it takes over the old one's account there: its
+    external id and attributes updated), never deactivated and created again."""
+    moves = moves or {}
+    moved_to = {old_key: new_key for new_key, old_key in moves.items()}
     addresses = list(addresses)
     if not addresses:
         return []
@@ -204,9 +230,14 @@ def owed(targets: Iterable[Target], before: Mapping[str, Resource], after: Mappi
                 continue
             was, now = project(target, key, old), project(target, key, new)
             if now is None:
+                if key in moved_to and _moves_here(target, key, moved_to[key], old, new):
+                    continue  # the account goes on under its new address (its `move` below)
                 if was is not None and was[0] == "user" and was[1].get("active", True):
                     payload = {**was[1], "active": False}
                     users.append(OpSpec(target.id, key, "user", "deactivate", payload))
+                continue
+            if was is None and key in moves and _moves_here(target, moves[key], key, old, new):
+                users.append(OpSpec(target.id, key, now[0], "move", now[1], takes_over=moves[key]))
                 continue
             archived = key in fresh_archive
             action = "create" if archived and now[1].get("active", True) else _action(
@@ -218,6 +249,12 @@ def owed(targets: Iterable[Target], before: Mapping[str, Resource], after: Mappi
             (groups if now[0] == "group" else users).append(spec)
         out += retire + _after_freed_logins(users, old, target) + groups
     return out
+
+
+def _moves_here(target: Target, old_key: str, new_key: str, old: Index, new: Index) -> bool:
+    """Whether `target` held the user at `old_key` and holds it, as a user, at `new_key`."""
+    was, now = project(target, old_key, old), project(target, new_key, new)
+    return was is not None and now is not None and was[0] == now[0] == "user"
 
 
 def _after_freed_logins(users: list[OpSpec], old: Index, target: Target) -> list[OpSpec]:

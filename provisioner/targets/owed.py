@@ -33,7 +33,9 @@ def specs_of(writes: list[Write], snapshot: Snapshot, targets: Iterable[Target])
         return []
     before: Mapping[str, Resource] = snapshot.resources
     after = after_state(before, writes)
-    return owed(targets, before, after, [w.address for w in writes])
+    moves = {w.after["moved_to"]: w.address for w in writes
+             if w.action == "move" and w.resource is None and isinstance(w.after, dict) and "moved_to" in w.after}
+    return owed(targets, before, after, [w.address for w in writes], moves)
 
 
 def operations(specs: list[OpSpec], serial: int, now: dt.datetime) -> list[Operation]:

@@ -136,3 +136,29 @@ def test_an_invitation_is_delivered_once_the_change_file_operation_is_confirmed(
     ops, _ = outbox(state, "emr")
     assert cli("confirm", "emr", *[op.id for op in ops], "--state", state).exit_code == 0
     assert {status for status, _ in seen().values()} == {"delivered"}
+
+
+def _rows(org, name):
+    return list(csv.DictReader((org / "exports" / "emr" / name).open(encoding="utf-8")))
+
+
+def test_a_renamed_person_is_a_move_in_the_change_file_and_a_new_name_reaches_their_emr_user(tmp_path, make_org):
+    """ID001: the account of `previously:` continues under the new id (one `move` row naming
+    the old id), never a deactivation and a create; a provider's new name reaches their EMR
+    profile's user too, which carries the person's name."""
+    org = org_with_changefile(tmp_path, make_org)
+    state = f"sqlite:///{tmp_path}/state.db"
+    assert cli("apply", org, "--auto-approve", "--state", state, "--today", TODAY).exit_code == 0
+    people = org / "people.yaml"
+    text = people.read_text(encoding="utf-8")
+    people.write_text(text.replace("id: olive\n", "id: olive-stone\npreviously: olive\n")
+                      .replace("name: Ana Diaz\n", "name: Ana Diaz-Ruiz\n"), encoding="utf-8")
+    r = cli("apply", org, "--auto-approve", "--state", state, "--today", TODAY)
+    assert r.exit_code == 0, r.output
+    second = sorted(f.name for f in (org / "exports" / "emr").iterdir() if f.suffix == ".csv")[-1]
+    rows = {(x["action"], x["external_id"]): x for x in _rows(org, second)}
+    assert sorted(rows) == [("move", "olive-stone"), ("update", "dr-ana"), ("update", "dr-ana-pt")]
+    move = rows[("move", "olive-stone")]
+    assert (move["moved_from"], move["retires"], move["active"]) == ("olive", "", "true")
+    assert rows[("update", "dr-ana-pt")]["family_name"] == "Diaz-Ruiz"
+    assert COLUMNS[-1] == "moved_from"

@@ -159,3 +159,29 @@ def test_delivery_results_are_audited_and_the_state_still_verifies(scim_server, 
     backend.close()
     assert [(r.address, r.action, r.after["target"]) for r in rows][-1] == ("person.staff-1", "deliver:delivered", "idp")
     assert len(rows) == 4
+
+
+def test_a_renamed_person_keeps_their_account_at_the_target(scim_server, tmp_path, fault_proxy):
+    """ID001: `previously:` moves the account to a new id. At the target the same account is
+    moved (its externalId and attributes patched), never deactivated and created again,
+    which would lock the person out (the new account's login is held by the old one)."""
+    proxy = fault_proxy(scim_server.base_url)
+    state = f"sqlite:///{tmp_path}/state.db"
+    org = write_org(tmp_path / "org", proxy.base_url, staff=2)
+    assert apply(org, state, scim_server.token).exit_code == 0
+    before = by_external(scim_server.users())["staff-1"][0]
+    posts, deletes = proxy.count("POST"), proxy.count("DELETE")
+    text = (org / "org.yaml").read_text(encoding="utf-8")
+    (org / "org.yaml").write_text(text.replace("id: staff-1\nname: Staff Member1\n",
+                                               "id: staff-one\npreviously: staff-1\nname: Staff Member1\n"),
+                                  encoding="utf-8")
+    r = apply(org, state, scim_server.token)
+    assert r.exit_code == 0, r.output
+    assert "idp (scim): 1 user to move" in r.output, r.output
+    converged(scim_server, state, {"dr-0": True, "staff-0": True, "staff-one": True})
+    after = by_external(scim_server.users())["staff-one"][0]
+    assert after["id"] == before["id"] and after["userName"] == before["userName"] and after["active"] is True
+    assert (proxy.count("POST"), proxy.count("DELETE")) == (posts, deletes)  # no account made or removed
+    ops, _ = outbox(state)
+    moved = [op for op in ops if op.action == "move"]
+    assert [(op.key, op.takes_over, op.status) for op in moved] == [("person.staff-one", "person.staff-1", "delivered")]
