@@ -56,7 +56,9 @@ def writes_of(changes: Iterable[dict | Change], new_serial: int, today: dt.date)
             if after is not None and (after.address != address or after.attributes is not recorded["attributes"]):
                 after = Resource(address, after.kind, recorded["attributes"], after.status)
             replaces, moved_from, retired_email = c.replaces, c.moved_from, c.retired_email
-        if after is not None and after.kind == "invitation":
+        if after is not None and after.kind == "invitation" and after.attributes.get("sent_on") is None:
+            # sent by this apply (LIFE007: the plan says "known after apply"); a revoked or
+            # moved invitation keeps the dates it was sent with
             attrs = dict(after.attributes)
             attrs["sent_on"] = today.isoformat()
             attrs["expires_on"] = (today + dt.timedelta(days=INVITATION_DAYS)).isoformat()

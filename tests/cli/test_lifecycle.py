@@ -281,3 +281,18 @@ def test_plan_findings_become_github_annotations_MASS001(org_folder, org_docs, s
     assert allowed.exit_code == 0, allowed.output
     assert re.search(r"^::warning file=org/org\.yaml,.*title=MASS001::", allowed.output, re.M)
     assert "deactivate" in allowed.output  # the plan follows its annotations
+
+
+def test_a_revoked_invitation_keeps_the_dates_it_was_sent_with(org_folder, org_docs, state_url, tmp_path):
+    """LIFE007: revoking changes the status alone; the state and the audit log keep when the
+    invitation was sent and when it would have expired (an auditor's record of it)."""
+    plan_and_apply(org_folder, state_url, tmp_path / "p1.json", today="2026-03-01")
+    sent = snapshot(state_url).resources["invitation.person.eve"].attributes
+    assert (sent["sent_on"], sent["expires_on"]) == ("2026-03-01", "2026-03-03")
+    docs = edit(org_docs)
+    docs["person/eve"]["status"] = "inactive"
+    write_org(org_folder, docs)
+    plan_and_apply(org_folder, state_url, tmp_path / "p2.json", today="2026-03-20")
+    revoked = snapshot(state_url).resources["invitation.person.eve"]
+    assert revoked.status == "revoked"
+    assert dict(revoked.attributes) == dict(sent)
