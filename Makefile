@@ -70,7 +70,7 @@ scim-demo-server: $(STAMP)
 
 scim-demo: $(STAMP)
 	mkdir -p $(dir $(DEMO))
-	[ -d $(DEMO) ] || cp -r $(ORG) $(DEMO)
+	[ -d $(DEMO) ] || { cp -r $(ORG) $(DEMO) && rm -rf $(DEMO)/.audit; }  # the copy is its own org: not the example's anchor
 	rm -rf $(DEMO)/out
 	cp examples/scim-demo/target.yaml $(DEMO)/demo-scim-target.yaml
 	DEMO_SCIM_TOKEN=demo-token $(BIN)/provisioner apply $(DEMO) --auto-approve $(TODAY_FLAG) \
