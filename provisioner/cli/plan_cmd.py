@@ -244,3 +244,4 @@ def show_command(plan_file, fmt) -> None:
     except PlanFileError as exc:
         fail(str(exc))
     echo_plan(document, fmt)
+    click.echo(render_refresh(document, fmt), nl=False)  # what apply sends the targets, as `plan` showed it

@@ -30,6 +30,13 @@ def test_plan_refresh_brings_the_target_back_and_a_second_drift_is_clean(scim_se
     assert "~ reactivate person.staff-1: deactivated at idp on 20" in p.output
     assert "~ recreate person.staff-2: vanished from idp" in p.output
     assert stranger["id"] not in p.output  # reported by drift, never touched
+    saved = tmp_path / "refresh.json"
+    assert cli("plan", org, "--state", state, "--today", TODAY, "--refresh", "--out", saved,
+               token=scim_server.token).exit_code == 0
+    for fmt in ("text", "markdown"):  # the PR comment shows what apply will send, as plan did
+        shown = cli("show", saved, "--format", fmt)
+        assert shown.exit_code == 0, shown.output
+        assert "3 to bring back to the config" in shown.output and "recreate person.staff-2" in shown.output
 
     a = cli("apply", org, "--state", state, "--today", TODAY, "--refresh", "--auto-approve", token=scim_server.token)
     assert a.exit_code == 0, a.output
