@@ -34,7 +34,7 @@ def access_command(org_dir, people, everyone, fmt, state_url, no_git) -> None:
         fail("name one or more people (person ids), or pass --all", code=2)
     validation = load_org(org_dir)
     unknown_people(validation, people)
-    backend = read_state(validation.org.id, state_url)
+    backend = read_state(validation.org.id, state_url, org_dir)
     try:
         src = sources_for(validation, backend, git=not no_git)
     finally:

@@ -48,9 +48,25 @@ def settled():
         gc.unfreeze()
 
 
-def read_state(org_id: str, state_url: str | None):
-    """The org's state backend opened for reading, or None when nothing was applied yet."""
-    return open_backend(org_id, state_url, create=False, missing_ok=True)
+def read_state(org_id: str, state_url: str | None, org_dir: str | None = None, verified: bool = True):
+    """The org's state backend opened for reading, or None when nothing was applied yet.
+    `verified`: a state that fails verification (an edited audit row, a forged actor) is
+    refused, as plan and apply refuse it: an auditor's report never rests on it unawares.
+    Its warnings (commits not yet in `org_dir`'s anchor, say) are printed."""
+    from ..plan.statecheck import check_state
+    from ..state import StateError
+
+    backend = open_backend(org_id, state_url, create=False, missing_ok=True)
+    if backend is None or not verified:
+        return backend
+    try:
+        warnings = check_state(backend, org_dir, writing=False)
+    except StateError as exc:
+        backend.close()
+        fail(str(exc))
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    return backend
 
 
 def unknown_people(validation: Validation, people) -> None:

@@ -37,9 +37,33 @@ def log_command(org, state_url, people, address, actor, since, until, plan, page
         fail(f"--since {since} is after --until {until}", code=2)
     backend = open_backend(org_id_of(org), state_url, create=False)
     try:
+        broken = _verification(backend, org)
         rows = backend.audit()
     finally:
         backend.close()
+    if broken:  # shown all the same (the log is where an investigation starts), flagged first
+        click.echo(f"warning: {broken}", err=True)
+    _show(rows, people, address, actor, since, until, plan, page_no, per_page, fmt)
+    if broken:
+        fail("the log above is read from a state that fails verification: a row may have been edited; run "
+             "`provisioner state verify`")
+
+
+def _verification(backend, org) -> str | None:
+    """Why the state fails verification (the anchor checked when ORG is a folder), or None."""
+    from pathlib import Path
+
+    from ..plan.statecheck import check_state
+    from ..state import StateError
+
+    try:
+        check_state(backend, org if org and Path(org).is_dir() else None, writing=False)
+    except StateError as exc:
+        return str(exc)
+    return None
+
+
+def _show(rows, people, address, actor, since, until, plan, page_no, per_page, fmt) -> None:
     chosen = select(rows, Filter(tuple(people), address, actor, since, until, plan))
     p = page(chosen, page_no, per_page)
     if fmt == "json":

@@ -104,7 +104,7 @@ def report_terminations(org_dir, since, as_of, fail_on_late, state_url, fmt) -> 
     validation = load_org(org_dir)
     org = validation.org
     as_of = as_of or dt.datetime.now(dt.timezone.utc)
-    backend = read_state(org.id, state_url)
+    backend = read_state(org.id, state_url, org_dir)
     if backend is None:
         rows = []
     else:
@@ -145,7 +145,7 @@ def report_html(org_dir, out, state_url, today) -> None:
     org = validation.org
     today = today or dt.date.today()
     audit, departed = [], []
-    backend = read_state(org.id, state_url)
+    backend = read_state(org.id, state_url, org_dir)
     if backend is not None:
         try:
             audit = backend.audit()

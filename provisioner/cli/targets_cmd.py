@@ -176,9 +176,14 @@ def confirm_command(target, operations, org, state_url, results, reject, actor) 
             (op, "rejected" if reject else "done", reject or "") for op in operations]
     except ChangeFileError as exc:
         fail(str(exc))
-    backend = open_backend(org_id_of(org), state_url, create=False)
+    org_id = org_id_of(org)
+    folder = org if org and Path(org).is_dir() else None
+    backend = open_backend(org_id, state_url, create=False)
     who = resolve_actor(actor)
     try:
+        # like sync: nothing is recorded in a tampered state
+        for warning in check_state(backend, folder, writing=True):
+            click.echo(f"warning: {warning}", err=True)
         with backend.lock(who, 10.0):
             owed = {op.id: op for op in backend.operations(target, statuses=[str(OpStatus.PENDING)])}
             unknown = [op_id for op_id, _, _ in rows if op_id not in owed]
@@ -190,10 +195,15 @@ def confirm_command(target, operations, org, state_url, results, reject, actor) 
             backend.record([OpResult(op_id, str(OpStatus.DELIVERED if res == "done" else OpStatus.REJECTED),
                                      owed[op_id].attempts + 1, reason or None, detail={"confirmed_by": who})
                             for op_id, res, reason in rows], at=stamp, actor=who)
+        done = sum(1 for _, r, _ in rows if r == "done")
+        click.echo(f"{target}: {done} confirmed done, {len(rows) - done} rejected; "
+                   f"{len(owed) - len(rows)} still pending.")
+        if folder is not None:  # the confirmations are commits of the state: anchored as apply's are
+            anchor_head(folder, org_id, backend.read().lineage, backend.head())
+        else:
+            click.echo("note: give the org folder as --org to record the new audit head in its anchor (else the "
+                       "next apply or sync of the folder records it)", err=True)
     except StateError as exc:
         fail(str(exc))
     finally:
         backend.close()
-    done = sum(1 for _, r, _ in rows if r == "done")
-    click.echo(f"{target}: {done} confirmed done, {len(rows) - done} rejected; "
-               f"{len(owed) - len(rows)} still pending.")

@@ -46,7 +46,7 @@ def whocan_command(org_dir, permission, office, list_names, fmt, state_url, no_g
         holders = who_can(org_rights(org), permission, office)
     except UnknownName as exc:
         fail(str(exc))
-    backend = read_state(org.id, state_url)
+    backend = read_state(org.id, state_url, org_dir)
     try:
         src = sources_for(validation, backend, git=not no_git)
     finally:

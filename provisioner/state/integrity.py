@@ -312,5 +312,6 @@ def check_anchor(anchor: Mapping | None, where: str, org: str | None, lineage: s
                         "rewritten")]
     if n < len(commits):
         return [Problem(f"{len(commits) - n} commit(s) after serial {entry.get('serial')} are not in the anchor "
-                        f"{where} yet: commit the anchor file", error=False, code="unanchored")]
+                        f"{where} yet: the next apply or sync of the org folder (or `confirm --org` with the folder) records "
+                        "them; then commit the anchor file", error=False, code="unanchored")]
     return []
