@@ -1,6 +1,8 @@
 """The command line's outer edge: what a user sees when the run itself goes wrong.
 
-A closed pipe (`provisioner state list | head`) is a quiet, successful exit; Ctrl-C and
+A closed pipe (`provisioner state list | head`) is quiet: the rest of the output is dropped
+and the command goes on to its end, so `apply … | head` still applies, delivers and anchors,
+and exits as it would have; Ctrl-C and
 SIGTERM say "interrupted" (exit 130 / 143), never "Aborted!" and never a traceback; an
 unexpected exception is one `error:` line (PROVISIONER_DEBUG=1 shows the traceback); a
 damaged state found where it is read is one `error:` line that says so.
@@ -46,6 +48,34 @@ def _silence_stdout() -> None:
 GC_THRESHOLDS = (100_000, 20, 10)
 
 
+class _QuietPipe:
+    """stdout that, once its reader has gone, drops what is written instead of raising: the
+    command is not cut short between its writes (an apply between its commit and its anchor)."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text):
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            _silence_stdout()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            _silence_stdout()
+            try:
+                self._stream.flush()  # what was buffered goes to /dev/null now
+            except OSError:
+                pass
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 class Edges(click.Group):
     """A click group whose commands end the way the module docstring says."""
 
@@ -56,6 +86,8 @@ class Edges(click.Group):
         if threading.current_thread() is threading.main_thread():
             previous = signal.signal(signal.SIGTERM, _on_sigterm)
         code = None
+        stdout = sys.stdout
+        sys.stdout = _QuietPipe(stdout)
         try:
             try:
                 return super().invoke(ctx)
@@ -89,6 +121,7 @@ class Edges(click.Group):
                        "command line (PROVISIONER_DEBUG=1 shows the details)", err=True)
             ctx.exit(1)
         finally:
+            sys.stdout = stdout
             gc.set_threshold(*thresholds)  # as it was, for a program that runs commands in-process
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)

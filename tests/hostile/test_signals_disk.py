@@ -253,3 +253,23 @@ def test_an_interrupt_while_loading_is_one_line(tmp_path):
                           text=True, timeout=30)
     assert proc.returncode == 130, proc.stderr[-2000:]
     assert proc.stderr.strip() == "error: interrupted while starting; nothing was changed"
+
+
+def test_apply_into_a_closed_pipe_still_applies_anchors_and_exits_as_it_would(tmp_path):
+    """`apply … | head -1`: the output is dropped once the reader has gone, never the work: the
+    plan is applied, the anchor written, and the exit code is apply's own."""
+    shutil.copytree(MINIMAL, tmp_path / "org")
+    read, write = os.pipe()
+    os.close(read)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVISIONER_")}
+    proc = subprocess.run([sys.executable, "-m", "provisioner", "apply", "org", "--auto-approve", "--state",
+                           "sqlite:///state.db", "--today", TODAY], cwd=tmp_path, env=env, stdout=write,
+                          stderr=subprocess.PIPE, timeout=60)
+    os.close(write)
+    err = proc.stderr.decode()
+    assert proc.returncode == 0, err
+    assert not TRACEBACK.search(err) and "Exception ignored" not in err and "BrokenPipe" not in err
+    assert _serial(tmp_path / "state.db") == 1
+    assert (tmp_path / "org" / ".audit" / "state-anchor.json").is_file()
+    verify = cli(tmp_path, "state", "verify", "org", "--state", "sqlite:///state.db")
+    assert verify.returncode == 0 and "not in the anchor" not in verify.stdout + verify.stderr
