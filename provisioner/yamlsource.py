@@ -264,11 +264,14 @@ class _Builder:
         if tag == BOOL:
             return text.lower() == "true"
         if tag == INT:
-            if text.startswith("0o"):
-                return int(text[2:], 8)
-            if text.startswith("0x"):
-                return int(text[2:], 16)
-            return int(text, 10)
+            if not text.startswith(("0o", "0x")):
+                return int(text, 10)
+            value = int(text[2:], 8 if text[1] == "o" else 16)
+            if value >= 10 ** MAX_INT_DIGITS:  # in decimal (as every report writes it), past the limit too
+                raise self._refuse("YAML008", f"{_shown(text)!r} is a number of more than {MAX_INT_DIGITS} digits; "
+                                   f"numbers here have at most {MAX_INT_DIGITS} digits (quote it if it is text)",
+                                   node)
+            return value
         if tag == FLOAT:
             number = float(text.replace(".inf", "inf").replace(".Inf", "inf").replace(".INF", "inf")
                            .replace(".nan", "nan").replace(".NaN", "nan").replace(".NAN", "nan"))

@@ -71,6 +71,12 @@ CASES = [
     Case("npi-unquoted-5000", LONG, {"n.yaml": person(npi="1" * 5000)}, located=r"n\.yaml:8:6"),
     Case("int-in-flow-seq", LONG, {"n.yaml": person(offices="[north, " + "4" * 4400 + "]")},
          located=r"n\.yaml:6:18"),
+    # a hexadecimal or octal literal is read without Python's limit, then could not be written in decimal
+    Case("hex-int-4000-digits", LONG, {"n.yaml": "kind: Organization\nid: o\nname: O\nmaster_group: o\n"
+                                               "policy: {mass_change_limit: 0x" + "f" * 4000 + "}\n"},
+         located=r"n\.yaml:5:29"),
+    Case("octal-int-in-a-list", LONG, {"n.yaml": person(offices="[north, 0o" + "7" * 200 + "]")},
+         located=r"n\.yaml:6:18"),
     # -- numbers that are no number: a NaN limit switches a guard off (every comparison is false)
     Case("nan", INFINITE, {"n.yaml": "kind: InsurancePlan\nid: p\nname: P\nx: .nan\n"}, located=r"n\.yaml:4:4"),
     Case("minus-infinity", INFINITE, {"n.yaml": "kind: InsurancePlan\nid: p\nname: P\nx: -.Inf\n"},
