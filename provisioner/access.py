@@ -21,12 +21,14 @@ MASTER_GROUP = "master_group"  # the whole master group
 
 @dataclass(frozen=True, slots=True)
 class ScopeGrant:
-    """One reason a person reaches some offices: `kind` over `offices`, from `source`."""
+    """One reason a person reaches some offices: `kind` over `offices`, from `source`;
+    `role` is the admin role it comes from, when it comes from one."""
 
     kind: str
     offices: tuple[str, ...]
     source: str
     origin: Origin
+    role: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,9 +135,9 @@ def _referral(person: Person) -> Scope:
                 wq_src, _ = field_source(person, "work_queue_chat", "true")
                 if person.call_center:  # “Types of par8o Accounts”: a call-center designation limits the Work Queue
                     grants.append(ScopeGrant(CALL_CENTER, (person.call_center,),
-                                             f"{src} + {wq_src}, limited by call_center", org))
+                                             f"{src} + {wq_src}, limited by call_center", org, role))
                 else:
-                    grants.append(ScopeGrant(MASTER_GROUP, (), f"{src} + {wq_src}", org))
+                    grants.append(ScopeGrant(MASTER_GROUP, (), f"{src} + {wq_src}", org, role))
                 break
     return Scope(tuple(grants))
 
@@ -145,14 +147,14 @@ def _admin_scopes(person: Person) -> tuple[Scope, Scope]:
     for i, role in enumerate(person.admin):
         source, origin = admin_source(person, i, role)
         if role == "office_admin":
-            grant = ScopeGrant(OFFICES, person.admin_offices, source, origin)
+            grant = ScopeGrant(OFFICES, person.admin_offices, source, origin, role)
             data.append(grant)
             reporting.append(grant)
         elif role == "client_admin_full":
-            data.append(ScopeGrant(MASTER_GROUP, (), source, origin))
-            reporting.append(ScopeGrant(MASTER_GROUP, (), source, origin))
+            data.append(ScopeGrant(MASTER_GROUP, (), source, origin, role))
+            reporting.append(ScopeGrant(MASTER_GROUP, (), source, origin, role))
         elif role == "client_admin_reporting":
-            reporting.append(ScopeGrant(MASTER_GROUP, (), source, origin))
+            reporting.append(ScopeGrant(MASTER_GROUP, (), source, origin, role))
     return Scope(tuple(data)), Scope(tuple(reporting))
 
 

@@ -27,14 +27,15 @@ class History:
         return self.writes.get(address, [])
 
 
-def holds(right: Right, after: object) -> bool:
-    """Whether an applied resource (`{"status", "attributes"}`) carries `right`."""
+def holds(right: Right, after: object, expects: tuple | None = None) -> bool:
+    """Whether an applied resource (`{"status", "attributes"}`) carries `right` (or, given
+    `expects`, meets those conditions)."""
     if not isinstance(after, dict) or after.get("status") != "active":
         return False
     attrs = after.get("attributes") or {}
     if not isinstance(attrs, dict):  # a damaged or forged row carries nothing
         return False
-    for field, value, contains in right.expects:
+    for field, value, contains in (right.expects if expects is None else expects):
         got = attrs.get(field)
         if contains:
             if not isinstance(got, list) or value not in got:
@@ -44,12 +45,22 @@ def holds(right: Right, after: object) -> bool:
     return True
 
 
-def applied_row(right: Right, history: History) -> AuditRow | None:
-    """The row that put `right` in force for good (None when the state does not carry it)."""
+def _start(right: Right, rows: list[AuditRow], expects: tuple) -> AuditRow | None:
+    """The first row of the last unbroken run of `rows` that meets `expects`."""
     start = None
-    for row in history.rows_of(right.address):
-        if holds(right, row.after):
+    for row in rows:
+        if holds(right, row.after, expects):
             start = start or row
         else:
             start = None
     return start
+
+
+def applied_row(right: Right, history: History) -> AuditRow | None:
+    """The row that put `right` in force for good (None when the state does not carry it):
+    of its resource, or of a resource it also needs (`requires`), whichever came last."""
+    starts = [_start(right, history.rows_of(right.address), right.expects)]
+    starts += [_start(right, history.rows_of(address), expects) for address, expects in right.requires]
+    if any(s is None for s in starts):
+        return None
+    return max(starts, key=lambda row: row.seq)

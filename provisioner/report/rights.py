@@ -36,6 +36,9 @@ class Right:
     profile: str | None = None
     template: str | None = None
     expects: tuple[tuple[str, object, bool], ...] = ()
+    # Other resources the right needs, each (address, expects): a referral right at an office
+    # needs the person's membership there (active) as well as their account type.
+    requires: tuple[tuple[str, tuple[tuple[str, object, bool], ...]], ...] = ()
 
     @property
     def facet(self) -> str:
@@ -55,14 +58,28 @@ def _template_of(person: Person, source: str) -> str | None:
 
 
 def _scope_rights(person: Person, system: str, scope: Scope) -> Iterator[Right]:
+    """Each grant as a right, with what the applied state must carry for it: the admin role
+    (and its offices) it comes from, or the account type, call center and memberships."""
     addr = f"person.{person.id}"
     for g in scope.grants:
         offices = ALL if g.kind == "master_group" else g.offices
-        expects = [("account_type", person.account_type, False)]
-        if g.kind == "call_center":
+        requires: tuple = ()
+        if g.role is not None:
+            expects = [("admin", g.role, True)]
+            if g.role == "office_admin":
+                expects += [("admin_offices", office, True) for office in g.offices]
+            if system == "referral":  # the work queue: the role together with work_queue_chat
+                expects.append(("work_queue_chat", True, False))
+        else:
+            expects = [("account_type", person.account_type, False)]
+            if g.kind == "call_center":
+                expects.append(("call_center", g.offices[0], False))
+            elif g.kind != "master_group":  # the person's own offices: their memberships there
+                requires = tuple((f"membership.{person.id}@{office}", ()) for office in g.offices)
+        if g.kind == "call_center" and g.role is not None:
             expects.append(("call_center", g.offices[0], False))
         yield Right(person.id, system, g.kind, offices, g.source, g.origin, addr,
-                    template=_template_of(person, g.source), expects=tuple(expects))
+                    template=_template_of(person, g.source), expects=tuple(expects), requires=requires)
 
 
 def person_rights(person: Person, pa: PersonAccess | None = None) -> list[Right]:
@@ -98,8 +115,9 @@ def person_rights(person: Person, pa: PersonAccess | None = None) -> list[Right]
         paddr = f"profile.{prof.profile_id}"
         for perm in prof.permissions:
             cond = ("admin", True, False) if perm.source == "profile admin flag" else ("permissions", perm.name, True)
+            at = tuple(("clinics", clinic, True) for clinic in model.clinics)  # in force where the profile works
             out.append(Right(person.id, "emr", perm.name, model.clinics, perm.source, perm.origin, paddr,
-                             profile=prof.profile_id, expects=(cond,)))
+                             profile=prof.profile_id, expects=(cond, *at)))
         if prof.license_type:
             out.append(Right(person.id, "licence", prof.license_type, (prof.license_source,),
                              f"user_type {prof.user_type} at default_clinic {prof.license_source}",

@@ -134,3 +134,36 @@ def test_a_damaged_applied_row_carries_no_right():
     for damaged in ({"status": "active", "attributes": ["admin"]}, {"status": "active", "attributes": "x"},
                     ["status"], None):
         assert not holds(right, damaged)
+
+
+def test_a_right_granted_or_moved_later_is_dated_by_the_change_that_granted_it(small):
+    """An admin role added to a person, and a person moved to another office: each right is
+    applied by the row that gave it (the person's update, the new membership, the profile's
+    update), not by the account's creation."""
+    from tests.orgbuilder import edit, write_org
+
+    from .conftest import apply_at
+
+    folder, docs, state = small
+    apply_at(folder, state, "2026-03-02T09:00:00")
+    changed = edit(docs)
+    changed["person/eve"].update(admin=["office_admin"], admin_offices=["east"])
+    changed["person/fay"]["offices"] = ["north"]
+    changed["person/fay"]["profiles"][0].update(clinics=["north"], default_clinic="north")
+    write_org(folder, changed)
+    apply_at(folder, state, "2026-03-09T09:00:00")
+    doc = access_json(folder, "eve", "fay", "--state", state, "--no-git")
+
+    granted = _audit(state, "person.eve")[-1]
+    assert granted.action == "update"
+    for system in ("data_management", "reporting"):
+        _, r = _right(doc, "eve", system, "offices")
+        assert r["applied"]["seq"] == granted.seq, (system, r["applied"])
+    _, referral = _right(doc, "eve", "referral", "offices")  # unchanged: from the first apply
+    assert referral["applied"]["seq"] < granted.seq
+
+    _, moved = _right(doc, "fay", "referral", "offices")
+    assert moved["applied"]["seq"] == _audit(state, "membership.fay@north")[0].seq
+    _, emr = _right(doc, "fay", "emr", "view_patients")
+    assert emr["applied"]["seq"] == _audit(state, "profile.fay-clerical")[-1].seq
+    assert _audit(state, "profile.fay-clerical")[-1].action == "update"
