@@ -153,15 +153,15 @@ class StaleState(StateError):
     def __init__(self, expected: tuple[str | None, int], found: tuple[str | None, int]) -> None:
         self.expected, self.found = expected, found
         super().__init__(f"stale plan: it was made against {_describe(expected)}, but the state is now "
-                         f"{_describe(found)}; run `provisioner plan` again")
+                         f"{_describe(found, now=True)}; run `provisioner plan` again")
 
 
-def _describe(state: tuple[str | None, int]) -> str:
+def _describe(state: tuple[str | None, int], now: bool = False) -> str:
     lineage, serial = state
     if lineage:
-        return f"state lineage {lineage} serial {serial}"
+        return f"at lineage {lineage} serial {serial}" if now else f"the state at lineage {lineage} serial {serial}"
     if not serial:
-        return "an empty state (nothing applied yet)"
+        return "empty (nothing applied yet)" if now else "an empty state (nothing applied yet)"
     return f"serial {serial} without a lineage (no state is ever like that: the plan was edited)"
 
 

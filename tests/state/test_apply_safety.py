@@ -123,8 +123,12 @@ def test_a_serial_without_a_lineage_is_named_for_what_it_is():
     message does not call both sides "an empty state"."""
     message = str(StaleState((None, 5), (None, 0)))
     assert "serial 5 without a lineage" in message and "the plan was edited" in message
-    assert message.count("an empty state") == 1
-    assert "an empty state (nothing applied yet)" in str(StaleState((None, 0), ("L", 1)))
+    assert "but the state is now empty (nothing applied yet)" in message
+    assert str(StaleState((None, 0), ("L", 1))) == (
+        "stale plan: it was made against an empty state (nothing applied yet), but the state is now at lineage L "
+        "serial 1; run `provisioner plan` again")
+    assert "made against the state at lineage L serial 1, but the state is now at lineage L serial 2;" in str(
+        StaleState(("L", 1), ("L", 2)))
 
 
 def test_audit_rows_record_actor_digest_before_and_after(org_folder, org_docs, state_url, tmp_path):
