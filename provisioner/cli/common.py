@@ -150,8 +150,10 @@ def echo_or_write(text: str, out) -> bool:
     if out is None:
         click.echo(text, nl=False)
         return False
+    from ..privatefile import write_private
+
     try:
-        Path(out).write_text(text, encoding="utf-8")
+        write_private(Path(out), text)  # a report or review sheet holds personal data
     except OSError as exc:
         fail(f"cannot write {out}: {exc.strerror or exc}")
     return True

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from ..privatefile import write_private
 from ..report import evidence as ev
 from ..report.bundlecheck import read_anchor, verify_bundle
 from ..report.inputs import sources_for
@@ -82,10 +83,8 @@ def evidence_collect(org_dir, people, out, state_url, no_git) -> None:
     man = ev.manifest(validation.org, people, files, anchor, src.state, now.isoformat(timespec="seconds"))
     files[ev.MANIFEST] = (json.dumps(man, indent=2) + "\n").encode("utf-8")
     try:
-        for name, data in files.items():
-            path = folder / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+        for name, data in files.items():  # owner-only: the bundle holds people's rights
+            write_private(folder / name, data)
     except OSError as exc:
         fail(f"cannot write {folder}: {exc.strerror or exc}")
     click.echo(f"wrote {folder}: {len(people)} people, {len(rows)} audit rows, anchor row {anchor.get('seq')}")

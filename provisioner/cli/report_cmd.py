@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from ..privatefile import write_private
 from ..report.accessdoc import access_markdown
 from .auditing import DefaultGroup, load_org, read_state
 from .common import DATE, echo_or_write, fail, format_option, state_option, today_option
@@ -154,7 +155,7 @@ def report_html(org_dir, out, state_url, today) -> None:
         finally:
             backend.close()
     try:
-        Path(out).write_text(render_html(report_data(org, today, audit, departed)), encoding="utf-8")
+        write_private(Path(out), render_html(report_data(org, today, audit, departed)))  # personal data: 0600
     except OSError as exc:
         fail(f"cannot write {out}: {exc.strerror or exc}")
     click.echo(f"wrote {out}")
