@@ -148,6 +148,22 @@ def pending_command(org, state_url, target, show_all, fmt) -> None:
     raise SystemExit(2 if rows else 0)
 
 
+def _superseded_note(backend, target: str, unknown: list[str], owed: dict) -> str:
+    """For the named operations a later one replaced before it was confirmed: which one now
+    stands for each (the same account, with what the config says now)."""
+    from ..targets.operations import OpStatus
+
+    known = {op.id: op for op in backend.operations(target, ids=unknown)}
+    by_key = {op.key: op.id for op in owed.values()}
+    gone = [(op_id, by_key.get(known[op_id].key)) for op_id in unknown
+            if op_id in known and known[op_id].status == str(OpStatus.SUPERSEDED)]
+    if not gone:
+        return ""
+    shown = ", ".join(f"{old} by {new}" if new else old for old, new in gone[:10])
+    return (f"; {len(gone)} of them were superseded by a later operation for the same account ({shown}): "
+            "confirm the later one, which carries what the config says now")
+
+
 @click.command("confirm")
 @click.argument("target")
 @click.argument("operations", nargs=-1)
@@ -190,6 +206,7 @@ def confirm_command(target, operations, org, state_url, results, reject, actor) 
             if unknown:
                 fail(f"{target} owes no pending operation {', '.join(unknown[:10])}"
                      + (f" (and {len(unknown) - 10} more)" if len(unknown) > 10 else "")
+                     + _superseded_note(backend, target, unknown, owed)
                      + "; nothing was confirmed (see `provisioner pending`)")
             stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
             backend.record([OpResult(op_id, str(OpStatus.DELIVERED if res == "done" else OpStatus.REJECTED),

@@ -9,6 +9,7 @@ recorded in batches, each one transaction that also moves shadows and appends au
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Iterable, Sequence
 
 from ..targets.operations import Operation, OpResult, OpStatus, Shadow
@@ -26,6 +27,11 @@ def _operation(row) -> Operation:
                      tuple(json.loads(row[9])), row[10], row[11], row[12], row[13], row[14], row[15], row[16])
 
 
+# Actions that need the account to exist at the target already: superseding a pending
+# create (or recreate), the new operation is that create, with the new payload.
+_ON_AN_ACCOUNT = ("update", "reactivate")
+
+
 class OutboxStore:
     """Needs `self._conn` (a DB-API connection in autocommit mode), `self._meta()`,
     `self._append_audit(meta, at, actor, digest, write)`, `self._put_meta(meta)` and
@@ -34,6 +40,12 @@ class OutboxStore:
     def _insert_operations(self, operations: Iterable[Operation]) -> None:
         c = self._conn
         for op in operations:
+            if op.action in _ON_AN_ACCOUNT:
+                pending = c.execute("SELECT action FROM operations WHERE target = ? AND op_key = ? AND status = ? "
+                                    "AND action IN ('create', 'recreate')",
+                                    (op.target, op.key, str(OpStatus.PENDING))).fetchone()
+                if pending is not None:  # never delivered: the account is still to be made, with the new payload
+                    op = replace(op, action=pending[0])
             c.execute("UPDATE operations SET status = ?, updated_at = ? WHERE target = ? AND op_key = ? "
                       "AND status = ?", (str(OpStatus.SUPERSEDED), op.created_at, op.target, op.key,
                                          str(OpStatus.PENDING)))

@@ -149,6 +149,8 @@ def test_a_renamed_person_is_a_move_in_the_change_file_and_a_new_name_reaches_th
     org = org_with_changefile(tmp_path, make_org)
     state = f"sqlite:///{tmp_path}/state.db"
     assert cli("apply", org, "--auto-approve", "--state", state, "--today", TODAY).exit_code == 0
+    made = [x["operation_id"] for x in _rows(org, next((org / "exports" / "emr").glob("*.csv")).name)]
+    assert cli("confirm", "emr", *made, "--state", state).exit_code == 0  # the admin made the accounts
     people = org / "people.yaml"
     text = people.read_text(encoding="utf-8")
     people.write_text(text.replace("id: olive\n", "id: olive-stone\npreviously: olive\n")
@@ -162,3 +164,26 @@ def test_a_renamed_person_is_a_move_in_the_change_file_and_a_new_name_reaches_th
     assert (move["moved_from"], move["retires"], move["active"]) == ("olive", "", "true")
     assert rows[("update", "dr-ana-pt")]["family_name"] == "Diaz-Ruiz"
     assert COLUMNS[-1] == "moved_from"
+
+
+def test_a_change_to_an_account_never_confirmed_is_still_its_create(tmp_path, make_org):
+    """A pending create superseded by an update (the person renamed before the admin made the
+    account) stays a create, with the new name: the admin is never asked to update an account
+    that does not exist. Confirming the first file's row says which operation replaced it."""
+    org = org_with_changefile(tmp_path, make_org)
+    state = f"sqlite:///{tmp_path}/state.db"
+    assert cli("apply", org, "--auto-approve", "--state", state, "--today", TODAY).exit_code == 0
+    first = {x["external_id"]: x["operation_id"] for x in _rows(org, sorted(
+        f.name for f in (org / "exports" / "emr").iterdir() if f.suffix == ".csv")[0])}
+    people = org / "people.yaml"
+    people.write_text(people.read_text(encoding="utf-8").replace("name: Olive Stone\n", "name: Olive Stone-Park\n"),
+                      encoding="utf-8")
+    assert cli("apply", org, "--auto-approve", "--state", state, "--today", TODAY).exit_code == 0
+    second = sorted(f.name for f in (org / "exports" / "emr").iterdir() if f.suffix == ".csv")[-1]
+    rows = {x["external_id"]: x for x in _rows(org, second)}
+    assert rows["olive"]["action"] == "create" and rows["olive"]["family_name"] == "Stone-Park"
+    r = cli("confirm", "emr", first["olive"], "--state", state)
+    assert r.exit_code == 1
+    assert f"superseded by a later operation for the same account ({first['olive']} by " \
+           f"{rows['olive']['operation_id']})" in r.output, r.output
+    assert cli("confirm", "emr", rows["olive"]["operation_id"], "--state", state).exit_code == 0
