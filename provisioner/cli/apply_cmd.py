@@ -64,7 +64,7 @@ def _owe_refresh(document, backend, targets, who, lock_timeout) -> None:
     except StateError as exc:
         backend.close()
         fail(str(exc))
-    click.echo(f"Refresh: {n} operations owed to bring the targets back to the config.")
+    click.echo(f"Refresh: {n} operation{'s' if n != 1 else ''} owed to bring the targets back to the config.")
 
 
 def _deliver_refresh(document, backend, targets, who, folder, lock_timeout) -> None:
@@ -208,7 +208,8 @@ def _apply(target, auto_approve, state_url, today, actor, lock_timeout, org_dir,
 def _complete(document: dict, serial: int, note: str = "") -> None:
     s = document["summary"]
     click.echo(f"Apply complete! {s['create']} created, {s['update']} updated, {s['replace']} replaced, "
-               f"{s['deactivate']} deactivated, {s['reactivate']} reactivated, {s['delete']} deleted. "
+               f"{s['deactivate']} deactivated, {s['reactivate']} reactivated, {s['delete']} deleted"
+               + (f", {s['move']} moved" if s.get("move") else "") + ". "
                f"State serial {serial}.{note}")
 
 

@@ -133,7 +133,7 @@ def anchor_head(folder, org: str, lineage: str, head: dict | None) -> None:
 
     if head is None:
         return
-    click.echo(f"Audit head: commit {head['commit']}, audit row {head['audit_seq']}, {head['mac_alg']} {head['mac']}")
+    click.echo(f"Audit head: commit {head['commit']} (its {head['mac_alg']} {head['mac']}), audit row {head['audit_seq']}")
     try:
         path = write_anchor(folder, org, lineage, head)
     except StateError as exc:

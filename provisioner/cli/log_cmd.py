@@ -75,5 +75,5 @@ def _show(rows, people, address, actor, since, until, plan, page_no, per_page, f
         click.echo(f"        plan {r.plan_digest}  hash {r.hash[:16]}")
     last = p.first + len(p.rows) - 1
     more = f"; next: --page {p.number + 1}" if p.number < p.pages else ""
-    shown = f"rows {p.first}-{last} of {p.total}" if p.rows else f"no rows of {p.total}"
+    shown = f"rows {p.first}-{last} of {p.total}" if p.rows else (f"no rows of {p.total}" if p.total else "no rows")
     click.echo(f"page {p.number} of {p.pages} ({shown} matching, {len(rows)} in the log){more}")

@@ -144,7 +144,7 @@ def pending_command(org, state_url, target, show_all, fmt) -> None:
             extra = f"  {r['last_error']}" if r["last_error"] else (f"  in {r['file']}" if r["file"] else "")
             click.echo(f"{r['id']:>10} {r['target']:20} {r['status']:10} {r['action']:10} {r['key']:40} "
                        f"{r['age_days']:>3}d{extra}")
-        click.echo(f"{len(rows)} operations owed" if rows else "Nothing owed: every target has what it is owed.")
+        click.echo(f"{len(rows)} operation{'s' if len(rows) != 1 else ''} owed" if rows else "Nothing owed: every target has what it is owed.")
     raise SystemExit(2 if rows else 0)
 
 

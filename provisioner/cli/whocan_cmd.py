@@ -58,4 +58,4 @@ def whocan_command(org_dir, permission, office, list_names, fmt, state_url, no_g
     click.echo(RENDERERS[fmt](doc))
     if fmt == "text":
         at = f" at {office}" if office else ""
-        click.echo(f"{len(holders)} {'person' if len(holders) == 1 else 'people'} can {permission}{at}")
+        click.echo(f"{len(holders)} {'person holds' if len(holders) == 1 else 'people hold'} {permission}{at}")

@@ -33,7 +33,7 @@ class UnknownName(ValueError):
 
     def __init__(self, name: str) -> None:
         close = difflib.get_close_matches(name, known_names(), n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else "; `provisioner who-can --list` names them all"
+        hint = f"; did you mean {', '.join(close)}?" if close else "; `provisioner who-can ORG_DIR --list` names them all"
         super().__init__(f"{name!r} is not a permission, admin role, licence type or scope{hint}")
 
 

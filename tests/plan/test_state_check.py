@@ -102,7 +102,7 @@ def _outcome(command: list, state_url, org_folder, saved: dict[str, bytes]) -> t
 
 
 # An apply's audit head hashes the second it ran in: two runs may be a second apart.
-_STAMPED = re.compile(r"(Audit head: commit \d+, audit row \d+, sha256 )[0-9a-f]{64}")
+_STAMPED = re.compile(r"(Audit head: commit \d+ \(its sha256 )[0-9a-f]{64}")
 
 
 @pytest.mark.parametrize("tampering", list(TAMPERINGS))

@@ -56,7 +56,7 @@ def test_cli_json_names_the_line_and_approver_of_each_holder():
 def test_cli_text_counts_and_errors():
     folder = ORGS / "riverside-health"
     r = cli("who-can", folder, "client_admin", "--no-git")
-    assert r.exit_code == 0 and r.output.rstrip().endswith("2 people can client_admin")
+    assert r.exit_code == 0 and r.output.rstrip().endswith("2 people hold client_admin")
     r = cli("who-can", folder, "take_payments", "--office", "nowhere", "--no-git")
     assert r.exit_code == 1 and "no office 'nowhere'" in r.output
     r = cli("who-can", folder, "finish_soap", "--no-git")
