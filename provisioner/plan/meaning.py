@@ -22,8 +22,9 @@ def _person(c: dict) -> list[str]:
     before, after = _attrs(c, "before"), _attrs(c, "after")
     action = c["action"]
     if action == "create":
+        role = after.get("front_office")
         return [f"new account ({after.get('account_type') or after.get('template') or 'person'})"] + \
-            _listed([], after.get("admin"), "with admin", "")
+            _listed([], after.get("admin"), "with admin", "") + ([f"front-office role {role}"] if role else [])
     if action == "deactivate":
         return ["deactivated: loses every access"]
     if action == "reactivate":
@@ -44,12 +45,14 @@ def _profile(c: dict) -> list[str]:
     name = c["address"].split(".", 1)[1]
     action = c["action"]
     if action == "create":
-        return [f"new EMR profile {name} ({after.get('user_type')})"]
+        return [f"new EMR profile {name} ({after.get('user_type')}{', EMR admin' if after.get('admin') else ''})"]
     if action == "replace":
         return [f"EMR profile {name} becomes {after.get('user_type')} (was {before.get('user_type')})"]
     if action in ("deactivate", "reactivate", "delete"):
         return [f"EMR profile {name} {action}d"]
     out = _listed(before.get("permissions"), after.get("permissions"), "gains", "loses", f"{name} permissions ")
+    if bool(before.get("admin")) != bool(after.get("admin")):  # the EMR's own admin right
+        out.append(f"{'gains' if after.get('admin') else 'loses'} EMR admin on {name}")
     out += _listed(before.get("clinics"), after.get("clinics"), "EMR access at", "no EMR access at")
     return out or [f"EMR profile {name} updated"]
 
@@ -109,6 +112,11 @@ def touched_ids(document: dict) -> set[str]:
     return out
 
 
+# Findings only a change raises, whatever their subject: NOTE001 names the call center to tell
+# about providers this plan adds or removes elsewhere.
+RAISED_BY_THE_CHANGE = frozenset({"NOTE001"})
+
+
 def split_findings(document: dict) -> tuple[list[dict], list[dict]]:
     """(findings about what this change touches, the others): errors always come first, and
     a finding without a subject counts as touched (it may be the change's own)."""
@@ -116,7 +124,7 @@ def split_findings(document: dict) -> tuple[list[dict], list[dict]]:
     mine, others = [], []
     for d in document.get("diagnostics", []):
         about = d.get("subject")
-        if d.get("severity") == "error" or not about or about in touched:
+        if d.get("severity") == "error" or not about or about in touched or d.get("code") in RAISED_BY_THE_CHANGE:
             mine.append(d)
         else:
             others.append(d)

@@ -173,3 +173,27 @@ def test_findings_about_this_change_come_first_the_others_are_folded():
     mine, folded = md.split("**Findings about this change**")[1].split("<details><summary>1 finding about")
     assert "GOV006" in mine and "MASS001" in mine and "LIC003" not in mine
     assert "LIC003" in folded and "[east]" in folded
+
+
+def test_who_changes_names_front_office_roles_and_emr_admin_rights():
+    doc = document([
+        change("person.linda", "create", after={"name": "Linda Sato", "account_type": "office_staff",
+                                                "admin": [], "front_office": "biller"}),
+        change("profile.sam-pt", "create", after={"person": "sam", "user_type": "PT", "admin": True}),
+        change("profile.emily-ot", "update", before={"person": "emily", "permissions": ["view_users"], "admin": False},
+               after={"person": "emily", "permissions": ["view_users"], "admin": True},
+               diff=[{"path": "admin", "before": False, "after": True}]),
+    ])
+    md = render_markdown(doc)
+    assert "- **Linda Sato** (`linda`): new account (office_staff); front-office role biller" in md
+    assert "new EMR profile sam-pt (PT, EMR admin)" in md
+    assert "gains EMR admin on emily-ot" in md
+
+
+def test_a_note_the_change_raises_is_among_its_findings_whatever_its_subject():
+    """NOTE001 names the call center to tell (its subject), not a person the plan touches."""
+    note = {"severity": "info", "code": "NOTE001", "message": "tell the call center", "file": "f.yaml", "line": 1,
+            "column": 1, "subject": "access-center", "waived": False, "waiver": None}
+    doc = document([change("membership.ann@east", "create", after={"person": "ann", "office": "east"})], [note])
+    md = render_markdown(doc)
+    assert "NOTE001" in md.split("**Findings about this change**")[1].split("<details>")[0]
