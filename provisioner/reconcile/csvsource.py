@@ -1,6 +1,8 @@
 """Accounts from a CSV export of a system without an API, in the change-file column layout
 (docs/targets.md): each row becomes the SCIM-shaped user the importer reads. Only
-`user_name` is required; the other columns are taken when present."""
+`user_name` is required; the other columns are taken when present. A change file itself
+reads too: its group rows (`object: group`) are not accounts and are passed over, and a
+person's `call_center` is the office id of their call center."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ class CsvImportError(Exception):
 
 
 LISTS = ("offices", "admin_authorizations", "admin_offices", "clinics", "permissions")
-BOOLS = ("call_center", "work_queue_chat", "emr_admin")
+BOOLS = ("work_queue_chat", "emr_admin")
 EXT = {"account_type": "accountType", "offices": "offices", "admin_authorizations": "adminAuthorizations",
        "admin_offices": "adminOffices", "call_center": "callCenter", "work_queue_chat": "workQueueChat",
        "front_office_role": "frontOfficeRole", "npi": "npi", "specialty": "specialty"}
@@ -54,6 +56,8 @@ def users_from_csv(path: Path) -> list[dict]:
     for row in reader:
         where = f"{path}:{reader.line_num}"
         cell = {k: _value(v or "") for k, v in row.items() if k}
+        if cell.get("object") == "group":  # an office or referral group of a change file: not an account
+            continue
         if not cell.get("user_name"):
             raise CsvImportError(f"{where}: user_name is empty")
         user = {"id": f"line-{reader.line_num}", "userName": cell["user_name"],

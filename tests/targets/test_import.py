@@ -79,3 +79,27 @@ def test_import_from_a_change_file_csv(tmp_path):
     bad.write_text("login\nx@y.example\n", encoding="utf-8")
     r = cli("import", "emr", "--out", org, "--from-csv", bad)
     assert r.exit_code == 1 and f"error: {bad}:1: no user_name column" in r.output
+
+
+def test_import_reads_a_change_file_this_tool_wrote(tmp_path):
+    """The referral platform's own change file (groups and call centers included) imports:
+    group rows are passed over, a call center is an office id, every person comes back."""
+    import csv
+
+    from tests.exampleorgs import copy_example
+
+    source = copy_example("riverside-health", tmp_path / "riverside")
+    state = f"sqlite:///{tmp_path}/state.db"
+    applied = cli("apply", source, "--auto-approve", "--state", state, "--today", TODAY)
+    assert applied.exit_code in (0, 3), applied.output
+    export = next((source / "out" / "changes" / "riverside-referrals").glob("*.csv"))
+    rows = list(csv.DictReader(export.open(encoding="utf-8")))
+    assert any(r["object"] == "group" for r in rows) and any(r["call_center"] for r in rows)
+    org = empty_org(tmp_path / "org", "http://127.0.0.1:9/v2")
+    r = cli("import", "referrals", "--out", org, "--from-csv", export, "--today", TODAY)
+    assert r.exit_code in (0, 2), r.output
+    text = (org / "imported" / "referrals.yaml").read_text()
+    users = [x for x in rows if x["object"] == "user"]
+    assert text.count("kind: Person") == len(users)
+    center = next(x for x in users if x["call_center"])
+    assert f"call_center: {center['call_center']}" in text
