@@ -119,5 +119,7 @@ def classify(expected: Mapping[str, dict], users: Iterable[dict], shadows: Mappi
                                               f"{', '.join(others)}): which one is theirs?"))
         else:
             out.accounts.append(Situation(MATCHED, key=cands[0], by=by, **common))
-    out.missing = sorted(k for k in expected if k not in owned and k not in claims)
+    # an inactive person without an account there needs none: nothing is created for them
+    out.missing = sorted(k for k, obj in expected.items()
+                         if k not in owned and k not in claims and obj.get("active", True))
     return out

@@ -38,6 +38,8 @@ def test_classify_by_external_id_then_email_with_disputes_and_missing():
                    "5": ("disputed", None, "e-mail"), "6": ("unmatched", None, ""),
                    "7": ("linked", "person.fay", "shadow")}
     assert m.missing == ["person.gus"]
+    gone = {**expected("hal"), **{k: {**v, "active": False} for k, v in expected("ivy").items()}}
+    assert classify(gone, [], {}).missing == ["person.hal"]  # ivy is inactive: no account is owed her
 
 
 def test_import_ids_are_stable_collisions_visible_duplicates_listed_and_output_deterministic():
