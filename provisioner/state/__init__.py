@@ -70,11 +70,11 @@ def open_state(org_id: str | None, url: str | None = None, cwd: str | Path | Non
         raise StateError(f"the state database {path} is not a regular file (a FIFO, socket or device); "
                          "name a database file")
     if not path.exists():
+        if not path.parent.exists() and path.parent.name != STATE_DIR:  # a typo, whether planning or applying
+            raise StateError(f"the folder {path.parent} for the state database {path.name} does not exist")
         if not create:
             raise NoState(f"no state database at {path} (nothing applied yet?)")
         if not path.parent.exists():
-            if path.parent.name != STATE_DIR:
-                raise StateError(f"the folder {path.parent} for the state database {path.name} does not exist")
             make_private_dir(path.parent)
         create_private_file(path)
     if path.is_dir():

@@ -78,6 +78,8 @@ CASES = [
     Case("state-url-empty-path", r"names no database", args=("plan", "{org}", "--state", "sqlite:///")),
     Case("state-url-missing-folder", r"does not exist", args=("apply", "{org}", "--auto-approve", "--state",
          "sqlite:///nodir/x.db")),
+    Case("state-url-missing-folder-plan", r"folder .*nodir for the state database x\.db does not exist",
+         args=("plan", "{org}", "--state", "sqlite:///nodir/x.db")),
     Case("state-url-is-folder", r"state\.db.*(directory|folder|not a regular file)",
          args=("plan", "{org}", "--state", "{state}"), setup=folder("state.db")),
     Case("state-url-not-database", r"state\.db.*not a (SQLite )?database",
