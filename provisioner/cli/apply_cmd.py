@@ -3,6 +3,7 @@ confirm and apply it."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 import sys
 from contextlib import ExitStack, nullcontext
@@ -55,9 +56,13 @@ def _config_targets(folder):
     return validation.org.targets
 
 
-def _owe_refresh(document, backend, targets, who, lock_timeout) -> None:
+def _owe_refresh(document, backend, targets, who, lock_timeout, folder=None) -> None:
+    """Owe the plan's refresh; a saved plan's (`folder`: its org folder) is first read from
+    the targets again, against the state its changes made, and must come out the same."""
     from ..reconcile.check import owe_refresh
 
+    if folder is not None:
+        _require_refresh_rederived(document, backend, folder)
     try:
         with backend.lock(who, lock_timeout):
             n = owe_refresh(document, backend, targets)
@@ -67,15 +72,49 @@ def _owe_refresh(document, backend, targets, who, lock_timeout) -> None:
     click.echo(f"Refresh: {n} operation{'s' if n != 1 else ''} owed to bring the targets back to the config.")
 
 
-def _deliver_refresh(document, backend, targets, who, folder, lock_timeout) -> None:
+def _deliver_refresh(document, backend, targets, who, folder, lock_timeout, saved: bool) -> None:
     """A plan with no state changes but a refresh: owe its operations, deliver, exit."""
-    _owe_refresh(document, backend, targets, who, lock_timeout)
+    _owe_refresh(document, backend, targets, who, lock_timeout, folder if saved else None)
     try:
         code = deliver_and_report(backend, targets, actor=who, org_dir=folder, lock_timeout=lock_timeout)
         anchor_head(folder, document["org"], backend.read().lineage, backend.head())
     finally:
         backend.close()
     raise SystemExit(code)
+
+
+def _refresh_keys(refresh: dict) -> list[tuple]:
+    """What a refresh sends: per entry its target, object key, action and the account it names."""
+    return sorted((e.get("target"), e.get("key"), e.get("object"), e.get("action"), str(e.get("remote_id")))
+                  for t in (refresh or {}).values() for e in t.get("entries", ()))
+
+
+def _require_refresh_rederived(document: dict, backend, folder) -> None:
+    """A saved plan's refresh is read from the targets again and must come out the same:
+    as with its changes, the checksum proves the file whole, not who wrote it, and an entry
+    no reading of the targets gives (an account to deactivate, named by hand) never reaches
+    a target. A target changed since the plan refuses it too: plan --refresh again."""
+    from ..pipeline import validate
+    from ..reconcile.check import refresh_plan
+
+    org = validate(folder, rules=False).org
+    if org is None:
+        fail(f"the plan's org folder {folder} does not make an organization; nothing was applied")
+    options = document.get("options") or {}
+    applied = {**document, "changes": []}  # its changes are in the state now (and owed in its outbox)
+    with collector.running():  # the targets read, request after request
+        again, errors = refresh_plan(applied, backend.read(), org.targets, backend,
+                                     today=dt.date.fromisoformat(document["today"]), policy=org.policy,
+                                     allow_mass_change=bool(options.get("allow_mass_change")))
+    for e in errors:
+        click.echo(f"error: {e}", err=True)
+    if errors:
+        fail("the plan's refresh could not be checked against the targets (above); nothing was applied")
+    if _refresh_keys(again) != _refresh_keys(document.get("refresh")):
+        done = "its changes to the state were applied, the refresh was not" if document["changes"] else \
+            "nothing was applied"
+        fail("the plan's refresh is not what the targets need now (they changed since the plan was made, or the "
+             f"plan was edited); {done}; run `provisioner plan --refresh` again")
 
 
 def _progress(total: int):
@@ -168,7 +207,7 @@ def _apply(target, auto_approve, state_url, today, actor, lock_timeout, org_dir,
     who = resolve_actor(actor)
     if not document["changes"]:  # only the refresh: nothing for the state, operations for the targets
         targets = result.validation.org.targets if fresh else _config_targets(folder)
-        _deliver_refresh(document, backend, targets, who, folder, lock_timeout)
+        _deliver_refresh(document, backend, targets, who, folder, lock_timeout, saved=not fresh)
     total = len(document["changes"])
     try:
         with _progress(total) as bar:
@@ -190,7 +229,7 @@ def _apply(target, auto_approve, state_url, today, actor, lock_timeout, org_dir,
         backend.close()
         fail(str(write_failed(exc, getattr(backend, "path", "the state"))))
     if refresh_count(document):
-        _owe_refresh(document, backend, applied.targets, who, lock_timeout)
+        _owe_refresh(document, backend, applied.targets, who, lock_timeout, None if fresh else folder)
     try:
         code = deliver_and_report(backend, applied.targets, actor=who, org_dir=folder,
                                   lock_timeout=lock_timeout) if applied.targets or applied.operations else 0

@@ -83,3 +83,39 @@ def test_a_group_deleted_at_the_server_is_recreated_by_a_refresh(scim_server, tm
     (again,) = scim_server.groups()
     assert again["id"] != group["id"] and len(again["members"]) == 3
     assert cli("drift", "--org", org, "--state", state, token=scim_server.token).exit_code == 0
+
+
+def test_a_saved_refresh_is_read_from_the_targets_again_and_an_edited_one_is_refused(scim_server, tmp_path):
+    """The checksum proves a plan file whole, not who wrote it: a refresh entry added by hand
+    (deactivate an account we do not own) and re-sealed is refused, nothing is sent; the
+    genuine saved refresh applies."""
+    import json
+
+    from provisioner.plan.planfile import checksum, dumps
+
+    state = f"sqlite:///{tmp_path}/state.db"
+    org = write_org(tmp_path / "org", scim_server.base_url, staff=2)
+    assert apply(org, state, scim_server.token).exit_code == 0
+    ids = {u["externalId"]: u["id"] for u in scim_server.users()}
+    direct_patch(scim_server, ids["staff-0"], [{"op": "replace", "path": "displayName", "value": "Hand Edit"}])
+    stranger = direct_create(scim_server, {"userName": "breakglass@agency.example", "active": True})
+    saved = tmp_path / "refresh.json"
+    p = cli("plan", org, "--state", state, "--today", TODAY, "--refresh", "--out", saved, token=scim_server.token)
+    assert p.exit_code == 0, p.output
+
+    doc = json.loads(saved.read_text())
+    doc["refresh"]["idp"]["entries"].append(
+        {"target": "idp", "key": f"unmanaged.{stranger['id']}", "object": "user", "action": "deactivate",
+         "remote_id": stranger["id"], "login": "breakglass@agency.example", "version": None, "reason": "routine"})
+    doc["checksum"] = checksum(doc)
+    forged = tmp_path / "forged.json"
+    forged.write_text(dumps(doc))
+    r = cli("apply", forged, "--state", state, "--auto-approve", token=scim_server.token)
+    assert r.exit_code == 1 and "the plan's refresh is not what the targets need now" in r.output, r.output
+    held = {u["id"]: u for u in scim_server.users()}
+    assert held[stranger["id"]]["active"] is True and held[ids["staff-0"]]["displayName"] == "Hand Edit"
+
+    a = cli("apply", saved, "--state", state, "--auto-approve", token=scim_server.token)
+    assert a.exit_code == 0, a.output
+    held = {u["id"]: u for u in scim_server.users()}
+    assert held[ids["staff-0"]]["displayName"] == "Staff Member0" and held[stranger["id"]]["active"] is True
