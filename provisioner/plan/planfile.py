@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Iterable
@@ -120,19 +119,12 @@ def write_plan(document: dict, path: str | Path) -> None:
     whatever the umask, as it holds people's names, e-mails and rights: a temporary file
     beside it, renamed over it; on any failure (disk full, read-only, no such folder)
     nothing is left behind."""
+    from ..privatefile import replace_private
+
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
     try:
-        if path.parent and not path.parent.exists():
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            os.chmod(path.parent, 0o700)
-        _write_private(tmp, iter_dumps(document))
-        os.replace(tmp, path)
+        replace_private(path, iter_dumps(document))  # never through a link planted at its temporary name
     except BaseException as exc:  # a full disk, a read-only folder, Ctrl-C: no partial file stays
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError:
-            pass
         if not isinstance(exc, OSError):
             raise
         reason = (exc.strerror or str(exc)).lower()
@@ -213,13 +205,6 @@ def _decode(data: bytes, path: str | Path) -> str:
     except UnicodeDecodeError as exc:
         raise PlanFileError(f"{path} is not a plan file (not UTF-8: {exc.reason} at byte {exc.start}); run "
                             "`provisioner plan --out` again") from None
-
-
-def _write_private(path: Path, pieces) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        os.fchmod(f.fileno(), 0o600)
-        f.writelines(pieces)
 
 
 def read_plan(path: str | Path, data: bytes | None = None) -> dict:

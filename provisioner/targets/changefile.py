@@ -12,9 +12,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from pathlib import Path
 
+from ..privatefile import replace_private
 from .operations import Operation
 
 DEFAULT_FOLDER = "out/changes"
@@ -74,21 +74,32 @@ def render(ops: list[Operation]) -> tuple[str, str]:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        replace_private(path, (text,), durable=True)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise ChangeFileError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-def write(folder: Path, ops: list[Operation]) -> Path:
-    """Write the CSV and JSON change files of `ops` into `folder`; the CSV's path."""
+def _inside(folder: Path, org_dir: Path) -> None:
+    """Refuse a change-file folder that is, or passes through, a link (a hidden `.out` linked
+    to /tmp, say): change files hold personal data and are written only inside the org folder."""
+    try:
+        rel = folder.relative_to(org_dir)
+    except ValueError:
+        raise ChangeFileError(f"cannot write change files to {folder}: not inside the org folder {org_dir}") from None
+    here = org_dir
+    for part in rel.parts:
+        here = here / part
+        if part == ".." or here.is_symlink():
+            raise ChangeFileError(f"cannot write change files to {folder}: {here} is a link (or `..`); change files "
+                                  "are written only inside the org folder: make it a plain folder")
+
+
+def write(folder: Path, ops: list[Operation], org_dir: Path | None = None) -> Path:
+    """Write the CSV and JSON change files of `ops` into `folder` (inside `org_dir`, through
+    no link, when given); the CSV's path."""
+    if org_dir is not None:
+        _inside(folder, Path(org_dir))
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:

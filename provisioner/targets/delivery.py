@@ -219,7 +219,7 @@ def deliver_changefile(backend, target: Target, ops: list[Operation], *, org_dir
     if fresh:
         folder = changefile.folder_of(org_dir, target.settings, target.id)
         try:
-            path = changefile.write(folder, fresh)
+            path = changefile.write(folder, fresh, Path(org_dir))
         except changefile.ChangeFileError as exc:
             report.error = str(exc)
             return report

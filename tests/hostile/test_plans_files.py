@@ -131,12 +131,13 @@ def test_a_real_plan_still_shows(tmp_path):
 
 
 def test_an_interrupted_plan_out_leaves_no_partial_file(tmp_path, monkeypatch):
+    from provisioner import privatefile
     from provisioner.plan import planfile
 
     def interrupted(src, dst):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(planfile.os, "replace", interrupted)
+    monkeypatch.setattr(privatefile.os, "replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
         planfile.write_plan({"format_version": "1"}, tmp_path / "p.json")
     assert list(tmp_path.iterdir()) == []

@@ -29,7 +29,7 @@ CASES = [
     Case("report-check-missing", args=("report", "{org}", "--check"), expect=r"error: .*ACCESS\.md does not exist"),
     Case("report-check-stale", args=("report", "{org}", "--check"), files={"ACCESS.md": "old\n"},
          expect=r"^--- .*-old.*error: .*ACCESS\.md is stale"),
-    Case("report-out-unwritable", args=("report", "{org}", "--out", "{tmp}/no/such/dir/A.md"),
+    Case("report-out-unwritable", args=("report", "{org}", "--out", "/proc/version/A.md"),
          expect=r"error: cannot write .*A\.md"),
     Case("log-no-state", args=("log", "--state", "{state}"), expect=r"error: .*state"),
     Case("log-bad-date", args=("log", "--state", "{state}", "--since", "2026-13-01"), exit=2,
