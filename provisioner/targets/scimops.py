@@ -66,6 +66,8 @@ def deliver_user(service: ScimService, op: Operation, shadows: dict[str, Shadow]
         if shadow is None:
             external = (op.takes_over.split(".", 1)[1] if op.takes_over else body["externalId"])
             ours, holder = directory.lookup(external, None if op.takes_over else body["userName"])
+            if ours is not None and not op.takes_over and _not_its_login(ours, body):
+                return _not_ours(op, tid, ours, body)
             if ours is not None:
                 shadow = shadow_of(tid, op.key, ours, {})
             elif holder is not None:
@@ -80,15 +82,33 @@ def deliver_user(service: ScimService, op: Operation, shadows: dict[str, Shadow]
         return failure(service, op, exc)
 
 
+def _not_its_login(account: dict, body: dict) -> bool:
+    """An account found by our externalId alone, under another login: the externalId is a
+    bare person id, which another org (or a hand-made account) on the same service may use
+    too. It is not taken as ours: that would hand one person's account to another."""
+    return str(account.get("userName") or "").lower() != str(body.get("userName") or "").lower()
+
+
+def _not_ours(op: Operation, tid: str, account: dict, body: dict) -> OpResult:
+    return result(op, OpStatus.CONFLICT, 1, f"{tid} has {_holder(account)} under the login "
+                  f"{account.get('userName')}, not {body.get('userName')}: an account with this externalId that "
+                  "this state did not create; it is not taken over (adopt it on purpose, or fix the config)")
+
+
 def _create(service: ScimService, op: Operation, body: dict, directory: Directory) -> OpResult:
     tid = service.target.id
     try:
         _, reply, hdrs = service.request("POST", "/Users", body)
+        if not isinstance(reply, dict) or not reply.get("id"):  # nothing to address the account by later
+            return result(op, OpStatus.FAILED, 1, f"POST /Users at {tid} answered without the new account's id; "
+                          "it is not recorded as delivered: check the service, then `provisioner sync --retry`")
         return result(op, OpStatus.DELIVERED, 1, None, shadow_of(tid, op.key, reply, hdrs))
     except RequestFailed as exc:
         if exc.status != 409:
             raise
     ours = service.find("Users", "externalId", body["externalId"])  # created behind our back, or by us earlier
+    if ours and _not_its_login(ours[0], body):
+        return _not_ours(op, tid, ours[0], body)
     if ours:
         return _patch(service, op, body, shadow_of(tid, op.key, ours[0], {}), directory)
     holders = service.find("Users", "userName", body["userName"])

@@ -87,6 +87,35 @@ def test_an_account_created_earlier_with_our_external_id_is_adopted_not_doubled(
     assert by_external(scim_server.users())["staff-0"][0]["displayName"] == "Staff Member0"
 
 
+def test_an_account_with_our_external_id_under_another_login_is_not_taken_over(scim_server, tmp_path):
+    """The externalId is a bare person id: another org on the same service (or a hand-made
+    account) may hold `staff-0` too. Found under another login it is a conflict, never
+    patched to our login and e-mail (which would hand that person's account to ours)."""
+    theirs = direct_create(scim_server, {"userName": "ana@other-org.example", "externalId": "staff-0",
+                                         "displayName": "Ana Of Another Org"})
+    state = f"sqlite:///{tmp_path}/state.db"
+    r = apply(write_org(tmp_path / "org", scim_server.base_url, staff=1), state, scim_server.token)
+    assert r.exit_code == 4, r.output
+    assert "not taken over" in r.output and "ana@other-org.example" in r.output
+    held = {u["id"]: u for u in scim_server.users()}
+    assert held[theirs["id"]]["userName"] == "ana@other-org.example"
+    assert held[theirs["id"]]["displayName"] == "Ana Of Another Org"
+    ops, shadows = outbox(state)
+    assert [op.status for op in ops if op.key == "person.staff-0"] == ["conflict"]
+    assert "person.staff-0" not in shadows
+
+
+def test_a_create_answered_without_an_id_is_not_recorded_as_delivered(scim_server, tmp_path, fault_proxy):
+    proxy = fault_proxy(scim_server.base_url)
+    proxy.add(Fault(method="POST", path=r"/Users$", times=None, status=201, body={"schemas": []}))
+    state = f"sqlite:///{tmp_path}/state.db"
+    r = apply(write_org(tmp_path / "org", proxy.base_url, staff=1), state, scim_server.token)
+    assert r.exit_code == 4, r.output
+    assert "answered without the new account's id" in r.output
+    ops, shadows = outbox(state)
+    assert {op.status for op in ops} == {"failed"} and not shadows
+
+
 BULK_FAULTS = [
     ("bulk-503-twice", Fault(method="POST", path=r"/Bulk$", times=2, status=503), 0),
     ("bulk-landed-answer-lost", Fault(method="POST", path=r"/Bulk$", times=1, action=RESET_AFTER), 0),
