@@ -316,6 +316,9 @@ def _message(err, where: str, doc: Document, locator: Locator) -> str:
             return f"{value!r} is not a date written YYYY-MM-DD ({name})"
         if name.endswith("email") or name.endswith("approved_by"):
             return f"{value!r} is not an e-mail address ({name})"
+        if err.validator_value.startswith("^[^\\u0000"):  # a display name (see the schemas' `name`)
+            return (f"{value!r}: a {name} holds no control characters, line breaks or bidirectional overrides "
+                    "(they would forge lines in plans, pull-request comments and terminals)")
         return f"{value!r} is not a valid {name}: lower-case letters, digits and hyphens" \
             if err.validator_value.startswith("^[a-z0-9]") else f"{value!r} does not have the form of {name}"
     if v == "uniqueItems":

@@ -49,7 +49,8 @@ def test_target_patterns_end_at_the_true_end_in_python_too():
     match before a final newline (an environment-variable name "TOKEN\\n")."""
     found = list(patterns(json.loads((SCHEMA_DIR / "target.schema.json").read_text())))
     ended = [p for p in found if p.endswith("$(?!\\n)")]
-    assert len(ended) == len(found) == 5
+    assert len(ended) == len(found) == 6
     for pattern in ended:
         assert not re.search(pattern, "SCIM_TOKEN\n") and not re.search(pattern, "out/changes\n")
-    assert re.search(ended[2], "SCIM_TOKEN") and re.search(ended[0], "riverside-okta")
+    assert re.search(ended[3], "SCIM_TOKEN") and re.search(ended[0], "riverside-okta")
+    assert re.search(ended[1], "Riverside Okta") and not re.search(ended[1], "Riverside\nOkta")

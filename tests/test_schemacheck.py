@@ -210,14 +210,18 @@ def test_ID001_no_pattern_accepts_a_trailing_line_break_in_either_validator(kind
                "^\\d{4}": "2026-01-05", "^[0-9]{10}": "1234567893", "^[A-Z]+": "LIC001", "^[A-Za-z_]": "domain",
                "^[^\\s": "north/therapist", "^[a-z][a-z_]": "view_users",
                "^https?://": "https://idp.test.example/scim/v2", "^[A-Z_]": "RIVERSIDE_SCIM_TOKEN",
-               "^(?!/)": "out/changes"}
+               "^(?!/)": "out/changes", "^[^\\u0000": "Maria Lopez-Park, DPT"}
     checked = 0
     for path, pattern in _patterns(schema):
         good = next(v for k, v in samples.items() if pattern.startswith(k))
         fast = fastjsonschema.compile({"type": "string", "pattern": pattern})
         reference = Reference({"type": "string", "pattern": pattern})
         assert reference.is_valid(good) and fast(good) == good, (kind, path)
-        for bad in (good + "\n", " " + good, good + " ", good[:2] + "\u200b" + good[2:]):
+        bads = (good + "\n", " " + good, good + " ", good[:2] + "\u200b" + good[2:])
+        if pattern.startswith("^[^\\u0000"):  # a display name: spaces are fine, controls and overrides not
+            bads = (good + "\n", good + "\r", good[:2] + "\x1b[31m" + good[2:], good[:2] + "\u202e" + good[2:],
+                    good + "\x85", "\x00" + good)
+        for bad in bads:
             assert not reference.is_valid(bad), (kind, path, bad)
             with pytest.raises(fastjsonschema.JsonSchemaException):
                 fast(bad)

@@ -25,6 +25,26 @@ _ENV = jinja2.Environment(loader=jinja2.PackageLoader("provisioner", "templates"
                           undefined=jinja2.StrictUndefined)
 
 
+# Text from the config shown in a pull-request comment (names, findings): an HTML comment
+# opened in a name (`<!--`) would hide everything after it, `@org/team` would notify a team,
+# and `*`, `_`, backticks or brackets would restyle or link. `md_text` writes such text as
+# itself; `md_safe` keeps a message's own `code` but still neutralises HTML and mentions.
+_MD_SAFE = str.maketrans({"<": "&lt;", ">": "&gt;", "@": "&#64;", "&": "&amp;"})
+_MD_TEXT = str.maketrans({**{c: "\\" + c for c in "\\`*_[]{}()#+!|~"}, "<": "&lt;", ">": "&gt;", "@": "&#64;",
+                          "&": "&amp;"})
+
+
+def md_text(value) -> str:
+    return str(value).translate(_MD_TEXT)
+
+
+def md_safe(value) -> str:
+    return str(value).translate(_MD_SAFE)
+
+
+_ENV.filters["md_text"] = md_text
+_ENV.filters["md_safe"] = md_safe
+
 _STRING = json.encoder.encode_basestring  # what json.dumps(str, ensure_ascii=False) returns
 _SORTED = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode  # json.dumps(v, ..., sort_keys=True)
 

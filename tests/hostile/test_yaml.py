@@ -77,6 +77,14 @@ CASES = [
          located=r"n\.yaml:5:29"),
     Case("octal-int-in-a-list", LONG, {"n.yaml": person(offices="[north, 0o" + "7" * 200 + "]")},
          located=r"n\.yaml:6:18"),
+    # -- display names that would forge lines: a line break, an escape sequence, a bidirectional override
+    Case("name-with-a-line-break", r"SCHEMA001.*no control characters, line breaks or bidirectional overrides",
+         {"n.yaml": 'kind: InsurancePlan\nid: p\nname: "Plan\\n```\\n**No changes.** <!--"\n'},
+         located=r"n\.yaml:3:7"),
+    Case("name-with-an-escape-sequence", r"SCHEMA001.*no control characters",
+         {"n.yaml": 'kind: InsurancePlan\nid: p\nname: "Plan \\e]0;title\\a"\n'}, located=r"n\.yaml:3:7"),
+    Case("name-with-a-bidi-override", r"SCHEMA001.*bidirectional overrides",
+         {"n.yaml": 'kind: InsurancePlan\nid: p\nname: "Plan \\u202eevil"\n'}, located=r"n\.yaml:3:7"),
     # -- numbers that are no number: a NaN limit switches a guard off (every comparison is false)
     Case("nan", INFINITE, {"n.yaml": "kind: InsurancePlan\nid: p\nname: P\nx: .nan\n"}, located=r"n\.yaml:4:4"),
     Case("minus-infinity", INFINITE, {"n.yaml": "kind: InsurancePlan\nid: p\nname: P\nx: -.Inf\n"},
@@ -128,8 +136,10 @@ CASES = [
                                       + person(offices="[nowhere]")}, located=r"p\.yaml:7:11"),
     Case("ps-in-string", r"REF001", {"people.yaml": None, "p.yaml": person(name='"Dee\u2029Fox"', offices="[nowhere]")},
          located=r"p\.yaml:6:11"),
-    Case("nel-in-string", r"REF001", {"people.yaml": None, "p.yaml": person(name='"Dee\x85Fox"', offices="[nowhere]")},
-         located=r"p\.yaml:6:11"),
+    Case("nel-in-string", r"REF001", {"people.yaml": None, "p.yaml": "# a note\x85still the note\n" + person(
+        grants='{approved_by: cmo@lakeside.example, justification: "man\x85ager", reviewed_on: 2026-10-01}',
+        offices="[nowhere]")},
+         located=r"p\.yaml:7:11"),  # (a name may not hold it: a NEL in a comment and in a justification)
     Case("ls-before-syntax-error", r"YAML001", {"p.yaml": "# a\u2028b\u2028c\nkind: Person\nid: x: y\n"},
          located=r"p\.yaml:3:"),
     Case("ls-echoes-right-line", r"offices: \[nowhere\]", {"people.yaml": None,

@@ -197,3 +197,17 @@ def test_a_note_the_change_raises_is_among_its_findings_whatever_its_subject():
     doc = document([change("membership.ann@east", "create", after={"person": "ann", "office": "east"})], [note])
     md = render_markdown(doc)
     assert "NOTE001" in md.split("**Findings about this change**")[1].split("<details>")[0]
+
+
+def test_names_in_the_pull_request_comment_cannot_hide_or_restyle_it():
+    """`<!--` in a name would hide everything after it in the rendered comment, `@org/team`
+    would notify a team, `*` and backticks restyle: names are written as themselves."""
+    doc = document([change("person.dee", "create", after={"name": "Dee <!-- @org/team *x* `y`",
+                                                          "account_type": "office_staff", "admin": []})],
+                   [{"severity": "warning", "code": "GOV006", "message": "Dee <!-- @org/team", "file": "p.yaml",
+                     "line": 1, "column": 1, "subject": "dee", "waived": False, "waiver": None}])
+    md = render_markdown(doc)
+    outside_code = md.split("<details>")[0] + md.split("</details>")[-1]  # a fenced diff shows text as text
+    assert "<!--" not in outside_code and "@org" not in outside_code
+    assert "- **Dee &lt;\\!-- &#64;org/team \\*x\\* \\`y\\`** (`dee`): new account (office_staff)" in md
+    assert "Dee &lt;!-- &#64;org/team" in md  # the finding's message: its own `code` kept, HTML and mentions not
