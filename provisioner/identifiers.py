@@ -19,6 +19,20 @@ def _name(ch: str) -> str:
     return f"U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed character')}"
 
 
+def unprintable_problem(text: str) -> str | None:
+    """Why `text` cannot be shown as one line as it is (a control character, a line break, a
+    bidi control that reorders what is shown), or None: for free text that is recorded and
+    printed again (an actor, a rejection's reason), where it could forge a line of the log."""
+    for ch in text:
+        if ch in LINE_BREAKS:
+            return f"it contains a line break ({_name(ch)})"
+        if ch in BIDI_CONTROLS:
+            return f"it contains a bidi control character ({_name(ch)}) that reorders what is shown"
+        if unicodedata.category(ch) == "Cc":
+            return f"it contains a control character ({_name(ch)})"
+    return None
+
+
 def spoofing_problem(text: str, ascii_only: bool = False) -> str | None:
     """Why `text` cannot be an identifier or address as written, or None. `ascii_only`
     (ids) also names the first character outside lower-case ASCII letters, digits and `-`."""

@@ -187,6 +187,10 @@ def confirm_command(target, operations, org, state_url, results, reject, actor) 
 
     if bool(operations) == bool(results):
         fail("name the operations to confirm, or give --file RESULTS.csv (not both)")
+    from ..identifiers import unprintable_problem
+
+    if reject and unprintable_problem(reject):  # recorded, and shown again by `pending` and `log`
+        fail(f"the --reject reason cannot be recorded: {unprintable_problem(reject)}", code=2)
     try:
         rows = read_results(Path(results)) if results else [
             (op, "rejected" if reject else "done", reject or "") for op in operations]

@@ -44,6 +44,13 @@ def users_from_csv(path: Path) -> list[dict]:
     except (OSError, UnicodeDecodeError) as exc:
         raise CsvImportError(f"{path}: cannot be read ({exc})") from None
     reader = csv.DictReader(text.splitlines())
+    try:
+        return _users(path, reader)
+    except csv.Error as exc:  # a field past the csv module's limit (128 KiB), a NUL byte
+        raise CsvImportError(f"{path}:{reader.line_num}: not a CSV of accounts ({exc})") from None
+
+
+def _users(path: Path, reader) -> list[dict]:
     header = reader.fieldnames or []
     if "user_name" not in header:
         raise CsvImportError(f"{path}:1: no user_name column; the columns are the change-file layout: "

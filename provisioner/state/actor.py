@@ -20,12 +20,15 @@ def _git_email() -> str | None:
 
 
 def resolve_actor(explicit: str | None = None, environ=None) -> str:
+    """The actor; a StateError for one given (`--actor`, a CI variable) that holds a control
+    character, a line break or a bidi control: it goes into the audit log, where it could
+    forge a row of `provisioner log`."""
     environ = os.environ if environ is None else environ
     if explicit:
-        return explicit
+        return _checked(explicit, "--actor")
     for name in CI_ACTOR_VARIABLES:
         if environ.get(name):
-            return environ[name]
+            return _checked(environ[name], f"${name}")
     email = _git_email()
     if email:
         return email
@@ -33,3 +36,14 @@ def resolve_actor(explicit: str | None = None, environ=None) -> str:
         return getpass.getuser()
     except Exception:  # no user database entry (some containers)
         return "unknown"
+
+
+def _checked(actor: str, where: str) -> str:
+    from ..identifiers import unprintable_problem
+    from .backend import StateError
+
+    problem = unprintable_problem(actor)
+    if problem:
+        raise StateError(f"the actor given by {where} ({actor!r}) cannot be recorded: {problem}; nothing was "
+                         "changed")
+    return actor

@@ -14,6 +14,7 @@ import io
 import json
 from pathlib import Path
 
+from ..identifiers import unprintable_problem
 from ..privatefile import replace_private
 from .operations import Operation
 
@@ -119,6 +120,13 @@ def read_results(path: Path) -> list[tuple[str, str, str]]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ChangeFileError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
     reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _results(path, reader)
+    except csv.Error as exc:  # a field past the csv module's limit (128 KiB), a NUL byte
+        raise ChangeFileError(f"{path}:{reader.line_num}: not a results CSV ({exc})") from None
+
+
+def _results(path: Path, reader) -> list[tuple[str, str, str]]:
     missing = [c for c in ("operation_id", "result") if c not in (reader.fieldnames or ())]
     if missing:
         raise ChangeFileError(f"{path}: no {' or '.join(missing)} column; the columns are "
@@ -131,6 +139,9 @@ def read_results(path: Path) -> list[tuple[str, str, str]]:
         if res not in RESULTS:
             raise ChangeFileError(f"{path}:{line}: result {res!r} for operation {op_id}: write done or rejected")
         reason = (r.get("reason") or "").strip()
+        if unprintable_problem(reason):
+            raise ChangeFileError(f"{path}:{line}: the reason for operation {op_id} cannot be recorded: "
+                                  f"{unprintable_problem(reason)}")
         if res == "rejected" and not reason:
             raise ChangeFileError(f"{path}:{line}: operation {op_id} is rejected without a reason")
         out.append((op_id, res, reason))

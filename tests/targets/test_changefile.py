@@ -187,3 +187,27 @@ def test_a_change_to_an_account_never_confirmed_is_still_its_create(tmp_path, ma
     assert f"superseded by a later operation for the same account ({first['olive']} by " \
            f"{rows['olive']['operation_id']})" in r.output, r.output
     assert cli("confirm", "emr", rows["olive"]["operation_id"], "--state", state).exit_code == 0
+
+
+def test_reasons_and_actors_that_would_forge_a_log_line_are_refused(tmp_path, make_org):
+    """A rejection's reason and the actor are recorded and printed again (`pending`, `log`):
+    a line break or an escape sequence in them is refused, nothing recorded; a results file
+    with a field past the CSV reader's limit is one error line."""
+    org = org_with_changefile(tmp_path, make_org)
+    state = f"sqlite:///{tmp_path}/state.db"
+    assert cli("apply", org, "--auto-approve", "--state", state, "--today", TODAY).exit_code == 0
+    rows = _rows(org, next((org / "exports" / "emr").glob("*.csv")).name)
+    first = rows[0]["operation_id"]
+    r = cli("confirm", "emr", first, "--reject", "bad\x1b]0;title\x07", "--state", state)
+    assert r.exit_code == 2 and "control character" in r.output, r.output
+    results = tmp_path / "results.csv"
+    results.write_text(f"operation_id,result,reason\n{first},rejected,\"two\nlines\"\n", encoding="utf-8")
+    r = cli("confirm", "emr", "--file", results, "--state", state)
+    assert r.exit_code == 1 and "results.csv:2: the reason for operation" in r.output and "line break" in r.output
+    results.write_text(f"operation_id,result,reason\n{first},rejected,{'x' * 200_000}\n", encoding="utf-8")
+    r = cli("confirm", "emr", "--file", results, "--state", state)
+    assert r.exit_code == 1 and "not a results CSV" in r.output and "Traceback" not in r.output
+    r = cli("confirm", "emr", first, "--actor", "alice\n    99  2026-01-01  bob  create  person.fake", "--state", state)
+    assert r.exit_code == 1 and "the actor given by --actor" in r.output and "line break" in r.output
+    ops, _ = outbox(state, "emr")
+    assert {op.status for op in ops} == {"pending"}
