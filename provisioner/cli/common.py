@@ -25,11 +25,15 @@ class DateParam(click.ParamType):
         if isinstance(value, dt.date):
             return value
         try:
-            return dt.date.fromisoformat(value)
+            day = dt.date.fromisoformat(value)
         except ValueError:
             self.fail(f"{value!r} is not a date written YYYY-MM-DD", param, ctx)
+        if not FIRST_DAY <= day <= LAST_DAY:  # dates are reckoned from it (expiries, review periods)
+            self.fail(f"{value} is outside {FIRST_DAY} to {LAST_DAY}", param, ctx)
+        return day
 
 
+FIRST_DAY, LAST_DAY = dt.date(1970, 1, 1), dt.date(2999, 12, 31)
 DATE = DateParam()
 
 today_option = click.option(

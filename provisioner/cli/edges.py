@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import os
 import signal
+import sqlite3
 import sys
 import threading
 
@@ -107,6 +108,14 @@ class Edges(click.Group):
             ctx.exit(1)
         except (click.ClickException, click.exceptions.Exit, SystemExit):
             raise
+        except sqlite3.DatabaseError as exc:  # a damaged SQLite file, met past the command's own checks
+            if os.environ.get("PROVISIONER_DEBUG"):
+                raise
+            damaged = "malformed" in str(exc) or "not a database" in str(exc)
+            click.echo(f"error: the state database could not be read ({exc})"
+                       + ("; it is damaged: restore it from a backup (then `provisioner state verify`)" if damaged
+                          else ""), err=True)
+            ctx.exit(1)
         except StateError as exc:  # found where the state is read, past the command's own checks
             if os.environ.get("PROVISIONER_DEBUG"):
                 raise

@@ -51,7 +51,7 @@ def _rows(text: str, problems: list[str]) -> list[dict]:
         try:
             r = strict_loads(line)
             rows.append({**r, "before_json": chain.canonical(r["before"]), "after_json": chain.canonical(r["after"])})
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):  # RecursionError: nested past the decoder
             problems.append(f"{CHAIN_FILE}:{n}: not an audit row")
     return rows
 
@@ -65,7 +65,7 @@ def verify_bundle(files: dict[str, bytes], anchor: dict | None = None) -> tuple[
         listed = dict(man["files"])
     except KeyError:
         return [f"{MANIFEST} is missing or lists no files"], {}
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         return [f"{MANIFEST} is not valid JSON"], {}
     for name, digest in listed.items():
         if name not in files:
@@ -81,7 +81,9 @@ def verify_bundle(files: dict[str, bytes], anchor: dict | None = None) -> tuple[
     for name in sorted(n for n in listed if n.startswith("people/") and n.endswith(".json") and n in files):
         try:
             cited = json.loads(files[name])["audit_rows"]
-        except (ValueError, KeyError, TypeError):
+            if not isinstance(cited, list) or not all(isinstance(c, dict) for c in cited):
+                raise TypeError
+        except (ValueError, KeyError, TypeError, RecursionError):
             problems.append(f"{name}: not a person's evidence")
             continue
         for c in cited:

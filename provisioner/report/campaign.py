@@ -25,10 +25,16 @@ class CampaignError(ValueError):
 
 def parse_window(text: str) -> int:
     """`30d`, `6w` or `30` -> days."""
-    m = re.fullmatch(r"\s*(\d+)\s*([dw]?)\s*", text)
+    m = re.fullmatch(r"\s*(\d{1,9})\s*([dw]?)\s*", text)
     if not m:
         raise CampaignError(f"{text!r} is not a window such as 30d or 6w")
-    return int(m.group(1)) * (7 if m.group(2) == "w" else 1)
+    days = int(m.group(1)) * (7 if m.group(2) == "w" else 1)
+    if days > MAX_WINDOW_DAYS:
+        raise CampaignError(f"{text!r} is more than {MAX_WINDOW_DAYS // 365} years; a review window is days or weeks")
+    return days
+
+
+MAX_WINDOW_DAYS = 36_500
 
 
 def holds(person: Person) -> str:

@@ -59,3 +59,25 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=ids(CASES))
 def test_report_inputs(case, tmp_path):
     check(case, tmp_path)
+
+
+def test_a_damaged_state_met_anywhere_is_one_error_line_and_bundles_nested_too_deep_are_problems(monkeypatch, tmp_path):
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from provisioner.cli import main
+    from provisioner.cli import state_cmd
+    from provisioner.report.bundlecheck import verify_bundle
+
+    def damaged(*a, **k):
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr(state_cmd, "read_state", damaged)
+    r = CliRunner().invoke(main, ["state", "list", "--state", f"sqlite:///{tmp_path}/s.db"])
+    assert r.exit_code == 1 and "Traceback" not in r.output and "internal error" not in r.output
+    assert "the state database could not be read" in r.output and "restore it from a backup" in r.output
+    deep = ("[" * 100_000 + "]" * 100_000).encode()
+    for files in ({"manifest.json": deep}, {"manifest.json": b'{"files": {}}', "audit-chain.jsonl": deep}):
+        problems, _ = verify_bundle(files)
+        assert problems and all(isinstance(p, str) for p in problems)
