@@ -21,6 +21,7 @@ from .operations import Operation, OpResult, OpStatus, Shadow
 from .retry import RetryPolicy, retryable
 
 PAGE = 500
+MAX_LISTED = 2_000_000  # resources one listing reads at most: far past any health system's staff
 
 
 class TargetError(Exception):
@@ -190,7 +191,7 @@ class ScimService:
 
     def all(self, endpoint: str, attributes: str | None = None) -> list[dict]:
         """Every resource of `endpoint` (paged), with only `attributes` (None: all of them)."""
-        out, start = [], 1
+        out, start, pages = [], 1, 0
         count = min(PAGE, self.caps.filter_max or PAGE)
         only = f"&attributes={attributes}" if attributes else ""
         while True:
@@ -199,9 +200,17 @@ class ScimService:
                 self.stats.pages += 1
             page = [r for r in reply.get("Resources") or () if isinstance(r, dict)]
             out += page
-            total = int(reply.get("totalResults") or 0)
+            try:
+                total = int(reply.get("totalResults") or 0)
+            except (TypeError, ValueError):
+                raise RequestFailed(f"GET /{endpoint}: totalResults is {str(reply.get('totalResults'))[:40]!r}, "
+                                    "not a number", None, {}, 1) from None
             if not page or len(out) >= total:
                 return out
+            pages += 1
+            if len(out) >= MAX_LISTED or pages > MAX_LISTED // count + 10:  # a listing that never ends
+                raise RequestFailed(f"GET /{endpoint}: {len(out):,} resources in {pages:,} pages and the service "
+                                    f"says {total:,}; refusing to read on (at most {MAX_LISTED:,})", None, {}, 1)
             start += len(page)
 
     def get(self, endpoint: str, remote_id: str) -> tuple[dict, str | None]:

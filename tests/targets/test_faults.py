@@ -200,3 +200,27 @@ def test_sync_delivers_nothing_from_a_tampered_state_and_anchors_nothing(scim_se
     with sqlite3.connect(tmp_path / "state.db") as db:
         assert db.execute("SELECT COUNT(*) FROM audit").fetchone()[0] == rows
     assert not by_external(scim_server.users())  # nothing reached the server
+
+
+def test_a_listing_that_never_ends_is_refused_not_read_forever(scim_server, tmp_path, fault_proxy, monkeypatch):
+    """A service answering one account a page and a total of 10^12 (or a total that is no
+    number): reading it stops at the bound, with one error line; nothing hangs."""
+    from provisioner.targets import scim
+
+    from .scimorg import cli
+
+    monkeypatch.setattr(scim, "MAX_LISTED", 40)
+    proxy = fault_proxy(scim_server.base_url)
+    state = f"sqlite:///{tmp_path}/state.db"
+    org = write_org(tmp_path / "org", proxy.base_url, staff=1)
+    assert apply(org, state, scim_server.token).exit_code == 0
+    page = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 10 ** 12,
+            "Resources": [{"id": "x", "userName": "x@agency.example"}]}
+    proxy.add(Fault(method="GET", path=r"/Users$", times=None, status=200, body=page))
+    d = cli("drift", "--org", org, "--state", state, token=scim_server.token)
+    assert d.exit_code == 1 and "refusing to read on" in d.output and "Traceback" not in d.output, d.output
+    assert proxy.count("GET") < 200
+    proxy.clear()
+    proxy.add(Fault(method="GET", path=r"/Users$", times=None, status=200, body={**page, "totalResults": "many"}))
+    d = cli("drift", "--org", org, "--state", state, token=scim_server.token)
+    assert d.exit_code == 1 and "totalResults is 'many'" in d.output and "internal error" not in d.output, d.output
