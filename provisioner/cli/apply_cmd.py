@@ -235,10 +235,14 @@ def _apply(target, auto_approve, state_url, today, actor, lock_timeout, org_dir,
                                   lock_timeout=lock_timeout) if applied.targets or applied.operations else 0
         # after delivery: its results are audit rows too, so the anchor records the newest head
         anchor_head(folder, document["org"], applied.snapshot.lineage, backend.head())
-    except KeyboardInterrupt as exc:  # the plan is committed; what was not delivered stays pending
+    except KeyboardInterrupt:  # the plan is committed; what was not delivered stays pending
         click.echo("\nnote: interrupted during delivery: the plan was applied; undelivered operations stay "
                    "pending (`provisioner sync` resumes them)", err=True)
-        raise SystemExit(exit_code(exc)) from None
+        try:  # the commit is in the state: the anchor records it, as after any apply
+            anchor_head(folder, document["org"], applied.snapshot.lineage, backend.head())
+        except (KeyboardInterrupt, StateError, OSError):
+            pass
+        raise SystemExit(3) from None  # applied, operations pending: as `sync` says it
     finally:
         backend.close()
     raise SystemExit(code)

@@ -211,3 +211,20 @@ def test_reasons_and_actors_that_would_forge_a_log_line_are_refused(tmp_path, ma
     assert r.exit_code == 1 and "the actor given by --actor" in r.output and "line break" in r.output
     ops, _ = outbox(state, "emr")
     assert {op.status for op in ops} == {"pending"}
+
+
+def test_an_interrupt_during_delivery_leaves_the_apply_anchored_and_says_what_is_pending(tmp_path, make_org,
+                                                                                       monkeypatch):
+    from provisioner.cli import apply_cmd
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(apply_cmd, "deliver_and_report", interrupted)
+    org = org_with_changefile(tmp_path, make_org)
+    state = f"sqlite:///{tmp_path}/state.db"
+    r = cli("apply", org, "--auto-approve", "--state", state, "--today", TODAY)
+    assert r.exit_code == 3, r.output
+    assert "interrupted during delivery: the plan was applied" in r.output and "Anchored in" in r.output
+    verify = cli("state", "verify", org, "--state", state)
+    assert verify.exit_code == 0 and "not in the anchor" not in verify.output, verify.output
