@@ -63,8 +63,18 @@ def spoofing_problem(text: str, ascii_only: bool = False) -> str | None:
 
 
 def normal_email(address: str) -> str:
-    """The form e-mails are compared in (EMAIL001): Unicode NFKC, then case folding."""
-    return unicodedata.normalize("NFKC", address).casefold()
+    """The form e-mails are compared in (EMAIL001): Unicode NFKC, then case folding; a
+    quoted local part that needs no quotes (`"ana.ruiz"@x.example`) and a domain written
+    with its root dot (`x.example.`) are the same mailbox as without them (RFC 5321)."""
+    text = unicodedata.normalize("NFKC", address).casefold()
+    local, at, domain = text.rpartition("@")
+    if not at:
+        return text
+    if len(local) > 2 and local[0] == local[-1] == '"' and not any(c in local[1:-1] for c in '"\\ @'):
+        local = local[1:-1]
+    if domain.endswith(".") and not domain.endswith(".."):
+        domain = domain[:-1]
+    return f"{local}@{domain}"
 
 
 def _script(ch: str) -> str | None:

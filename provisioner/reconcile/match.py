@@ -9,14 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
+from ..identifiers import normal_email as _normal
 from ..targets.operations import Shadow
 
 LINKED, MATCHED, DISPUTED, UNMATCHED = "linked", "matched", "disputed", "unmatched"
 
 
 def normal_email(value) -> str:
-    """An e-mail as compared: trimmed, case-folded (`Maria.Lopez@X.example` = `maria.lopez@x.example`)."""
-    return str(value or "").strip().casefold()
+    """An address as the config's are compared (identifiers.normal_email: NFKC, case folded,
+    needless quotes and a root dot dropped); "" for none."""
+    return _normal(str(value or "").strip())
 
 
 def emails_of(user: dict) -> set[str]:

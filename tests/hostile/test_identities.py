@@ -180,6 +180,10 @@ EMAIL_ROWS = [
          expect=r"EMAIL001.*by person 'dee-lam'", located=r"people\.yaml:4"),
     Case("login-duplicate-names-where", files={"extra.yaml": person(email="ana.ruiz@lakeside.example")},
          expect=r"EMAIL001.*by person 'dee-lam' \(org/extra\.yaml:4\)", located=r"people\.yaml:4"),
+    Case("login-duplicate-by-root-dot", files={"extra.yaml": person(email="ana.ruiz@lakeside.example.")},
+         expect=r"EMAIL001.*by person 'dee-lam'", located=r"people\.yaml:4"),
+    Case("login-duplicate-by-needless-quotes", files={"extra.yaml": person(email="'\"ana.ruiz\"@lakeside.example'")},
+         expect=r"EMAIL001.*by person 'dee-lam'", located=r"people\.yaml:4"),
     Case("login-duplicate-by-nfkc-fullwidth", files={"extra.yaml": person(email='"\\uff41na.ruiz@lakeside.example"')},
          expect=r"EMAIL001.*by person 'dee-lam'", located=r"people\.yaml:4"),
     Case("login-duplicate-by-casefold-sharp-s", files={"extra.yaml": person(
