@@ -15,8 +15,13 @@ INVISIBLE = frozenset("\u00ad\u034f\u180e\u200b\u200c\u200d\u2060\u2061\u2062\u2
 LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 
 
+_CONTROL_NAMES = {"\0": "NULL", "\a": "BELL", "\b": "BACKSPACE", "\t": "TAB", "\n": "LINE FEED",
+                  "\v": "LINE TABULATION", "\f": "FORM FEED", "\r": "CARRIAGE RETURN", "\x1b": "ESCAPE",
+                  "\x7f": "DELETE", "\x85": "NEXT LINE"}
+
+
 def _name(ch: str) -> str:
-    return f"U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed character')}"
+    return f"U+{ord(ch):04X} {unicodedata.name(ch, '') or _CONTROL_NAMES.get(ch, 'control character')}"
 
 
 def unprintable_problem(text: str) -> str | None:
@@ -31,6 +36,15 @@ def unprintable_problem(text: str) -> str | None:
         if unicodedata.category(ch) == "Cc":
             return f"it contains a control character ({_name(ch)})"
     return None
+
+
+def shown(text: str) -> str:
+    """`text` with every character `unprintable_problem` names written as an escape (`\\u202e`),
+    for a name printed as it is found (a file name): one line, in the order it is stored."""
+    if unprintable_problem(text) is None:
+        return text
+    return "".join(f"\\u{ord(ch):04x}" if ch in LINE_BREAKS or ch in BIDI_CONTROLS or unicodedata.category(ch) == "Cc"
+                   else ch for ch in text)
 
 
 def spoofing_problem(text: str, ascii_only: bool = False) -> str | None:

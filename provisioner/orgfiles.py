@@ -13,6 +13,7 @@ import stat
 from pathlib import Path
 
 from .diagnostics import Diagnostic, Severity
+from .identifiers import unprintable_problem
 from .limits import MAX_FILE_BYTES
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -35,7 +36,9 @@ def display_path(path: Path) -> str:
 
 
 def refusal(path: Path | str, reason: str) -> Diagnostic:
-    return Diagnostic(display_path(Path(path)), None, None, "LOAD002", Severity.ERROR, reason, None)
+    from .identifiers import shown  # a name with a line break or an escape sequence is shown escaped
+
+    return Diagnostic(shown(display_path(Path(path))), None, None, "LOAD002", Severity.ERROR, reason, None)
 
 
 def _wanted(name: str) -> bool:
@@ -98,6 +101,10 @@ def walk(root: Path, budget: int | None = None) -> tuple[list[Path], list[Path],
             if entry.name.startswith("."):
                 continue
             path = Path(folder) / entry.name
+            odd = unprintable_problem(entry.name)
+            if odd and (_wanted(entry.name) or entry.is_dir(follow_symlinks=False)):  # it would forge output lines
+                problems.append(refusal(path, f"its name cannot be shown as it is: {odd}; rename it"))
+                continue
             try:
                 if entry.is_symlink():
                     real = _follow(path, root_real)

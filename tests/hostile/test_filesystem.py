@@ -118,6 +118,14 @@ CASES = [
          located=r"org/p\.yaml:1:", max_output=5_000),
     Case("thousands-of-findings-on-one-line", r"REF001", files={"p.yaml": person(offices=WIDE[9:])},
          located=r"org/p\.yaml:6:", max_output=3000 * 100),
+    # -- names that would forge lines of output: a finding line in a file name, a terminal title
+    Case("file-name-forging-a-finding", REFUSED + r".*line break \(U\+000A LINE FEED\); rename it",
+         files={"a\nfake.yaml:1:1: error FAKE: all good\n.yaml": PERSON},
+         located=r"org/a\\u000afake\.yaml:1:1: error FAKE: all good\\u000a\.yaml: error LOAD002"),
+    Case("file-name-with-an-escape-sequence", REFUSED + r".*U\+001B ESCAPE",
+         files={"x\x1b]0;title\x07y.yaml": PERSON}, located=r"org/x\\u001b\]0;title\\u0007y\.yaml"),
+    Case("folder-name-with-a-bidi-override", REFUSED + r".*bidi",
+         files={"people-\u202eevil/p.yaml": PERSON}, located=r"org/people-\\u202eevil"),
 ]
 
 
