@@ -57,7 +57,7 @@ def plan_adoption(target: Target, resources: Mapping[str, Resource], users: list
         have = by_id.get(owner[op.key])
         want = sj.authoritative(sj.user_body(dict(op.payload), extension), merged)
         if have is not None and not sj.differences(want, have) and not sj.cleared_held(dict(op.payload), have, merged):
-            shadow = Shadow(target.id, op.key, str(have["id"]), (have.get("meta") or {}).get("version"),
+            shadow = Shadow(target.id, op.key, str(have["id"]), sj.meta(have).get("version"),
                             have.get("externalId"), have.get("userName"))
             out.settled.append(OpResult(op.id, str(OpStatus.DELIVERED), op.attempts, None, shadow,
                                         detail={"note": "adopted: the account already held it"}))

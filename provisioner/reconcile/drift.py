@@ -69,7 +69,7 @@ class TargetDrift:
 
 
 def _modified(r: dict) -> str | None:
-    return (r.get("meta") or {}).get("lastModified")
+    return sj.meta(r).get("lastModified")
 
 
 def _login(r: dict) -> str | None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from ..identifiers import normal_email as _normal
+from ..targets import scimjson as sj
 from ..targets.operations import Shadow
 
 LINKED, MATCHED, DISPUTED, UNMATCHED = "linked", "matched", "disputed", "unmatched"
@@ -100,7 +101,7 @@ def classify(expected: Mapping[str, dict], users: Iterable[dict], shadows: Mappi
     out = Matching()
     for u, cands, by in found:
         rid, login = str(u.get("id")), u.get("userName")
-        common = dict(remote_id=rid, login=login, version=(u.get("meta") or {}).get("version"),
+        common = dict(remote_id=rid, login=login, version=sj.meta(u).get("version"),
                       external_id=u.get("externalId"), active=bool(u.get("active", True)))
         if by == "shadow":
             out.accounts.append(Situation(LINKED, key=cands[0], by=by, **common))

@@ -15,6 +15,7 @@ from typing import Iterable, Mapping
 from ..model import Target
 from ..state.backend import Resource
 from ..targets.mapping import ARCHIVE_MARK, Index, OpSpec, project
+from ..targets import scimjson as sj
 from ..targets.operations import Shadow
 from .drift import CHANGED, DEACTIVATED, REACTIVATED, UNMANAGED, VANISHED, compare
 
@@ -70,7 +71,7 @@ def entries(target: Target, resources: Mapping[str, Resource], shadows: Mapping[
 
 
 def _version(have: dict | None) -> str | None:
-    return ((have or {}).get("meta") or {}).get("version")
+    return sj.meta(have).get("version")
 
 
 def unmanaged_guard(entries_: list[dict], users: list[dict], limit: float) -> str | None:

@@ -163,7 +163,9 @@ class ScimService:
             caps.filter_max = int(config.filter.max_results)
         try:
             _, schemas, _ = self.request("GET", "/Schemas")
-            caps.extension = any(s.get("id") == sj.EXTENSION for s in schemas.get("Resources") or ())
+            listed = schemas.get("Resources")
+            caps.extension = any(isinstance(s, dict) and s.get("id") == sj.EXTENSION
+                                 for s in (listed if isinstance(listed, list) else ()))
         except RequestFailed:
             try:
                 self.request("GET", "/Schemas/" + sj.EXTENSION, retry=False)
@@ -173,10 +175,11 @@ class ScimService:
         if caps.extension:  # declared; is it attached to User? (a service may serve it elsewhere)
             try:
                 _, types, _ = self.request("GET", "/ResourceTypes", retry=False)
-                user = next((t for t in types.get("Resources") or () if isinstance(t, dict)
+                listed = types.get("Resources")
+                user = next((t for t in (listed if isinstance(listed, list) else ()) if isinstance(t, dict)
                              and t.get("name") == "User"), None)
                 if user is not None:
-                    caps.extension = any(e.get("schema") == sj.EXTENSION for e in user.get("schemaExtensions") or ()
+                    caps.extension = any(e.get("schema") == sj.EXTENSION for e in (user.get("schemaExtensions") if isinstance(user.get("schemaExtensions"), list) else ())
                                          if isinstance(e, dict))
             except RequestFailed:
                 pass  # no /ResourceTypes: /Schemas decides
@@ -219,7 +222,9 @@ class ScimService:
 
 
 def version_of(reply: dict, headers: dict) -> str | None:
-    return headers.get("etag") or headers.get("ETag") or (reply.get("meta") or {}).get("version")
+    meta = reply.get("meta") if isinstance(reply, dict) else None
+    version = headers.get("etag") or headers.get("ETag") or (meta.get("version") if isinstance(meta, dict) else None)
+    return str(version) if version is not None else None
 
 
 def shadow_of(target: str, key: str, reply: dict, headers: dict) -> Shadow:

@@ -151,3 +151,9 @@ def cleared_held(obj: dict, have: dict, merged=()) -> list[str]:
     ext = have.get(EXTENSION) or {}
     return [scim for k, scim in EXTENSION_ATTRIBUTES.items()
             if k in obj and not _set(obj[k]) and scim not in set(merged or ()) and _set(ext.get(scim))]
+
+
+def meta(resource) -> dict:
+    """A resource's `meta` object, {} when a service sends none or something else there."""
+    found = resource.get("meta") if isinstance(resource, dict) else None
+    return found if isinstance(found, dict) else {}

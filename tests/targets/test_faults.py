@@ -224,3 +224,21 @@ def test_a_listing_that_never_ends_is_refused_not_read_forever(scim_server, tmp_
     proxy.add(Fault(method="GET", path=r"/Users$", times=None, status=200, body={**page, "totalResults": "many"}))
     d = cli("drift", "--org", org, "--state", state, token=scim_server.token)
     assert d.exit_code == 1 and "totalResults is 'many'" in d.output and "internal error" not in d.output, d.output
+
+
+def test_malformed_scim_documents_are_read_as_far_as_they_make_sense(scim_server, tmp_path, fault_proxy):
+    """/Schemas listing strings, users whose `meta` is a string: no internal error; what
+    cannot be read there is read as absent."""
+    from .scimorg import cli
+
+    proxy = fault_proxy(scim_server.base_url)
+    proxy.add(Fault(method="GET", path=r"/Schemas$", times=None, status=200, body={"Resources": ["x", 3]}))
+    state = f"sqlite:///{tmp_path}/state.db"
+    org = write_org(tmp_path / "org", proxy.base_url, staff=1)
+    r = apply(org, state, scim_server.token)
+    assert r.exit_code == 0 and "internal error" not in r.output, r.output
+    page = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 1,
+            "Resources": [{"id": "x", "userName": "x@agency.example", "meta": "x"}]}
+    proxy.add(Fault(method="GET", path=r"/Users$", times=None, status=200, body=page))
+    d = cli("drift", "--org", org, "--state", state, token=scim_server.token)
+    assert d.exit_code in (0, 2) and "internal error" not in d.output and "Traceback" not in d.output, d.output
