@@ -163,6 +163,8 @@ def render_refresh(document: dict, fmt: str) -> str:
         return ""
     md = fmt == "markdown"
     lines = ["", "### Targets read just now (--refresh)" if md else "Targets read just now (--refresh):", ""]
+    if not refresh:
+        return "\n".join(lines + [f"{'- ' if md else '  '}none: this org has no SCIM target to read"]) + "\n"
     for tid, t in refresh.items():
         n = len(t["entries"])
         lines.append(f"{'- ' if md else '  '}{tid}: {t['accounts']} accounts ({t['pages']} pages read): "

@@ -32,8 +32,13 @@ def _name(key: str) -> str:
 
 
 def split_name(name: str) -> tuple[str, str]:
-    parts = name.strip().split(None, 1)
-    return (parts[0], parts[1]) if len(parts) == 2 else (name.strip(), "")
+    """(given, family) of a display name; credentials after a comma ("David Okonkwo, DO")
+    are part of neither."""
+    base = name.split(",", 1)[0].strip()
+    if not base:
+        return name.strip(), ""
+    parts = base.split(None, 1)
+    return (parts[0], parts[1]) if len(parts) == 2 else (base, "")
 
 
 def _clean(obj: dict, keep: tuple[str, ...] = ()) -> dict:

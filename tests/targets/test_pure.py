@@ -89,3 +89,12 @@ def test_scim_user_body_and_differences():
     patch = sj.patch_body(body)
     assert {"op": "replace", "path": f"{sj.EXTENSION}:npi", "value": "1"} in patch["Operations"]
     assert all(op["op"] == "replace" and op["path"] for op in patch["Operations"])
+
+
+def test_a_display_name_splits_into_given_and_family_without_its_credentials():
+    from provisioner.targets.mapping import split_name
+
+    assert split_name("David Okonkwo, DO") == ("David", "Okonkwo")
+    assert split_name("Maria de la Cruz, PT, DPT") == ("Maria", "de la Cruz")
+    assert split_name("Cher") == ("Cher", "")
+    assert split_name(", DO") == (", DO", "")  # nothing before the comma: the name as written

@@ -119,3 +119,10 @@ def test_a_saved_refresh_is_read_from_the_targets_again_and_an_edited_one_is_ref
     assert a.exit_code == 0, a.output
     held = {u["id"]: u for u in scim_server.users()}
     assert held[ids["staff-0"]]["displayName"] == "Staff Member0" and held[stranger["id"]]["active"] is True
+
+
+def test_a_refresh_of_an_org_without_scim_targets_says_so(make_org, tmp_path):
+    org = make_org()
+    p = cli("plan", org, "--state", f"sqlite:///{tmp_path}/s.db", "--today", TODAY, "--refresh")
+    assert p.exit_code == 0, p.output
+    assert p.output.rstrip().endswith("Targets read just now (--refresh):\n\n  none: this org has no SCIM target to read")
