@@ -99,7 +99,8 @@ def _env_for(colour: bool) -> jinja2.Environment:
 
 def target_lines(document: dict) -> list[str]:
     """One line per target: what it will receive ("riverside-okta (scim): 3 users to create,
-    1 user to deactivate"). Plans made before targets existed have none."""
+    1 user to deactivate"), and the settings the config changes. Plans made before targets
+    existed have none."""
     out = []
     for tid, t in sorted((document.get("targets") or {}).items()):
         ops = t["operations"]
@@ -108,7 +109,20 @@ def target_lines(document: dict) -> list[str]:
         out.append(f"{tid} ({t['type']}): {what}")
         if t.get("cannot_hold"):
             out.append(f"{tid} cannot hold (no extension schema there): {', '.join(t['cannot_hold'])}")
+        out += _settings_of(tid, t)
     return out
+
+
+def settings_lines(document: dict) -> list[str]:
+    """The target settings the config changes since each was last reached (url, token_env):
+    shown even when nothing else changes, since the token goes where the url says."""
+    return [line for tid, t in sorted((document.get("targets") or {}).items()) for line in _settings_of(tid, t)]
+
+
+def _settings_of(tid: str, t: dict) -> list[str]:
+    return [f"{tid}: {key} changes from {v.get('was')} to {v.get('now')} since it was last reached (review it: the "
+            "next apply, sync or drift sends the token there)" for key, v in sorted((t.get("settings_changed") or
+                                                                                     {}).items())]
 
 
 def _context(document: dict, **extra) -> dict:
@@ -117,7 +131,8 @@ def _context(document: dict, **extra) -> dict:
     mine, others = split_findings(document)
     return {"people": people_lines(document), "findings_touched": mine, "findings_other": others, "doc": document, "changes": document["changes"], "summary": document["summary"],
             "symbols": SYMBOLS, "verbs": VERBS, "plural": PLURAL, "lines": _lines,
-            "diagnostics": document.get("diagnostics", []), "targets": target_lines(document), **extra}
+            "diagnostics": document.get("diagnostics", []), "targets": target_lines(document),
+            "settings": settings_lines(document), **extra}
 
 
 def render_text_template(document: dict, colour: bool = False) -> str:
@@ -143,6 +158,9 @@ def iter_text(document: dict, colour: bool = False):
     changes, summary, org = document["changes"], document["summary"], document["org"]
     if not changes:
         yield f"No changes. The state of {org} matches the configuration ({summary['no-op']} unchanged).\n"
+        settings = settings_lines(document)
+        if settings:
+            yield "\nTargets changed in the config:\n" + "".join(f"  {line}\n" for line in settings)
     else:
         yield (f"Provisioner will perform the following actions on {org} "
                f"(state serial {document['state']['serial']}):\n\n")

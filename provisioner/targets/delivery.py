@@ -20,6 +20,7 @@ from typing import Callable, Iterable, Mapping
 from ..model import Target
 from . import changefile
 from .operations import NEEDS_ATTENTION, Operation, OpResult, OpStatus
+from .owed import REACHED_WITH
 from .scim import ScimService, TargetError
 from .scimjson import unheld
 from .scimops import Directory, bulk_creates, deliver_group, deliver_user
@@ -94,7 +95,8 @@ def deliver_scim(backend, target: Target, ops: list[Operation], *, actor: str, e
         return report
     try:
         caps = service.discover()
-        backend.set_target_info(target.id, {"extension": caps.extension, "bulk": caps.bulk, "etag": caps.etag},
+        backend.set_target_info(target.id, {"extension": caps.extension, "bulk": caps.bulk, "etag": caps.etag,
+                                            **{k: target.settings.get(k) for k in REACHED_WITH}},
                                 dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
         if not caps.extension:
             report.cannot_hold = sorted({a for op in ops if op.object == "user" for a in unheld(dict(op.payload))})

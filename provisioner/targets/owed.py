@@ -54,10 +54,15 @@ def operations(specs: list[OpSpec], serial: int, now: dt.datetime) -> list[Opera
     return out
 
 
+# The settings a SCIM target was last reached with (recorded at delivery): a plan names any
+# that changed since, as the address the token is sent to is the config's to review too.
+REACHED_WITH = ("url", "token_env")
+
+
 def summary(specs: list[OpSpec], targets: Iterable[Target], info: Mapping[str, dict] | None = None) -> dict:
-    """Per target: its type and name, how many users/groups each action touches, and the
+    """Per target: its type and name, how many users/groups each action touches, the
     attributes it cannot hold (a SCIM service that did not declare our extension when it
-    was last reached)."""
+    was last reached), and the settings it was last reached with that the config changes."""
     from .scimjson import unheld
 
     info = info or {}
@@ -69,6 +74,11 @@ def summary(specs: list[OpSpec], targets: Iterable[Target], info: Mapping[str, d
         c = counts.get(t.id, Counter())
         out[t.id] = {"name": t.name, "type": t.type, "receives": list(t.receives),
                      "operations": [{"object": o, "action": a, "count": n} for (o, a), n in sorted(c.items())]}
+        reached = info.get(t.id, {})
+        changed = {k: {"was": reached.get(k), "now": t.settings.get(k)} for k in REACHED_WITH
+                   if k in reached and reached.get(k) != t.settings.get(k)} if t.type == "scim" else {}
+        if changed:
+            out[t.id]["settings_changed"] = changed
         if t.type == "scim" and info.get(t.id, {}).get("extension") is False:
             out[t.id]["cannot_hold"] = sorted({a for s in specs if s.target == t.id and s.object == "user"
                                                for a in unheld(s.payload)})

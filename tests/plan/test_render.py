@@ -211,3 +211,21 @@ def test_names_in_the_pull_request_comment_cannot_hide_or_restyle_it():
     assert "<!--" not in outside_code and "@org" not in outside_code
     assert "- **Dee &lt;\\!-- &#64;org/team \\*x\\* \\`y\\`** (`dee`): new account (office_staff)" in md
     assert "Dee &lt;!-- &#64;org/team" in md  # the finding's message: its own `code` kept, HTML and mentions not
+
+
+def test_a_target_reached_elsewhere_than_the_config_now_says_is_named_even_without_changes():
+    """The url (or token_env) a SCIM target was last reached with, changed in the config: the
+    next apply sends the token there, so the plan names it, with and without other changes."""
+    from provisioner.plan.render import render_text_template
+
+    moved = {"idp": {"name": "IdP", "type": "scim", "receives": ["referral_accounts"], "operations": [],
+                     "settings_changed": {"url": {"was": "https://idp.example/v2", "now": "https://evil.example/v2"}}}}
+    line = ("idp: url changes from https://idp.example/v2 to https://evil.example/v2 since it was last reached "
+            "(review it: the next apply, sync or drift sends the token there)")
+    quiet = {**document([]), "targets": moved}
+    busy = {**SAMPLE, "targets": moved}
+    for doc in (quiet, busy):
+        assert render_text(doc) == render_text_template(doc)
+        assert line in render_text(doc)
+        assert "https://evil.example/v2" in render_markdown(doc)
+    assert "No changes." in render_text(quiet) and "Targets changed in the config:\n  " + line in render_text(quiet)

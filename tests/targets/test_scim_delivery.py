@@ -185,3 +185,21 @@ def test_a_renamed_person_keeps_their_account_at_the_target(scim_server, tmp_pat
     ops, _ = outbox(state)
     moved = [op for op in ops if op.action == "move"]
     assert [(op.key, op.takes_over, op.status) for op in moved] == [("person.staff-one", "person.staff-1", "delivered")]
+
+
+def test_a_target_url_changed_in_the_config_is_named_by_the_plan(scim_server, tmp_path):
+    """The token goes where the url says: a plan with nothing else to do still names the
+    change of a target's url and token_env since it was last reached."""
+    from .scimorg import cli
+
+    state = f"sqlite:///{tmp_path}/state.db"
+    org = write_org(tmp_path / "org", scim_server.base_url, staff=1)
+    assert apply(org, state, scim_server.token).exit_code == 0
+    targets = org / "targets.yaml"
+    targets.write_text(targets.read_text().replace(scim_server.base_url, "https://elsewhere.example/v2")
+                       .replace("token_env: TEST_SCIM_TOKEN", "token_env: OTHER_TOKEN"))
+    p = cli("plan", org, "--state", state, "--today", "2026-11-23")
+    assert p.exit_code == 0, p.output
+    assert "No changes." in p.output and "Targets changed in the config:" in p.output
+    assert f"idp: url changes from {scim_server.base_url} to https://elsewhere.example/v2" in p.output
+    assert "idp: token_env changes from TEST_SCIM_TOKEN to OTHER_TOKEN" in p.output
