@@ -7,6 +7,7 @@ host is taken over, and `state unlock` refuses to break a live one.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 import sqlite3
@@ -25,6 +26,31 @@ def _pid_alive(pid: int) -> bool:
     except OSError:
         return True
     return True
+
+
+def _holder_alive(pid: int, since: str) -> bool:
+    """The lock's holder still runs: its pid is alive and was not started after the lock was
+    taken (a pid reused since, by `sleep` or by pid 1 in a container, holds no lock)."""
+    if not _pid_alive(pid):
+        return False
+    started = _started_at(pid)
+    try:
+        taken = dt.datetime.fromisoformat(since).timestamp()
+    except (TypeError, ValueError):
+        return True
+    return started is None or started <= taken + 2  # (the lock row is written just after the holder starts)
+
+
+def _started_at(pid: int) -> float | None:
+    """When process `pid` started (seconds since the epoch), from /proc; None elsewhere."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/stat", encoding="ascii") as f:
+            boot = next(int(line.split()[1]) for line in f if line.startswith("btime "))
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
 
 
 def write_failed(exc: sqlite3.Error, path: Path) -> StateError:
@@ -106,7 +132,7 @@ class SQLiteBackend(SQLStore):
         return isinstance(exc, sqlite3.Error)  # a full or read-only disk: the holder's pid marks it stale
 
     def _holder_running(self, info: LockInfo) -> bool:
-        return info.host == socket.gethostname() and _pid_alive(info.pid)
+        return info.host == socket.gethostname() and _holder_alive(info.pid, info.since)
 
     def _holder_gone(self, info: LockInfo) -> bool:
-        return info.host == socket.gethostname() and not _pid_alive(info.pid)
+        return info.host == socket.gethostname() and not _holder_alive(info.pid, info.since)

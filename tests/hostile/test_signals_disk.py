@@ -7,6 +7,8 @@ lock); the instants just before and just after the commit are reached in-process
 
 from __future__ import annotations
 
+import datetime as dt
+
 import os
 import shutil
 import signal
@@ -136,7 +138,8 @@ def test_signal_while_waiting_for_the_lock(tmp_path, signum, code):
     (tmp_path / "org" / "extra.yaml").write_text(EXTRA)
     with sqlite3.connect(tmp_path / "state.db") as db:  # another apply, alive on this host, holds the lock
         db.execute("INSERT INTO state_lock (id, token, holder, pid, host, since) VALUES (1, 't', 'other', ?, ?, ?)",
-                   (os.getpid(), socket.gethostname(), "2026-11-23T00:00:00+00:00"))
+                   (os.getpid(), socket.gethostname(),
+                    dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")))  # taken after it started
     before = (tmp_path / "state.db").read_bytes()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROVISIONER_")}
     proc = subprocess.Popen([sys.executable, "-m", "provisioner", "apply", "org", "--auto-approve", "--state", url,

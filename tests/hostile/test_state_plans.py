@@ -4,6 +4,7 @@ lying plans, another org's state, stale locks, bad state URLs. One row per input
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -235,8 +236,9 @@ def locked_by(host: str, pid: int, holder: str = "alice@ops.example"):
     def setup(tmp: Path, org: Path) -> None:
         _apply(tmp, org)
         _rename_office(org)
+        since = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")  # taken by a live holder just now
         _sql(tmp, "INSERT INTO state_lock (id, token, holder, pid, host, since) VALUES "
-                  f"(1, 'tok', '{holder}', {pid}, '{host}', '2026-11-20T08:00:00+00:00')")
+                  f"(1, 'tok', '{holder}', {pid}, '{host}', '{since}')")
     return setup
 
 

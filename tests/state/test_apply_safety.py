@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import threading
 
 import pytest
@@ -108,6 +109,31 @@ def test_lock_held_by_a_dead_process_is_taken_over(tmp_path):
         assert b.lock_info().holder == "me"
     assert b.lock_info() is None
     b.close()
+
+
+def test_a_lock_whose_pid_was_reused_by_a_later_process_is_taken_over(tmp_path):
+    """The pid in the lock row is alive, but that process started after the lock was taken
+    (pid reuse: a `sleep`, or pid 1 in a container): it holds no lock, so the lock is stale."""
+    import subprocess
+
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        b = SQLiteBackend(tmp_path / "s.db")
+        b._conn.execute("INSERT INTO state_lock (id, token, holder, pid, host, since) VALUES (1, 't', 'ci-runner', ?, ?, "
+                        "'2026-01-01T00:00:00+00:00')", (sleeper.pid, __import__("socket").gethostname()))
+        with b.lock("me", timeout=0):
+            assert b.lock_info().holder == "me"
+        assert b.lock_info() is None
+        b._conn.execute("INSERT INTO state_lock (id, token, holder, pid, host, since) VALUES (1, 't', 'me-now', ?, ?, "
+                        "?)", (os.getpid(), __import__("socket").gethostname(),
+                               dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")))
+        with pytest.raises(LockTimeout):  # a live holder that started before its lock still holds it
+            with b.lock("other", timeout=0):
+                pass
+        b.close()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
 
 
 def test_stale_write_is_refused_inside_the_transaction(tmp_path):
