@@ -9,6 +9,7 @@ retry policy reads); scim2-models checks the ServiceProviderConfig.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -26,6 +27,17 @@ MAX_LISTED = 2_000_000  # resources one listing reads at most: far past any heal
 
 class TargetError(Exception):
     """A target that cannot be reached or used at all (not one failed operation)."""
+
+
+MAX_REPLY_BYTES = 256 << 20  # one answer: a page of users is some hundreds of kilobytes
+
+
+class _Overdue(Exception):
+    """The whole answer took longer than the timeout (each read was in time)."""
+
+
+class _TooLarge(Exception):
+    """The answer grew past MAX_REPLY_BYTES."""
 
 
 class RequestFailed(Exception):
@@ -119,19 +131,20 @@ class ScimService:
             attempt += 1
             status, reply, hdrs, problem = None, {}, {}, ""
             try:
-                r = self._http.request(method, path, json=body, headers=headers)
-                status, hdrs = r.status_code, dict(r.headers)
+                status, hdrs, content = self._exchange(method, path, body, headers)
                 try:
-                    reply = r.json() if r.content else {}
-                except ValueError:
-                    reply = {"detail": r.text[:200]}
+                    reply = json.loads(content) if content else {}
+                except (ValueError, RecursionError):  # not JSON, or nested past the decoder
+                    reply = {"detail": content[:200].decode("utf-8", "replace")}
                 if 200 <= status < 300:
                     self.stats.add(attempt, attempt - 1)
                     return status, reply if isinstance(reply, dict) else {}, hdrs
                 detail = reply.get("detail") if isinstance(reply, dict) else None
                 problem = f"HTTP {status}" + (f": {str(detail)[:200]}" if detail else "")
-            except self._httpx.TimeoutException:
-                problem = f"no answer within {self._http.timeout.read}s"
+            except (self._httpx.TimeoutException, _Overdue):
+                problem = f"no whole answer within {self._http.timeout.read}s"
+            except _TooLarge:
+                problem = f"an answer larger than {MAX_REPLY_BYTES:,} bytes"
             except self._httpx.TransportError as exc:
                 problem = f"connection failed ({type(exc).__name__})"
             if not retry or not retryable(status) or attempt >= self.policy.max_attempts:
@@ -139,6 +152,22 @@ class ScimService:
                 raise RequestFailed(f"{method} {path}: {problem}" + (f" after {attempt} attempts" if attempt > 1 else ""),
                                     status, reply if isinstance(reply, dict) else {}, attempt)
             self._sleep(self.policy.delay(attempt, hdrs.get("retry-after") or hdrs.get("Retry-After")))
+
+    def _exchange(self, method: str, path: str, body: dict | None, headers: dict | None) -> tuple[int, dict, bytes]:
+        """(status, headers, body bytes) of one request. httpx bounds each read, not the whole
+        answer: a service that drips its answer a byte at a time is cut off once the whole
+        answer has taken longer than the timeout, and one that never stops at MAX_REPLY_BYTES."""
+        deadline = time.monotonic() + float(self._http.timeout.read or 30)
+        with self._http.stream(method, path, json=body, headers=headers) as r:
+            chunks, size = [], 0
+            for chunk in r.iter_bytes():
+                size += len(chunk)
+                if size > MAX_REPLY_BYTES:
+                    raise _TooLarge
+                chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise _Overdue
+            return r.status_code, dict(r.headers), b"".join(chunks)
 
     # -- discovery ----------------------------------------------------------------------
     def discover(self) -> Capabilities:

@@ -242,3 +242,43 @@ def test_malformed_scim_documents_are_read_as_far_as_they_make_sense(scim_server
     proxy.add(Fault(method="GET", path=r"/Users$", times=None, status=200, body=page))
     d = cli("drift", "--org", org, "--state", state, token=scim_server.token)
     assert d.exit_code in (0, 2) and "internal error" not in d.output and "Traceback" not in d.output, d.output
+
+
+def test_a_service_that_drips_its_answer_is_cut_off_at_the_timeout(tmp_path):
+    """httpx bounds each read, not the whole answer: a service sending its answer a byte at a
+    time (each byte in time) is cut off once the answer has taken longer than the timeout."""
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Drip(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the stdlib's name
+            body = b'{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"]}' + b" " * 400
+            self.send_response(200)
+            self.send_header("Content-Type", "application/scim+json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                for i in range(len(body)):
+                    self.wfile.write(body[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(0.05)
+            except OSError:
+                pass
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Drip)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/v2"
+        org = write_org(tmp_path / "org", url, staff=1, timeout=1, extra="max_attempts: 1\n")
+        started = time.monotonic()
+        r = apply(org, f"sqlite:///{tmp_path}/state.db", "token")
+        assert time.monotonic() - started < 15
+        assert r.exit_code == 3 and "no whole answer within 1.0s" in r.output, r.output
+    finally:
+        server.shutdown()
+        server.server_close()
