@@ -40,12 +40,15 @@ class OutboxStore:
     def _insert_operations(self, operations: Iterable[Operation]) -> None:
         c = self._conn
         for op in operations:
-            if op.action in _ON_AN_ACCOUNT:
-                pending = c.execute("SELECT action FROM operations WHERE target = ? AND op_key = ? AND status = ? "
-                                    "AND action IN ('create', 'recreate')",
-                                    (op.target, op.key, str(OpStatus.PENDING))).fetchone()
-                if pending is not None:  # never delivered: the account is still to be made, with the new payload
-                    op = replace(op, action=pending[0])
+            pending = c.execute("SELECT action, takes_over FROM operations WHERE target = ? AND op_key = ? AND "
+                                "status = ? AND action IN ('create', 'recreate', 'move') ORDER BY serial DESC, seq DESC",
+                                (op.target, op.key, str(OpStatus.PENDING))).fetchone()
+            if pending is not None and pending[0] == "move" and not op.takes_over:
+                # a move not yet delivered: the account is still under its old key there; what supersedes
+                # the move goes on taking it over (an update is still the move, a deactivation deactivates it)
+                op = replace(op, takes_over=pending[1], action="move" if op.action in _ON_AN_ACCOUNT else op.action)
+            elif pending is not None and pending[0] != "move" and op.action in _ON_AN_ACCOUNT:
+                op = replace(op, action=pending[0])  # never delivered: still to be made, with the new payload
             c.execute("UPDATE operations SET status = ?, updated_at = ? WHERE target = ? AND op_key = ? "
                       "AND status = ?", (str(OpStatus.SUPERSEDED), op.created_at, op.target, op.key,
                                          str(OpStatus.PENDING)))

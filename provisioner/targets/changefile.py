@@ -52,9 +52,9 @@ def row(op: Operation) -> dict[str, object]:
     for column in COLUMNS[4:-3]:
         out[column] = p.get(_RENAMED.get(column, column))
     taken = op.takes_over.split(".", 1)[1] if op.takes_over else None
-    out["retires"] = taken if op.action != "move" else None
+    out["retires"] = taken if op.action == "retire" else None
     out["after_operations"] = list(op.depends_on)
-    out["moved_from"] = taken if op.action == "move" else None
+    out["moved_from"] = taken if op.action != "retire" else None  # a move, or what superseded one
     return out
 
 

@@ -203,3 +203,32 @@ def test_a_target_url_changed_in_the_config_is_named_by_the_plan(scim_server, tm
     assert "No changes." in p.output and "Targets changed in the config:" in p.output
     assert f"idp: url changes from {scim_server.base_url} to https://elsewhere.example/v2" in p.output
     assert "idp: token_env changes from TEST_SCIM_TOKEN to OTHER_TOKEN" in p.output
+
+
+def test_a_rename_not_yet_delivered_then_a_deactivation_deactivates_the_one_account(scim_server, tmp_path,
+                                                                                   fault_proxy):
+    """The target was down when the rename was applied (the move still owed); the person then
+    leaves. What supersedes the move goes on taking over the old account: it is deactivated,
+    never left active beside a second one."""
+    from .harness import Fault
+
+    proxy = fault_proxy(scim_server.base_url)
+    state = f"sqlite:///{tmp_path}/state.db"
+    org = write_org(tmp_path / "org", proxy.base_url, staff=2)
+    assert apply(org, state, scim_server.token).exit_code == 0
+    account = by_external(scim_server.users())["staff-1"][0]["id"]
+    text = (org / "org.yaml").read_text(encoding="utf-8")
+    renamed = text.replace("id: staff-1\nname: Staff Member1\n", "id: staff-one\npreviously: staff-1\nname: Staff Member1\n")
+    (org / "org.yaml").write_text(renamed, encoding="utf-8")
+    proxy.add(Fault(path=r".*", times=None, status=503))
+    assert apply(org, state, scim_server.token, "--today", "2026-11-23").exit_code == 3
+    proxy.clear()
+    (org / "org.yaml").write_text(renamed.replace("id: staff-one\npreviously: staff-1\nname: Staff Member1\nemail: "
+                                                  "staff1@scim.example\nstatus: active",
+                                                  "id: staff-one\npreviously: staff-1\nname: Staff Member1\nemail: "
+                                                  "staff1@scim.example\nstatus: inactive"), encoding="utf-8")
+    r = apply(org, state, scim_server.token)
+    assert r.exit_code == 0, r.output
+    users = by_external(scim_server.users())
+    assert "staff-1" not in users and [u["id"] for u in users["staff-one"]] == [account]
+    assert users["staff-one"][0]["active"] is False
