@@ -56,13 +56,23 @@ def _config_targets(folder):
     return validation.org.targets
 
 
-def _owe_refresh(document, backend, targets, who, lock_timeout, folder=None) -> None:
+def _owe_refresh(document, backend, targets, who, lock_timeout, folder=None) -> bool:
     """Owe the plan's refresh; a saved plan's (`folder`: its org folder) is first read from
-    the targets again, against the state its changes made, and must come out the same."""
+    the targets again, against the state its changes made, and must come out the same: what
+    is owed is then what was read just now. False when it was refused: said on stderr, and
+    (for a plan whose changes were committed already) left to the caller to deliver those
+    and exit 1."""
     from ..reconcile.check import owe_refresh
 
     if folder is not None:
-        _require_refresh_rederived(document, backend, folder)
+        again, refusal = _refresh_rederived(document, backend, folder)
+        if refusal is not None:
+            if not document["changes"]:
+                fail(refusal + "; nothing was applied; run `provisioner plan --refresh` again")
+            click.echo(f"error: {refusal}; the plan's changes were applied (and are delivered now), its refresh "
+                       "was not: run `provisioner plan --refresh` again", err=True)
+            return False
+        document = {**document, "refresh": again}
     try:
         with backend.lock(who, lock_timeout):
             n = owe_refresh(document, backend, targets)
@@ -70,6 +80,7 @@ def _owe_refresh(document, backend, targets, who, lock_timeout, folder=None) -> 
         backend.close()
         fail(str(exc))
     click.echo(f"Refresh: {n} operation{'s' if n != 1 else ''} owed to bring the targets back to the config.")
+    return True
 
 
 def _deliver_refresh(document, backend, targets, who, folder, lock_timeout, saved: bool) -> None:
@@ -89,32 +100,30 @@ def _refresh_keys(refresh: dict) -> list[tuple]:
                   for t in (refresh or {}).values() for e in t.get("entries", ()))
 
 
-def _require_refresh_rederived(document: dict, backend, folder) -> None:
-    """A saved plan's refresh is read from the targets again and must come out the same:
-    as with its changes, the checksum proves the file whole, not who wrote it, and an entry
-    no reading of the targets gives (an account to deactivate, named by hand) never reaches
-    a target. A target changed since the plan refuses it too: plan --refresh again."""
+def _refresh_rederived(document: dict, backend, folder) -> tuple[dict, str | None]:
+    """A saved plan's refresh read from the targets again: (the refresh read just now, None)
+    when it gives the same entries, else why the plan's is refused. As with its changes, the
+    checksum proves the file whole, not who wrote it: an entry no reading of the targets
+    gives (an account to deactivate, named by hand) never reaches a target, and a target
+    changed since the plan refuses it too."""
     from ..pipeline import validate
     from ..reconcile.check import refresh_plan
 
     org = validate(folder, rules=False).org
     if org is None:
-        fail(f"the plan's org folder {folder} does not make an organization; nothing was applied")
+        return {}, f"the plan's org folder {folder} does not make an organization"
     options = document.get("options") or {}
     applied = {**document, "changes": []}  # its changes are in the state now (and owed in its outbox)
     with collector.running():  # the targets read, request after request
         again, errors = refresh_plan(applied, backend.read(), org.targets, backend,
                                      today=dt.date.fromisoformat(document["today"]), policy=org.policy,
                                      allow_mass_change=bool(options.get("allow_mass_change")))
-    for e in errors:
-        click.echo(f"error: {e}", err=True)
     if errors:
-        fail("the plan's refresh could not be checked against the targets (above); nothing was applied")
+        return again, "the plan's refresh could not be checked against the targets: " + "; ".join(errors)
     if _refresh_keys(again) != _refresh_keys(document.get("refresh")):
-        done = "its changes to the state were applied, the refresh was not" if document["changes"] else \
-            "nothing was applied"
-        fail("the plan's refresh is not what the targets need now (they changed since the plan was made, or the "
-             f"plan was edited); {done}; run `provisioner plan --refresh` again")
+        return again, ("the plan's refresh is not what the targets need now (they changed since the plan was "
+                       "made, or the plan was edited)")
+    return again, None
 
 
 def _progress(total: int):
@@ -228,8 +237,8 @@ def _apply(target, auto_approve, state_url, today, actor, lock_timeout, org_dir,
     except sqlite3.Error as exc:
         backend.close()
         fail(str(write_failed(exc, getattr(backend, "path", "the state"))))
-    if refresh_count(document):
-        _owe_refresh(document, backend, applied.targets, who, lock_timeout, None if fresh else folder)
+    refused = refresh_count(document) and not _owe_refresh(document, backend, applied.targets, who, lock_timeout,
+                                                           None if fresh else folder)
     try:
         code = deliver_and_report(backend, applied.targets, actor=who, org_dir=folder,
                                   lock_timeout=lock_timeout) if applied.targets or applied.operations else 0
@@ -245,7 +254,7 @@ def _apply(target, auto_approve, state_url, today, actor, lock_timeout, org_dir,
         raise SystemExit(3) from None  # applied, operations pending: as `sync` says it
     finally:
         backend.close()
-    raise SystemExit(code)
+    raise SystemExit(1 if refused else code)
 
 
 def _complete(document: dict, serial: int, note: str = "") -> None:

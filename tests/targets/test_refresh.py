@@ -126,3 +126,32 @@ def test_a_refresh_of_an_org_without_scim_targets_says_so(make_org, tmp_path):
     p = cli("plan", org, "--state", f"sqlite:///{tmp_path}/s.db", "--today", TODAY, "--refresh")
     assert p.exit_code == 0, p.output
     assert p.output.rstrip().endswith("Targets read just now (--refresh):\n\n  none: this org has no SCIM target to read")
+
+
+def test_a_refused_refresh_after_the_plans_changes_were_committed_still_delivers_and_anchors_them(
+        scim_server, tmp_path):
+    import json
+
+    from provisioner.plan.planfile import checksum, dumps
+
+    state = f"sqlite:///{tmp_path}/state.db"
+    org = write_org(tmp_path / "org", scim_server.base_url, staff=2)
+    assert apply(org, state, scim_server.token).exit_code == 0
+    stranger = direct_create(scim_server, {"userName": "breakglass@agency.example", "active": True})
+    text = (org / "org.yaml").read_text()
+    (org / "org.yaml").write_text(text.replace("name: Staff Member1\n", "name: Staff Renamed\n"))
+    saved = tmp_path / "refresh.json"
+    assert cli("plan", org, "--state", state, "--today", TODAY, "--refresh", "--out", saved,
+               token=scim_server.token).exit_code == 0
+    doc = json.loads(saved.read_text())
+    doc["refresh"]["idp"]["entries"].append(
+        {"target": "idp", "key": f"unmanaged.{stranger['id']}", "object": "user", "action": "deactivate",
+         "remote_id": stranger["id"], "login": "breakglass@agency.example", "version": None, "reason": "routine"})
+    doc["checksum"] = checksum(doc)
+    saved.write_text(dumps(doc))
+    r = cli("apply", saved, "--state", state, "--auto-approve", token=scim_server.token)
+    assert r.exit_code == 1 and "its refresh was not" in r.output and "Anchored in" in r.output, r.output
+    held = {u["id"]: u for u in scim_server.users()}
+    assert held[stranger["id"]]["active"] is True
+    assert any(u.get("displayName") == "Staff Renamed" for u in held.values())  # the plan's own change delivered
+    assert cli("state", "verify", org, "--state", state).exit_code == 0
