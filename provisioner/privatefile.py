@@ -2,18 +2,19 @@
 sheets, evidence, the state anchor): written owner-only (0600, in folders made 0700) whatever
 the umask, whole or not at all, and never through a link.
 
-Each is written to `<name>.tmp` beside it and renamed over it. A link planted at that
-temporary name (in an org folder anyone may send a pull request to) would otherwise send
-the text wherever it points, the state database included: whatever is at the temporary
-name is removed first, and the file is created anew (`O_EXCL`, `O_NOFOLLOW`)."""
+Each is written to a new temporary file beside it (`.<name>.<random>.tmp`, created with
+`O_EXCL`: never an existing file, never through a link) and renamed over it. A fixed
+temporary name could be planted as a link in an org folder (anyone may open a pull request
+on it) and send the text wherever it points, the state database included. `/dev/stdout`
+and `/dev/fd/N` given as `--out` are written as the streams they are."""
 
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import Iterable
 
-_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 
 
 def make_private_folder(folder: Path) -> None:
@@ -33,14 +34,18 @@ def replace_private(path: str | Path, pieces: Iterable[str | bytes], *, durable:
     `path`, even a link, is replaced, never written through); on any failure nothing is
     left behind. `durable`: synced to disk before the rename."""
     path = Path(path)
+    if str(path) in STREAMS or str(path).startswith(("/dev/fd/", "/proc/self/fd/")):
+        with open(path, "wb") as stream:  # the caller's own stdout, a pipe: a stream, not a file to replace
+            for piece in pieces:
+                stream.write(piece.encode("utf-8") if isinstance(piece, str) else piece)
+        return
     make_private_folder(path.parent)
-    tmp = path.with_name(path.name + ".tmp")
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # 0600, O_EXCL
+    tmp = Path(name)
     try:
-        if tmp.is_symlink() or tmp.exists():
-            tmp.unlink()  # a link (or a leftover) at the temporary name goes; what it points at is not touched
-        fd = os.open(tmp, _NEW, 0o600)
         with os.fdopen(fd, "wb") as stream:
-            os.fchmod(stream.fileno(), 0o600)
+            if hasattr(os, "fchmod"):
+                os.fchmod(stream.fileno(), 0o600)
             for piece in pieces:
                 stream.write(piece.encode("utf-8") if isinstance(piece, str) else piece)
             if durable:
@@ -49,11 +54,13 @@ def replace_private(path: str | Path, pieces: Iterable[str | bytes], *, durable:
         os.replace(tmp, path)
     except BaseException:
         try:
-            if not tmp.is_symlink():
-                tmp.unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
         except OSError:
             pass
         raise
+
+
+STREAMS = ("/dev/stdout", "/dev/stderr")
 
 
 def write_private(path: str | Path, data: str | bytes) -> None:

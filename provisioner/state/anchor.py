@@ -65,6 +65,8 @@ def write_anchor(org_dir: str | Path, org: str, lineage: str, entry: Mapping) ->
     states = dict(data.get("states") or {})
     states[lineage] = dict(entry)
     doc = {"about": ABOUT, "format_version": "1", "org": org, "states": states}
+    if path.parent.is_symlink():  # `.audit` linked out of the folder: the anchor would be written there
+        raise StateError(f"cannot write the state anchor {path}: {path.parent} is a link; make it a plain folder")
     try:  # never through a link planted in the org folder (it could name the state database)
         replace_private(path, (json.dumps(doc, indent=2, sort_keys=True) + "\n",))
     except OSError as exc:

@@ -35,3 +35,17 @@ def test_reports_review_sheets_and_evidence_are_owner_only(small, tmp_path):
     assert any(p.name == "eve.json" for p in written)
     assert {_mode(p) for p in written if p.is_file()} == {0o600}
     assert {_mode(p) for p in [bundle, bundle.parent, *written] if p.is_dir()} == {0o700}
+
+
+def test_out_to_the_callers_stdout_is_written_as_the_stream_it_is(small, tmp_path):
+    """`--out /dev/fd/1` (or /dev/stdout) is the caller's own stdout: written to, never
+    replaced by a file. (/dev/fd/1 here: were this to regress, no file can be made there.)"""
+    import subprocess
+    import sys
+
+    folder, _, state = small
+    apply(folder, state)
+    r = subprocess.run([sys.executable, "-m", "provisioner", "report", "html", str(folder), "--out", "/dev/fd/1",
+                        "--state", state], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "<html" in r.stdout.lower()
