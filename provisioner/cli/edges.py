@@ -34,11 +34,11 @@ def _on_sigterm(signum, frame):
     raise Terminated()
 
 
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null so that the final flush does not fail again."""
+def _silence_stdout(stream=None) -> None:
+    """Point stdout (or `stream`) at /dev/null so that the final flush does not fail again."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        os.dup2(devnull, (stream or sys.stdout).fileno())
     except (OSError, ValueError, AttributeError):
         pass
 
@@ -50,8 +50,9 @@ GC_THRESHOLDS = (100_000, 20, 10)
 
 
 class _QuietPipe:
-    """stdout that, once its reader has gone, drops what is written instead of raising: the
-    command is not cut short between its writes (an apply between its commit and its anchor)."""
+    """stdout or stderr that, once its reader has gone, drops what is written instead of
+    raising: the command is not cut short between its writes (an apply between its commit
+    and its anchor, `apply … 2>&1 | head` included)."""
 
     def __init__(self, stream) -> None:
         self._stream = stream
@@ -60,14 +61,14 @@ class _QuietPipe:
         try:
             return self._stream.write(text)
         except BrokenPipeError:
-            _silence_stdout()
+            _silence_stdout(self._stream)
             return len(text)
 
     def flush(self) -> None:
         try:
             self._stream.flush()
         except BrokenPipeError:
-            _silence_stdout()
+            _silence_stdout(self._stream)
             try:
                 self._stream.flush()  # what was buffered goes to /dev/null now
             except OSError:
@@ -87,8 +88,8 @@ class Edges(click.Group):
         if threading.current_thread() is threading.main_thread():
             previous = signal.signal(signal.SIGTERM, _on_sigterm)
         code = None
-        stdout = sys.stdout
-        sys.stdout = _QuietPipe(stdout)
+        stdout, stderr = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = _QuietPipe(stdout), _QuietPipe(stderr)
         try:
             try:
                 return super().invoke(ctx)
@@ -130,7 +131,7 @@ class Edges(click.Group):
                        "command line (PROVISIONER_DEBUG=1 shows the details)", err=True)
             ctx.exit(1)
         finally:
-            sys.stdout = stdout
+            sys.stdout, sys.stderr = stdout, stderr
             gc.set_threshold(*thresholds)  # as it was, for a program that runs commands in-process
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)

@@ -28,6 +28,9 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+REUSED_AFTER_SECONDS = 600
+
+
 def _holder_alive(pid: int, since: str) -> bool:
     """The lock's holder still runs: its pid is alive and was not started after the lock was
     taken (a pid reused since, by `sleep` or by pid 1 in a container, holds no lock)."""
@@ -38,7 +41,9 @@ def _holder_alive(pid: int, since: str) -> bool:
         taken = dt.datetime.fromisoformat(since).timestamp()
     except (TypeError, ValueError):
         return True
-    return started is None or started <= taken + 2  # (the lock row is written just after the holder starts)
+    # well after, not just after: the start time is reckoned from the boot time, which moves with
+    # the wall clock (an NTP step, a resumed VM), so only a start long after the lock is a new process
+    return started is None or started <= taken + REUSED_AFTER_SECONDS
 
 
 def _started_at(pid: int) -> float | None:

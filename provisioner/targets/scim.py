@@ -30,6 +30,7 @@ class TargetError(Exception):
 
 
 MAX_REPLY_BYTES = 256 << 20  # one answer: a page of users is some hundreds of kilobytes
+WHOLE_ANSWER_READS = 4  # one whole answer may take this many per-read timeouts
 
 
 class _Overdue(Exception):
@@ -141,10 +142,12 @@ class ScimService:
                     return status, reply if isinstance(reply, dict) else {}, hdrs
                 detail = reply.get("detail") if isinstance(reply, dict) else None
                 problem = f"HTTP {status}" + (f": {str(detail)[:200]}" if detail else "")
-            except (self._httpx.TimeoutException, _Overdue):
-                problem = f"no whole answer within {self._http.timeout.read}s"
-            except _TooLarge:
-                problem = f"an answer larger than {MAX_REPLY_BYTES:,} bytes"
+            except self._httpx.TimeoutException:
+                problem = f"no answer within {self._http.timeout.read}s"
+            except (_Overdue, _TooLarge) as exc:  # the service answered, too slowly or too much: not sent again
+                problem = (f"no whole answer within {self._whole_answer_seconds()}s" if isinstance(exc, _Overdue)
+                           else f"an answer larger than {MAX_REPLY_BYTES:,} bytes")
+                retry = False
             except self._httpx.TransportError as exc:
                 problem = f"connection failed ({type(exc).__name__})"
             if not retry or not retryable(status) or attempt >= self.policy.max_attempts:
@@ -153,11 +156,16 @@ class ScimService:
                                     status, reply if isinstance(reply, dict) else {}, attempt)
             self._sleep(self.policy.delay(attempt, hdrs.get("retry-after") or hdrs.get("Retry-After")))
 
+    def _whole_answer_seconds(self) -> float:
+        """How long one whole answer may take: four times the per-read timeout (a slow page
+        of a large listing is not cut off; a service dripping bytes is)."""
+        return WHOLE_ANSWER_READS * float(self._http.timeout.read or 30)
+
     def _exchange(self, method: str, path: str, body: dict | None, headers: dict | None) -> tuple[int, dict, bytes]:
         """(status, headers, body bytes) of one request. httpx bounds each read, not the whole
         answer: a service that drips its answer a byte at a time is cut off once the whole
         answer has taken longer than the timeout, and one that never stops at MAX_REPLY_BYTES."""
-        deadline = time.monotonic() + float(self._http.timeout.read or 30)
+        deadline = time.monotonic() + self._whole_answer_seconds()
         with self._http.stream(method, path, json=body, headers=headers) as r:
             chunks, size = [], 0
             for chunk in r.iter_bytes():

@@ -276,3 +276,17 @@ def test_apply_into_a_closed_pipe_still_applies_anchors_and_exits_as_it_would(tm
     assert (tmp_path / "org" / ".audit" / "state-anchor.json").is_file()
     verify = cli(tmp_path, "state", "verify", "org", "--state", "sqlite:///state.db")
     assert verify.returncode == 0 and "not in the anchor" not in verify.stdout + verify.stderr
+
+
+def test_apply_with_both_streams_into_a_closed_pipe_still_applies_and_anchors(tmp_path):
+    """`apply … 2>&1 | head -1`: stderr's writes (notes, warnings) are dropped too, never the work."""
+    shutil.copytree(MINIMAL, tmp_path / "org")
+    read, write = os.pipe()
+    os.close(read)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVISIONER_")}
+    proc = subprocess.run([sys.executable, "-m", "provisioner", "apply", "org", "--auto-approve", "--state",
+                           "sqlite:///state.db", "--today", TODAY], cwd=tmp_path, env=env, stdout=write,
+                          stderr=write, timeout=60)
+    os.close(write)
+    assert proc.returncode == 0
+    assert _serial(tmp_path / "state.db") == 1 and (tmp_path / "org" / ".audit" / "state-anchor.json").is_file()
