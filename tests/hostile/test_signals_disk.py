@@ -258,17 +258,24 @@ def test_an_interrupt_while_loading_is_one_line(tmp_path):
     assert proc.stderr.strip() == "error: interrupted while starting; nothing was changed"
 
 
+def _apply_into_a_closed_pipe(tmp_path: Path, stderr_too: bool) -> subprocess.CompletedProcess:
+    """Apply the minimal org with stdout (and, `stderr_too`, stderr) a pipe whose reader has gone."""
+    shutil.copytree(MINIMAL, tmp_path / "org")
+    read, write = os.pipe()
+    os.close(read)  # the reader has gone before the first line
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVISIONER_")}
+    try:
+        return subprocess.run([sys.executable, "-m", "provisioner", "apply", "org", "--auto-approve", "--state",
+                               "sqlite:///state.db", "--today", TODAY], cwd=tmp_path, env=env, stdout=write,
+                              stderr=write if stderr_too else subprocess.PIPE, timeout=60)
+    finally:
+        os.close(write)
+
+
 def test_apply_into_a_closed_pipe_still_applies_anchors_and_exits_as_it_would(tmp_path):
     """`apply … | head -1`: the output is dropped once the reader has gone, never the work: the
     plan is applied, the anchor written, and the exit code is apply's own."""
-    shutil.copytree(MINIMAL, tmp_path / "org")
-    read, write = os.pipe()
-    os.close(read)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVISIONER_")}
-    proc = subprocess.run([sys.executable, "-m", "provisioner", "apply", "org", "--auto-approve", "--state",
-                           "sqlite:///state.db", "--today", TODAY], cwd=tmp_path, env=env, stdout=write,
-                          stderr=subprocess.PIPE, timeout=60)
-    os.close(write)
+    proc = _apply_into_a_closed_pipe(tmp_path, stderr_too=False)
     err = proc.stderr.decode()
     assert proc.returncode == 0, err
     assert not TRACEBACK.search(err) and "Exception ignored" not in err and "BrokenPipe" not in err
@@ -280,13 +287,6 @@ def test_apply_into_a_closed_pipe_still_applies_anchors_and_exits_as_it_would(tm
 
 def test_apply_with_both_streams_into_a_closed_pipe_still_applies_and_anchors(tmp_path):
     """`apply … 2>&1 | head -1`: stderr's writes (notes, warnings) are dropped too, never the work."""
-    shutil.copytree(MINIMAL, tmp_path / "org")
-    read, write = os.pipe()
-    os.close(read)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVISIONER_")}
-    proc = subprocess.run([sys.executable, "-m", "provisioner", "apply", "org", "--auto-approve", "--state",
-                           "sqlite:///state.db", "--today", TODAY], cwd=tmp_path, env=env, stdout=write,
-                          stderr=write, timeout=60)
-    os.close(write)
+    proc = _apply_into_a_closed_pipe(tmp_path, stderr_too=True)
     assert proc.returncode == 0
     assert _serial(tmp_path / "state.db") == 1 and (tmp_path / "org" / ".audit" / "state-anchor.json").is_file()
