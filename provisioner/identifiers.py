@@ -29,22 +29,22 @@ def unprintable_problem(text: str) -> str | None:
     bidi control that reorders what is shown), or None: for free text that is recorded and
     printed again (an actor, a rejection's reason), where it could forge a line of the log."""
     for ch in text:
-        if ch in LINE_BREAKS:
-            return f"it contains a line break ({_name(ch)})"
-        if ch in BIDI_CONTROLS:
-            return f"it contains a bidi control character ({_name(ch)}) that reorders what is shown"
-        if unicodedata.category(ch) == "Cc":
-            return f"it contains a control character ({_name(ch)})"
+        if _unprintable(ch):
+            kind = ("a line break" if ch in LINE_BREAKS else "a bidi control character" if ch in BIDI_CONTROLS
+                    else "a control character")
+            return f"it contains {kind} ({_name(ch)})" + (" that reorders what is shown" if ch in BIDI_CONTROLS
+                                                          else "")
     return None
+
+
+def _unprintable(ch: str) -> bool:
+    return ch in LINE_BREAKS or ch in BIDI_CONTROLS or unicodedata.category(ch) == "Cc"
 
 
 def shown(text: str) -> str:
     """`text` with every character `unprintable_problem` names written as an escape (`\\u202e`),
     for a name printed as it is found (a file name): one line, in the order it is stored."""
-    if unprintable_problem(text) is None:
-        return text
-    return "".join(f"\\u{ord(ch):04x}" if ch in LINE_BREAKS or ch in BIDI_CONTROLS or unicodedata.category(ch) == "Cc"
-                   else ch for ch in text)
+    return "".join(f"\\u{ord(ch):04x}" if _unprintable(ch) else ch for ch in text)
 
 
 def spoofing_problem(text: str, ascii_only: bool = False) -> str | None:

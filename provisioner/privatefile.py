@@ -15,6 +15,8 @@ import tempfile
 from pathlib import Path
 from typing import Iterable
 
+# The caller's own streams, given as `--out`: written to, never replaced by a file.
+STREAMS = ("/dev/stdout", "/dev/stderr")
 
 
 def make_private_folder(folder: Path) -> None:
@@ -58,9 +60,6 @@ def replace_private(path: str | Path, pieces: Iterable[str | bytes], *, durable:
         except OSError:
             pass
         raise
-
-
-STREAMS = ("/dev/stdout", "/dev/stderr")
 
 
 def write_private(path: str | Path, data: str | bytes) -> None:

@@ -84,6 +84,13 @@ def warn_about(cache) -> None:
                    "these files again", err=True)
 
 
+def org_folder(org: str | None) -> str | None:
+    """ORG as a folder (whose anchor is checked and written), None when it is an org id."""
+    from pathlib import Path
+
+    return org if org and Path(org).is_dir() else None
+
+
 def org_id_of(target: str | None) -> str | None:
     """An org id from an org folder (its Organization document) or as given."""
     from pathlib import Path

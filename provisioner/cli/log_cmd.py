@@ -7,7 +7,7 @@ import json
 import click
 
 from ..report.auditlog import Filter, page, row_dict, select, summary
-from .common import DATE, fail, format_option, open_backend, org_id_of, state_option
+from .common import DATE, fail, format_option, open_backend, org_folder, org_id_of, state_option
 
 
 @click.command("log")
@@ -51,13 +51,11 @@ def log_command(org, state_url, people, address, actor, since, until, plan, page
 
 def _verification(backend, org) -> str | None:
     """Why the state fails verification (the anchor checked when ORG is a folder), or None."""
-    from pathlib import Path
-
     from ..plan.statecheck import check_state
     from ..state import StateError
 
     try:
-        check_state(backend, org if org and Path(org).is_dir() else None, writing=False)
+        check_state(backend, org_folder(org), writing=False)
     except StateError as exc:
         return str(exc)
     return None

@@ -14,7 +14,7 @@ from .. import collector
 from ..plan.statecheck import check_state
 from ..state import StateError
 from ..state.actor import resolve_actor
-from .common import anchor_head, fail, format_option, open_backend, org_id_of, state_option
+from .common import anchor_head, fail, format_option, open_backend, org_folder, org_id_of, state_option
 
 LOCK_HELP = "Seconds to wait for another apply or sync to finish."
 
@@ -189,15 +189,16 @@ def confirm_command(target, operations, org, state_url, results, reject, actor) 
         fail("name the operations to confirm, or give --file RESULTS.csv (not both)")
     from ..identifiers import unprintable_problem
 
-    if reject and unprintable_problem(reject):  # recorded, and shown again by `pending` and `log`
-        fail(f"the --reject reason cannot be recorded: {unprintable_problem(reject)}", code=2)
+    problem = unprintable_problem(reject) if reject else None
+    if problem:  # recorded, and shown again by `pending` and `log`
+        fail(f"the --reject reason cannot be recorded: {problem}", code=2)
     try:
         rows = read_results(Path(results)) if results else [
             (op, "rejected" if reject else "done", reject or "") for op in operations]
     except ChangeFileError as exc:
         fail(str(exc))
     org_id = org_id_of(org)
-    folder = org if org and Path(org).is_dir() else None
+    folder = org_folder(org)
     backend = open_backend(org_id, state_url, create=False)
     who = resolve_actor(actor)
     try:

@@ -28,7 +28,8 @@ def _operation(row) -> Operation:
 
 
 # Actions that need the account to exist at the target already: superseding a pending
-# create (or recreate), the new operation is that create, with the new payload.
+# create (or recreate), the new operation is that create, with the new payload; superseding a
+# pending move, it is that move (see `_insert_operations`).
 _ON_AN_ACCOUNT = ("update", "reactivate")
 
 

@@ -139,9 +139,9 @@ def _results(path: Path, reader) -> list[tuple[str, str, str]]:
         if res not in RESULTS:
             raise ChangeFileError(f"{path}:{line}: result {res!r} for operation {op_id}: write done or rejected")
         reason = (r.get("reason") or "").strip()
-        if unprintable_problem(reason):
-            raise ChangeFileError(f"{path}:{line}: the reason for operation {op_id} cannot be recorded: "
-                                  f"{unprintable_problem(reason)}")
+        problem = unprintable_problem(reason)
+        if problem:
+            raise ChangeFileError(f"{path}:{line}: the reason for operation {op_id} cannot be recorded: {problem}")
         if res == "rejected" and not reason:
             raise ChangeFileError(f"{path}:{line}: operation {op_id} is rejected without a reason")
         out.append((op_id, res, reason))
