@@ -139,7 +139,7 @@ def adopt_command(target, org_dir, state_url, today, fmt, dry_run, allow_mass_ch
                 stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
                 backend.link(adoption.links, at=stamp, actor=who)
                 backend.record(adoption.settled, at=stamp, actor=who)
-                owe(backend, adoption.owed)
+                owe(backend, adoption.owed, who)
             _anchor(org_dir, org.id, backend.read().lineage, backend.head())
     except StateError as exc:
         fail(str(exc))

@@ -37,6 +37,8 @@ def _resume(backend, org: str, targets, actor, folder, lock_timeout) -> None:
 
     owed = backend.operations(statuses=[str(OpStatus.PENDING)]) if backend is not None else []
     if not any(op.file is None for op in owed):
+        if backend is not None and _unanchored(backend, folder):  # a confirm or an upgrade's commit, say
+            anchor_head(folder, org, backend.read().lineage, backend.head())
         raise SystemExit(0)
     try:
         code = deliver_and_report(backend, targets, actor=resolve_actor(actor), org_dir=folder,
@@ -54,6 +56,21 @@ def _config_targets(folder):
     if validation.org is None:
         fail(f"{folder} does not validate; run `provisioner validate {folder}`")
     return validation.org.targets
+
+
+def _unanchored(backend, folder) -> bool:
+    """Whether the state has commits its org folder's anchor does not record yet."""
+    from ..state.anchor import read_anchor
+
+    head = backend.head()
+    if head is None:
+        return False
+    try:
+        anchor = read_anchor(folder) or {}
+    except StateError:
+        return False  # verification has named it already
+    entry = (anchor.get("states") or {}).get(backend.read().lineage)
+    return not isinstance(entry, dict) or entry.get("commit") != head["commit"]
 
 
 def _owe_refresh(document, backend, targets, who, lock_timeout, folder=None) -> bool:
@@ -75,7 +92,7 @@ def _owe_refresh(document, backend, targets, who, lock_timeout, folder=None) -> 
         document = {**document, "refresh": again}
     try:
         with backend.lock(who, lock_timeout):
-            n = owe_refresh(document, backend, targets)
+            n = owe_refresh(document, backend, targets, who)
     except StateError as exc:
         backend.close()
         fail(str(exc))

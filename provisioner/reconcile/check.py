@@ -96,7 +96,7 @@ def refresh_plan(document: dict, snapshot, targets: Mapping[str, Target], backen
     return out, errors
 
 
-def owe(backend, specs) -> int:
+def owe(backend, specs, actor: str) -> int:
     """Record operations owed outside an apply (adopt, refresh), numbered after the last one
     of the current serial so their ids never collide with an apply's; how many."""
     import dataclasses
@@ -108,15 +108,16 @@ def owe(backend, specs) -> int:
         return 0
     serial = backend.read().serial
     first = backend.next_seq(serial)
-    ops = operations(list(specs), serial, dt.datetime.now(dt.timezone.utc))
+    now = dt.datetime.now(dt.timezone.utc)
+    ops = operations(list(specs), serial, now)
     backend.owe([dataclasses.replace(op, id=f"{serial}.{first + i}", seq=first + i, depends_on=())
-                 for i, op in enumerate(ops)])
+                 for i, op in enumerate(ops)], at=now.isoformat(timespec="seconds"), actor=actor)
     return len(ops)
 
 
-def owe_refresh(document: dict, backend, targets: Mapping[str, Target]) -> int:
+def owe_refresh(document: dict, backend, targets: Mapping[str, Target], actor: str) -> int:
     """At apply: the operations the plan's refresh names, rebuilt from the state as it is now."""
     from .refresh import specs
 
     listed = [e for t in (document.get("refresh") or {}).values() for e in t.get("entries", ())]
-    return owe(backend, specs(listed, targets, backend.read().resources, backend.shadows))
+    return owe(backend, specs(listed, targets, backend.read().resources, backend.shadows), actor)

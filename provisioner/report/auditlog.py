@@ -114,6 +114,12 @@ def row_dict(row: AuditRow) -> dict:
 
 def summary(row: AuditRow) -> str:
     """What a row did, in a few words."""
+    if row.action in ("deliver:owed", "deliver:sealed"):
+        a = row.after if isinstance(row.after, dict) else {}
+        targets = a.get("targets") if isinstance(a.get("targets"), dict) else {}
+        each = ", ".join(f"{t} {n}" for t, n in targets.items())
+        what = "owed" if row.action == "deliver:owed" else "in the outbox, recorded as they stood"
+        return f"{a.get('operations', '?')} operation(s) {what}" + (f" ({each})" if each else "")
     if row.action.startswith("deliver:"):
         a = row.after if isinstance(row.after, dict) else {}
         detail = f" ({a.get('error')})" if a.get("error") else ""

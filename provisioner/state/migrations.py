@@ -89,6 +89,9 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
         " prev_mac VARCHAR(64) NOT NULL,"
         " mac VARCHAR(64) NOT NULL)",
     )),
+    # No table changes: a state with an outbox already gets one audit row recording it as it
+    # stands (SQLStore._seal_outbox); from here on every batch owed and every status change is a row.
+    (5, "the outbox and the shadows recorded in the audit log", ()),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -14,9 +14,12 @@ from typing import Iterable, Sequence
 
 from ..targets.operations import Operation, OpResult, OpStatus, Shadow
 from . import audit as chain
+from . import outboxcheck
 
 _COLUMNS = ("id, target, serial, seq, op_key, object, action, payload, takes_over, depends_on, status, "
             "attempts, last_error, remote_id, created_at, updated_at, file")
+# Each batch owed and each status change is a row of the audit log (outboxcheck.py).
+_CONTENT = ", ".join(outboxcheck.CONTENT)
 # Results whose outcome is final go into the audit log: evidence of when a target received it.
 _AUDITED = {str(s) for s in (OpStatus.DELIVERED, OpStatus.FAILED, OpStatus.CONFLICT, OpStatus.DRIFT,
                              OpStatus.REJECTED)}
@@ -38,8 +41,11 @@ class OutboxStore:
     `self._append_audit(meta, at, actor, digest, write)`, `self._put_meta(meta)` and
     `self._transaction()` and `self._append_commit(meta, event, at, actor)` from the backend."""
 
-    def _insert_operations(self, operations: Iterable[Operation]) -> None:
+    def _insert_operations(self, operations: Iterable[Operation]) -> dict | None:
+        """Insert operations owed, each superseding what is still pending for its key; the
+        `after` of the `deliver:owed` audit row the caller appends for them (None for none)."""
         c = self._conn
+        inserted = []
         for op in operations:
             pending = c.execute("SELECT action, takes_over FROM operations WHERE target = ? AND op_key = ? AND "
                                 "status = ? AND action IN ('create', 'recreate', 'move') ORDER BY serial DESC, seq DESC",
@@ -53,11 +59,16 @@ class OutboxStore:
             c.execute("UPDATE operations SET status = ?, updated_at = ? WHERE target = ? AND op_key = ? "
                       "AND status = ?", (str(OpStatus.SUPERSEDED), op.created_at, op.target, op.key,
                                          str(OpStatus.PENDING)))
+            content = (op.id, op.target, op.serial, op.seq, op.key, op.object, op.action, chain.canonical(op.payload),
+                       op.takes_over, json.dumps(list(op.depends_on)), op.created_at)
             c.execute(f"INSERT INTO operations ({_COLUMNS}) VALUES ({', '.join('?' * 17)})",
-                      (op.id, op.target, op.serial, op.seq, op.key, op.object, op.action,
-                       chain.canonical(op.payload), op.takes_over, json.dumps(list(op.depends_on)),
-                       op.status, op.attempts, op.last_error, op.remote_id, op.created_at, op.updated_at,
-                       op.file))
+                      content[:10] + (op.status, op.attempts, op.last_error, op.remote_id, op.created_at,
+                                      op.updated_at, op.file))
+            inserted.append(content)
+        if not inserted:
+            return None
+        inserted.sort(key=lambda row: (row[2], row[3]))
+        return outboxcheck.owed_record(inserted)
 
     def operations(self, target: str | None = None, statuses: Sequence[str] | None = None,
                    ids: Sequence[str] | None = None) -> list[Operation]:
@@ -85,7 +96,9 @@ class OutboxStore:
         return {r[1]: Shadow(*r) for r in rows}
 
     def record(self, results: Iterable[OpResult], *, at: str, actor: str) -> None:
-        """Record delivery results in one transaction: operation status, shadows, audit."""
+        """Record delivery results in one transaction: operation status, shadows, audit. A
+        result is a row of the audit log when its outcome is final, when it changes the
+        operation's status (a re-queue) or when it moves a shadow: what verification replays."""
         results = list(results)
         if not results:
             return
@@ -96,24 +109,29 @@ class OutboxStore:
             meta = self._meta()
             audited = False
             for res in results:
+                row = c.execute("SELECT target, op_key, action, status FROM operations WHERE id = ?",
+                                (res.op_id,)).fetchone()
+                if row is None:
+                    continue  # nothing owed under that id: nothing to record
                 remote = res.shadow.remote_id if res.shadow else None
                 c.execute("UPDATE operations SET status = ?, attempts = ?, last_error = ?, "
                           "remote_id = COALESCE(?, remote_id), updated_at = ? WHERE id = ?",
                           (res.status, res.attempts, res.error, remote, at, res.op_id))
-                if res.drop_shadow:
-                    c.execute("DELETE FROM shadows WHERE target = ? AND op_key = ?",
-                              (res.shadow.target if res.shadow else "", res.drop_shadow))
+                moved = {}
                 if res.shadow is not None:
                     s = res.shadow
+                    if res.drop_shadow:
+                        c.execute("DELETE FROM shadows WHERE target = ? AND op_key = ?", (s.target, res.drop_shadow))
+                        moved["dropped"] = res.drop_shadow
                     c.execute("DELETE FROM shadows WHERE target = ? AND op_key = ?", (s.target, s.key))
                     c.execute("INSERT INTO shadows (target, op_key, remote_id, version, external_id, user_name, "
                               "synced_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                               (s.target, s.key, s.remote_id, s.version, s.external_id, s.user_name, at))
-                if res.status in _AUDITED:
-                    row = c.execute("SELECT target, op_key, action FROM operations WHERE id = ?",
-                                    (res.op_id,)).fetchone()
+                    moved["shadow_key"] = s.key
+                    moved["shadow"] = outboxcheck.shadow_detail(s.remote_id, s.external_id, s.user_name)
+                if res.status in _AUDITED or res.status != row[3] or moved:
                     after = {"operation": res.op_id, "target": row[0], "action": row[2], "status": res.status,
-                             "remote_id": remote, "error": res.error, **dict(res.detail)}
+                             "remote_id": remote, "error": res.error, **dict(res.detail), **moved}
                     self._append_audit(meta, at, actor, f"operation:{res.op_id}",
                                        Write(row[1], None, f"deliver:{res.status}"[:20], None, after))
                     audited = True
@@ -121,13 +139,49 @@ class OutboxStore:
                 self._append_commit(meta, "deliver", at, actor)
                 self._put_meta(meta)
 
-    def owe(self, operations: Iterable[Operation]) -> None:
+    def owe(self, operations: Iterable[Operation], *, at: str, actor: str) -> None:
         """Record operations owed without a state write (an adopted account to bring up to
-        date, a target brought back by a refresh), in one transaction; ids must be new."""
+        date, a target brought back by a refresh), in one transaction with its audit row and
+        commit; ids must be new."""
         operations = list(operations)
         if operations:
             with self._transaction():
-                self._insert_operations(operations)
+                meta = self._meta()
+                self._audit_owed(meta, at, actor, "", self._insert_operations(operations))
+                self._append_commit(meta, "deliver", at, actor)
+                self._put_meta(meta)
+
+    def _audit_owed(self, meta: dict, at: str, actor: str, plan_digest: str, record: dict | None) -> None:
+        from .backend import Write
+
+        if record is not None:
+            self._append_audit(meta, at, actor, plan_digest, Write(outboxcheck.ADDRESS, None, outboxcheck.OWED,
+                                                                   None, record))
+
+    def _seal_outbox(self, at: str, actor: str) -> None:
+        """A state whose outbox was written before the audit log recorded it: one
+        `deliver:sealed` row records it as it stands, and a commit seals it."""
+        meta = self._meta()
+        c = self._conn
+        if not meta.get("lineage") or c.execute("SELECT COUNT(*) FROM operations").fetchone()[0] == 0:
+            return
+        from .backend import Write
+
+        rows = [tuple(r) for r in c.execute(f"SELECT {_CONTENT}, status FROM operations ORDER BY serial, seq")]
+        shadows = [tuple(r) for r in c.execute("SELECT target, op_key, remote_id, external_id, user_name "
+                                               "FROM shadows")]
+        self._append_audit(meta, at, actor, "", Write(outboxcheck.ADDRESS, None, outboxcheck.SEALED, None,
+                                                      outboxcheck.sealed_record(rows, shadows)))
+        self._append_commit(meta, "deliver", at, actor)
+        self._put_meta(meta)
+
+    def _check_outbox(self, check: outboxcheck.OutboxCheck) -> list[str]:
+        """The operation and shadow rows against what the audit log (fed to `check`) says of them."""
+        for row in self._stream(f"SELECT {_CONTENT}, status FROM operations ORDER BY serial, seq"):
+            check.operation(tuple(row))
+        for row in self._stream("SELECT target, op_key, remote_id, external_id, user_name FROM shadows"):
+            check.shadow(*row)
+        return check.finish()
 
     def next_seq(self, serial: int) -> int:
         """The first free operation number at `serial` (ids are `<serial>.<seq>`)."""

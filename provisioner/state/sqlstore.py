@@ -19,7 +19,7 @@ from contextlib import contextmanager, nullcontext
 from typing import Callable, Iterable, Iterator
 
 from . import audit as chain
-from . import integrity
+from . import integrity, outboxcheck
 from .backend import (AuditRow, LockInfo, LockTimeout, Progress, Snapshot, StaleState, StateError,
                       StoredResource, Write)
 from .migrations import LATEST, VERSION_TABLE, pending
@@ -157,6 +157,8 @@ class SQLStore(OutboxStore):
                                    (version, description, now()))
                 if version == 4:
                     self._adopt_uncommitted()
+                if version == 5:
+                    self._seal_outbox(now(), "migration 5")
 
     # -- reading ------------------------------------------------------------------------
     def _meta(self) -> dict[str, str]:
@@ -347,8 +349,11 @@ class SQLStore(OutboxStore):
                     self._flush_staged()
                 self._staged, self._staged_audit, self._deleting = {}, [], set()
         with self._batched():
+            owed = self._insert_operations(operations)
+            if owed is not None:  # its row in the audit log, in the same transaction (outboxcheck.py)
+                self._staged_audit.append(chained.row(outboxcheck.ADDRESS, outboxcheck.OWED, "null",
+                                                      chain.canonical(owed)))
             self._flush_staged()
-            self._insert_operations(operations)
 
     # -- audit --------------------------------------------------------------------------
     def _audit_dicts(self) -> list[dict]:
@@ -424,6 +429,7 @@ class SQLStore(OutboxStore):
             commits, malformed = integrity.typed_commits(self.commits())
             wanted = {c["audit_seq"] for c in commits}
             chain_check, audit_hashes = chain.ChainCheck(), {}
+            outbox_check = outboxcheck.OutboxCheck()
 
             def audit_rows():
                 add = chain_check.add_values
@@ -432,6 +438,8 @@ class SQLStore(OutboxStore):
                     seq, _, _, _, address, action, _, after_json, _, row_hash = row
                     if seq in wanted:
                         audit_hashes[seq] = row_hash
+                    if action.startswith(integrity.DELIVERY_PREFIX):
+                        outbox_check.event(seq, address, action, after_json)
                     yield seq, address, action, after_json
 
             expected = integrity.replay(audit_rows(), commits)
@@ -439,7 +447,8 @@ class SQLStore(OutboxStore):
             resource_problems = integrity.verify_resources(
                 self._stream("SELECT address, kind, status, attributes, serial FROM resources ORDER BY address"),
                 expected, first, commits[-1] if commits else None)
-        del expected
+            del expected
+            outbox_problems = [integrity.Problem(p) for p in self._check_outbox(outbox_check)]
         head = None
         if "audit_seq" in meta or "audit_hash" in meta:
             seq = meta.get("audit_seq", "")
@@ -447,7 +456,7 @@ class SQLStore(OutboxStore):
         problems = [integrity.Problem(p) for p in chain_check.finish(head)] + malformed
         problems += integrity.verify_commits(commits, audit_hashes, self.key)
         problems += integrity.verify_meta(meta, commits, chain_check.count)
-        problems += resource_problems
+        problems += resource_problems + outbox_problems
         if self.org_id and meta.get("org") and meta["org"] != self.org_id:
             problems.insert(0, integrity.Problem(f"this state belongs to org {meta['org']}, not {self.org_id}"))
         lineage = meta.get("lineage") or (commits[-1]["lineage"] if commits else None)

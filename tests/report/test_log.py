@@ -37,7 +37,9 @@ def test_filters_pick_the_rows_of_a_person_an_actor_a_day_and_a_plan(small):
     march9 = _log(state, "--since", "2026-03-09", "--until", "2026-03-09")["rows"]
     assert [r["seq"] for r in march9] == [r["seq"] for r in bob]
     by_plan = _log(state, "--plan", first["checksum"].split(":", 1)[1][:12])
-    assert by_plan["total"] == len(first["changes"]) and all(r["actor"] == "alice@example.org" for r in by_plan["rows"])
+    # the plan's changes, and the row owing its operations to the targets
+    assert [r["action"] for r in by_plan["rows"]].count("deliver:owed") == 1
+    assert by_plan["total"] == len(first["changes"]) + 1 and all(r["actor"] == "alice@example.org" for r in by_plan["rows"])
     globbed = _log(state, "--address", "membership.*@east")["rows"]
     assert globbed and all(r["address"].startswith("membership.") and r["address"].endswith("@east") for r in globbed)
 

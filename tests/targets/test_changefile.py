@@ -56,7 +56,8 @@ def test_apply_writes_a_change_file_and_confirming_it_leaves_nothing_pending(tmp
         ("delivered", None), ("delivered", None), ("rejected", "no EMR seat free until Monday")]
     assert cli("pending", "--state", state).exit_code == 0
     audit = [a for a in _audit(state) if a.action.startswith("deliver:")]
-    assert [a.action for a in audit] == ["deliver:delivered", "deliver:delivered", "deliver:rejected"]
+    assert [a.action for a in audit] == ["deliver:owed", "deliver:delivered", "deliver:delivered", "deliver:rejected"]
+    assert (audit[0].address, audit[0].after["operations"], audit[0].after["targets"]) == ("outbox", 3, {"emr": 3})
 
 
 def _audit(state):
@@ -228,3 +229,21 @@ def test_an_interrupt_during_delivery_leaves_the_apply_anchored_and_says_what_is
     assert "interrupted during delivery: the plan was applied" in r.output and "Anchored in" in r.output
     verify = cli("state", "verify", org, "--state", state)
     assert verify.exit_code == 0 and "not in the anchor" not in verify.output, verify.output
+
+
+def test_a_confirmation_without_the_folder_is_anchored_by_the_next_apply_even_with_no_changes(tmp_path, make_org):
+    """`confirm` without --org says the next apply records its commit in the anchor: a no-op
+    apply does, so the anchor never stays behind until the config changes."""
+    org = org_with_changefile(tmp_path, make_org)
+    state = f"sqlite:///{tmp_path}/state.db"
+    assert cli("apply", org, "--auto-approve", "--state", state, "--today", TODAY).exit_code == 0
+    ops, _ = outbox(state, "emr")
+    c = cli("confirm", "emr", ops[0].id, "--state", state)
+    assert c.exit_code == 0 and "give the org folder as --org" in c.output
+    behind = cli("state", "verify", org, "--state", state)
+    assert "1 commit(s) after serial 1 are not in the anchor" in behind.output
+    again = cli("apply", org, "--auto-approve", "--state", state, "--today", TODAY)
+    assert again.exit_code == 0 and "No changes" in again.output and "Anchored in" in again.output
+    assert "not in the anchor" not in cli("state", "verify", org, "--state", state).output
+    quiet = cli("apply", org, "--auto-approve", "--state", state, "--today", TODAY)
+    assert quiet.exit_code == 0 and "Anchored in" not in quiet.output

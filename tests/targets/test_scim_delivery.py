@@ -157,6 +157,9 @@ def test_delivery_results_are_audited_and_the_state_still_verifies(scim_server, 
     backend = open_state(None, state, create=False)
     rows = [r for r in backend.audit() if r.action.startswith("deliver:")]
     backend.close()
+    owed = [r for r in rows if r.action == "deliver:owed"]  # each apply's operations, owed in its transaction
+    assert [(r.address, r.after["operations"]) for r in owed] == [("outbox", 3), ("outbox", 1)]
+    rows = [r for r in rows if r not in owed]
     assert [(r.address, r.action, r.after["target"]) for r in rows][-1] == ("person.staff-1", "deliver:delivered", "idp")
     assert len(rows) == 4
 
@@ -232,3 +235,21 @@ def test_a_rename_not_yet_delivered_then_a_deactivation_deactivates_the_one_acco
     users = by_external(scim_server.users())
     assert "staff-1" not in users and [u["id"] for u in users["staff-one"]] == [account]
     assert users["staff-one"][0]["active"] is False
+
+
+def test_an_operation_changed_in_the_outbox_by_hand_is_never_sent(scim_server, tmp_path):
+    """The outbox is in the audit log (outboxcheck.py): a pending create pointed at another
+    login in the database is found by verification, and sync sends nothing."""
+    import sqlite3
+
+    org = write_org(tmp_path / "org", scim_server.base_url, staff=1)
+    state = f"sqlite:///{tmp_path}/state.db"
+    assert apply(org, state, None).exit_code == 3  # no token: both creates stay owed
+    db = sqlite3.connect(tmp_path / "state.db")
+    with db:
+        db.execute("UPDATE operations SET payload = replace(payload, 'staff0@scim.example', 'ceo@scim.example')")
+    db.close()
+    s = sync(org, state, scim_server.token)
+    assert s.exit_code == 1, s.output
+    assert "fails verification" in s.output and "differ from what was owed (edited)" in s.output
+    assert scim_server.users() == []
