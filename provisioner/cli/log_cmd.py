@@ -70,7 +70,7 @@ def _show(rows, people, address, actor, since, until, plan, page_no, per_page, f
         return
     for r in p.rows:
         click.echo(f"{r.seq:>6}  {r.at}  {r.actor}  {r.action:<18} {r.address}  {summary(r)}".rstrip())
-        click.echo(f"        plan {r.plan_digest}  hash {r.hash[:16]}")
+        click.echo(f"        plan {r.plan_digest or '(none: not an apply)'}  hash {r.hash[:16]}")
     last = p.first + len(p.rows) - 1
     more = f"; next: --page {p.number + 1}" if p.number < p.pages else ""
     shown = f"rows {p.first}-{last} of {p.total}" if p.rows else (f"no rows of {p.total}" if p.total else "no rows")
