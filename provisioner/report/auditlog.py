@@ -120,6 +120,10 @@ def summary(row: AuditRow) -> str:
         each = ", ".join(f"{t} {n}" for t, n in targets.items())
         what = "owed" if row.action == "deliver:owed" else "in the outbox, recorded as they stood"
         return f"{a.get('operations', '?')} operation(s) {what}" + (f" ({each})" if each else "")
+    if row.action == "deliver:reached":
+        info = (row.after or {}).get("info") if isinstance(row.after, dict) else None
+        info = info if isinstance(info, dict) else {}
+        return f"reached at {info.get('url')} with the token in {info.get('token_env')}"
     if row.action.startswith("deliver:"):
         a = row.after if isinstance(row.after, dict) else {}
         detail = f" ({a.get('error')})" if a.get("error") else ""

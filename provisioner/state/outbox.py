@@ -170,8 +170,9 @@ class OutboxStore:
         rows = [tuple(r) for r in c.execute(f"SELECT {_CONTENT}, status FROM operations ORDER BY serial, seq")]
         shadows = [tuple(r) for r in c.execute("SELECT target, op_key, remote_id, external_id, user_name "
                                                "FROM shadows")]
+        reached = {r[0]: r[1] for r in c.execute("SELECT target, info FROM target_info")}  # as stored
         self._append_audit(meta, at, actor, "", Write(outboxcheck.ADDRESS, None, outboxcheck.SEALED, None,
-                                                      outboxcheck.sealed_record(rows, shadows)))
+                                                      outboxcheck.sealed_record(rows, shadows, reached)))
         self._append_commit(meta, "deliver", at, actor)
         self._put_meta(meta)
 
@@ -181,6 +182,8 @@ class OutboxStore:
             check.operation(tuple(row))
         for row in self._stream("SELECT target, op_key, remote_id, external_id, user_name FROM shadows"):
             check.shadow(*row)
+        for row in self._stream("SELECT target, info FROM target_info"):
+            check.reached(*row)
         return check.finish()
 
     def next_seq(self, serial: int) -> int:
@@ -216,11 +219,23 @@ class OutboxStore:
         rows = self._conn.execute("SELECT target, info FROM target_info").fetchall()
         return {r[0]: json.loads(r[1]) for r in rows}
 
-    def set_target_info(self, target: str, info: dict, at: str) -> None:
+    def set_target_info(self, target: str, info: dict, at: str, actor: str = "provisioner") -> None:
+        """What `target` said of itself and the settings it was reached with. A change is a row
+        of the audit log (`deliver:reached`): a plan names settings changed since, so what the
+        state says of them is evidence too (outboxcheck.py)."""
+        text = chain.canonical(info)
         with self._transaction():
+            row = self._conn.execute("SELECT info FROM target_info WHERE target = ?", (target,)).fetchone()
             self._conn.execute("DELETE FROM target_info WHERE target = ?", (target,))
-            self._conn.execute("INSERT INTO target_info (target, info, seen_at) VALUES (?, ?, ?)",
-                               (target, chain.canonical(info), at))
+            self._conn.execute("INSERT INTO target_info (target, info, seen_at) VALUES (?, ?, ?)", (target, text, at))
+            if row is None or row[0] != text:
+                from .backend import Write
+
+                meta = self._meta()
+                self._append_audit(meta, at, actor, "", Write(f"target.{target}", None, outboxcheck.REACHED, None,
+                                                              {"target": target, "info": info}))
+                self._append_commit(meta, "deliver", at, actor)
+                self._put_meta(meta)
 
     def mark_written(self, op_ids: Iterable[str], file: str, at: str) -> None:
         """Change-file operations now written to `file` (they stay pending until confirmed)."""

@@ -27,11 +27,12 @@ import hashlib
 import json
 from typing import Iterable, Sequence
 
-from ..canonical import canonical_bytes
+from ..canonical import canonical, canonical_bytes
 
 ADDRESS = "outbox"
 OWED = "deliver:owed"
 SEALED = "deliver:sealed"
+REACHED = "deliver:reached"  # what a target said of itself and the settings it was reached with, when that changes
 PENDING, SUPERSEDED = "pending", "superseded"
 # The columns of an operation that never change once it is owed: what its digest covers.
 CONTENT = ("id", "target", "serial", "seq", "op_key", "object", "action", "payload", "takes_over", "depends_on",
@@ -78,16 +79,17 @@ def owed_record(rows: Sequence[Sequence]) -> dict:
             "digest": "sha256:" + digest.hexdigest()}
 
 
-def sealed_record(rows: Sequence[Sequence], shadows: Sequence[Sequence]) -> dict:
+def sealed_record(rows: Sequence[Sequence], shadows: Sequence[Sequence], reached: dict[str, str]) -> dict:
     """The `after` of the `deliver:sealed` row: `rows` are every operation's CONTENT columns
     and its status, in (serial, seq) order; `shadows` every (target, key, remote id,
-    external id, user name)."""
+    external id, user name); `reached` each target's info text as stored."""
     record = owed_record([r[:-1] for r in rows])
     by_status: dict[str, list] = {}
     for r in rows:
         by_status.setdefault(r[-1], []).append((r[2], r[3]))
     record["statuses"] = {s: ranges(ids) for s, ids in sorted(by_status.items())}
     record["shadows"] = sorted([list(s) for s in shadows])
+    record["reached"] = dict(sorted(reached.items()))
     return record
 
 
@@ -112,6 +114,8 @@ class OutboxCheck:
         self._ops: dict[str, tuple[str, str, str]] = {}  # id -> (target, key, status in the table)
         self._members: dict[int, list] = {}  # batch index -> [ids in order, digest]
         self._shadows: dict[tuple[str, str], list] = {}  # the shadow rows: (target, key) -> detail
+        self._reached_events: list[tuple[str, str]] = []  # (target, info text) in log order
+        self._reached: dict[str, str] = {}  # the target_info rows
 
     # -- the audit log ----------------------------------------------------------------------
     def event(self, seq: int, address: str, action: str, after_json: str) -> None:
@@ -123,6 +127,12 @@ class OutboxCheck:
             return
         if action in (OWED, SEALED):
             self._batch(seq, action, after)
+            reached = after.get("reached") if action == SEALED else None
+            for target, text in (reached.items() if isinstance(reached, dict) else ()):
+                self._reached_events.append((target, text))
+        elif action == REACHED:
+            if isinstance(after.get("target"), str):
+                self._reached_events.append((after["target"], canonical(after.get("info"))))
         elif action == "deliver:adopted":
             if isinstance(after.get("target"), str):
                 self.shadow_events.append(("set", after["target"], address, shadow_detail(
@@ -188,6 +198,9 @@ class OutboxCheck:
     def shadow(self, target: str, key: str, remote_id, external_id, user_name) -> None:
         self._shadows[(target, key)] = shadow_detail(remote_id, external_id, user_name)
 
+    def reached(self, target: str, info: str) -> None:
+        self._reached[target] = info
+
     def finish(self) -> list[str]:
         problems = list(self.problems)
         for index, batch in enumerate(self.batches):
@@ -200,6 +213,23 @@ class OutboxCheck:
                 problems.append(f"the {batch['size']} operation(s) owed at audit row {batch['seq']} ({shown}) {what}")
         problems += self._statuses()
         problems += self._shadow_problems()
+        problems += self._reached_problems()
+        return problems
+
+    def _reached_problems(self) -> list[str]:
+        expected = dict(self._reached_events)
+        problems = []
+        for target, info in sorted(self._reached.items()):
+            want = expected.get(target)
+            if want is None:
+                problems.append(f"what the state says target {target} was reached with is not in the audit log "
+                                "(inserted)")
+            elif info != want:
+                problems.append(f"what the state says target {target} was reached with (its url, token_env or "
+                                "capabilities) differs from the audit log (edited)")
+        for target in sorted(set(expected) - set(self._reached)):
+            problems.append(f"what the state says target {target} was reached with is missing (deleted): the audit "
+                            "log records it")
         return problems
 
     def _statuses(self) -> list[str]:

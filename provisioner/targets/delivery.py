@@ -97,7 +97,7 @@ def deliver_scim(backend, target: Target, ops: list[Operation], *, actor: str, e
         caps = service.discover()
         backend.set_target_info(target.id, {"extension": caps.extension, "bulk": caps.bulk, "etag": caps.etag,
                                             **{k: target.settings.get(k) for k in REACHED_WITH}},
-                                dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+                                dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), actor)
         if not caps.extension:
             report.cannot_hold = sorted({a for op in ops if op.object == "user" for a in unheld(dict(op.payload))})
         shadows = dict(backend.shadows(target.id))

@@ -160,3 +160,23 @@ def test_an_owed_row_claiming_a_trillion_operations_is_named_not_expanded(tmp_pa
     errors = _errors(b)
     assert f"audit row {seq}: content does not match its hash (edited)" in errors
     assert f"the 1000000000000 operation(s) owed at audit row {seq} (1.1-1.1000000000000) are missing (deleted)" in errors
+
+
+@pytest.mark.parametrize("sql, found", [
+    ("UPDATE target_info SET info = replace(info, 'old.example', 'new.example')",
+     "what the state says target idp was reached with (its url, token_env or capabilities) differs from the audit log"),
+    ("DELETE FROM target_info", "what the state says target idp was reached with is missing (deleted)"),
+    ("INSERT INTO target_info (target, info, seen_at) VALUES ('emr', '{}', 'now')",
+     "what the state says target emr was reached with is not in the audit log (inserted)"),
+])
+def test_the_settings_a_target_was_reached_with_are_in_the_log(tmp_path, sql, found):
+    """A plan names a target url changed since it was last reached: a state edited to say the
+    new url was reached already would hide that change from the review."""
+    b = _state(tmp_path)
+    info = {"extension": True, "bulk": False, "etag": True, "url": "https://old.example/scim", "token_env": "T"}
+    b.set_target_info("idp", info, T, "t")
+    b.set_target_info("idp", dict(info), T, "t")  # unchanged: no new row
+    assert [r.action for r in b.audit()].count("deliver:reached") == 1
+    assert _errors(b) == []
+    b._conn.execute(sql)
+    assert any(e.startswith(found) for e in _errors(b)), _errors(b)

@@ -159,7 +159,9 @@ def test_delivery_results_are_audited_and_the_state_still_verifies(scim_server, 
     backend.close()
     owed = [r for r in rows if r.action == "deliver:owed"]  # each apply's operations, owed in its transaction
     assert [(r.address, r.after["operations"]) for r in owed] == [("outbox", 3), ("outbox", 1)]
-    rows = [r for r in rows if r not in owed]
+    reached = [r for r in rows if r.action == "deliver:reached"]  # the url and token it was first reached with
+    assert [(r.address, r.after["info"]["url"]) for r in reached] == [("target.idp", scim_server.base_url)]
+    rows = [r for r in rows if r not in owed and r not in reached]
     assert [(r.address, r.action, r.after["target"]) for r in rows][-1] == ("person.staff-1", "deliver:delivered", "idp")
     assert len(rows) == 4
 
