@@ -120,6 +120,8 @@ def summary(row: AuditRow) -> str:
         each = ", ".join(f"{t} {n}" for t, n in targets.items())
         what = "owed" if row.action == "deliver:owed" else "in the outbox, recorded as they stood"
         return f"{a.get('operations', '?')} operation(s) {what}" + (f" ({each})" if each else "")
+    if row.action == "deliver:written" and isinstance(row.after, dict):
+        return f"written to {row.after.get('file')}"
     if row.action == "deliver:reached":
         info = (row.after or {}).get("info") if isinstance(row.after, dict) else None
         info = info if isinstance(info, dict) else {}

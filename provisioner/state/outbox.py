@@ -165,9 +165,13 @@ class OutboxStore:
         c = self._conn
         if not meta.get("lineage") or c.execute("SELECT COUNT(*) FROM operations").fetchone()[0] == 0:
             return
+        recorded = c.execute("SELECT COUNT(*) FROM audit WHERE action IN (?, ?, ?)",
+                             (outboxcheck.OWED, outboxcheck.SEALED, outboxcheck.REACHED)).fetchone()[0]
+        if recorded:  # recorded already: its schema version was set back, and nothing is sealed again
+            return
         from .backend import Write
 
-        rows = [tuple(r) for r in c.execute(f"SELECT {_CONTENT}, status FROM operations ORDER BY serial, seq")]
+        rows = [tuple(r) for r in c.execute(f"SELECT {_CONTENT}, status, file FROM operations ORDER BY serial, seq")]
         shadows = [tuple(r) for r in c.execute("SELECT target, op_key, remote_id, external_id, user_name "
                                                "FROM shadows")]
         reached = {r[0]: r[1] for r in c.execute("SELECT target, info FROM target_info")}  # as stored
@@ -178,7 +182,7 @@ class OutboxStore:
 
     def _check_outbox(self, check: outboxcheck.OutboxCheck) -> list[str]:
         """The operation and shadow rows against what the audit log (fed to `check`) says of them."""
-        for row in self._stream(f"SELECT {_CONTENT}, status FROM operations ORDER BY serial, seq"):
+        for row in self._stream(f"SELECT {_CONTENT}, status, file FROM operations ORDER BY serial, seq"):
             check.operation(tuple(row))
         for row in self._stream("SELECT target, op_key, remote_id, external_id, user_name FROM shadows"):
             check.shadow(*row)
@@ -237,8 +241,18 @@ class OutboxStore:
                 self._append_commit(meta, "deliver", at, actor)
                 self._put_meta(meta)
 
-    def mark_written(self, op_ids: Iterable[str], file: str, at: str) -> None:
-        """Change-file operations now written to `file` (they stay pending until confirmed)."""
+    def mark_written(self, op_ids: Iterable[str], file: str, at: str, actor: str = "provisioner") -> None:
+        """Change-file operations now written to `file` (they stay pending until confirmed): a
+        `deliver:written` row, since an operation with no file is written again."""
+        from .backend import Write
+
+        op_ids = list(op_ids)
         with self._transaction():
             for op_id in op_ids:
                 self._conn.execute("UPDATE operations SET file = ?, updated_at = ? WHERE id = ?", (file, at, op_id))
+            pairs = sorted(tuple(int(n) for n in op_id.split(".")) for op_id in op_ids)
+            meta = self._meta()
+            self._append_audit(meta, at, actor, "", Write(outboxcheck.ADDRESS, None, outboxcheck.WRITTEN, None,
+                                                          {"file": file, "ids": outboxcheck.ranges(pairs)}))
+            self._append_commit(meta, "deliver", at, actor)
+            self._put_meta(meta)

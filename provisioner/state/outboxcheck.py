@@ -32,6 +32,7 @@ from ..canonical import canonical, canonical_bytes
 ADDRESS = "outbox"
 OWED = "deliver:owed"
 SEALED = "deliver:sealed"
+WRITTEN = "deliver:written"  # change-file operations written to a file (an operation with none is written again)
 REACHED = "deliver:reached"  # what a target said of itself and the settings it was reached with, when that changes
 PENDING, SUPERSEDED = "pending", "superseded"
 # The columns of an operation that never change once it is owed: what its digest covers.
@@ -80,22 +81,32 @@ def owed_record(rows: Sequence[Sequence]) -> dict:
 
 
 def sealed_record(rows: Sequence[Sequence], shadows: Sequence[Sequence], reached: dict[str, str]) -> dict:
-    """The `after` of the `deliver:sealed` row: `rows` are every operation's CONTENT columns
-    and its status, in (serial, seq) order; `shadows` every (target, key, remote id,
-    external id, user name); `reached` each target's info text as stored."""
-    record = owed_record([r[:-1] for r in rows])
+    """The `after` of the `deliver:sealed` row: `rows` are every operation's CONTENT columns,
+    its status and its change file, in (serial, seq) order; `shadows` every (target, key,
+    remote id, external id, user name); `reached` each target's info text as stored."""
+    record = owed_record([r[:-2] for r in rows])
     by_status: dict[str, list] = {}
+    by_file: dict[str, list] = {}
     for r in rows:
-        by_status.setdefault(r[-1], []).append((r[2], r[3]))
+        by_status.setdefault(r[-2], []).append((r[2], r[3]))
+        if r[-1] is not None:
+            by_file.setdefault(str(r[-1]), []).append((r[2], r[3]))
     record["statuses"] = {s: ranges(ids) for s, ids in sorted(by_status.items())}
+    record["files"] = {f: ranges(ids) for f, ids in sorted(by_file.items())}
     record["shadows"] = sorted([list(s) for s in shadows])
     record["reached"] = dict(sorted(reached.items()))
     return record
 
 
 def shadow_detail(remote_id, external_id, user_name) -> list:
-    """How a `deliver:*` row names the shadow a result put in place."""
-    return [remote_id, external_id, user_name]
+    """How a `deliver:*` row names the shadow a result put in place: each id as the text the
+    shadows table keeps (a service may answer an externalId as a number)."""
+    return [None if v is None else _name(v) for v in (remote_id, external_id, user_name)]
+
+
+def _name(value) -> str:
+    """A target, key or id as text, whatever an edited row holds (a number, a list, bytes)."""
+    return value if type(value) is str else repr(value)
 
 
 class OutboxCheck:
@@ -116,6 +127,9 @@ class OutboxCheck:
         self._shadows: dict[tuple[str, str], list] = {}  # the shadow rows: (target, key) -> detail
         self._reached_events: list[tuple[str, str]] = []  # (target, info text) in log order
         self._reached: dict[str, str] = {}  # the target_info rows
+        self._written: list[tuple[list, str]] = []  # (runs, file) in log order
+        self._files: dict[str, object] = {}  # op id -> its change file in the table
+        self._recording = False  # a row of the outbox's own was met: it was recorded from there on
 
     # -- the audit log ----------------------------------------------------------------------
     def event(self, seq: int, address: str, action: str, after_json: str) -> None:
@@ -125,26 +139,39 @@ class OutboxCheck:
             return  # the chain check names an edited row; a row never written as JSON holds no event
         if not isinstance(after, dict):
             return
+        if action == SEALED and self._recording:
+            self.problems.append(f"audit row {seq} seals the outbox as it stood, but the audit log recorded it "
+                                 "before: a seal is only ever written once, by the upgrade to schema version 5 "
+                                 "(the version was set back to bless rows written by hand)")
+        if action in (OWED, SEALED, REACHED):
+            self._recording = True
+        if action == WRITTEN:
+            runs = _runs(after.get("ids") or [])
+            if runs is not None and isinstance(after.get("file"), str):
+                self._written.append((runs, after["file"]))
+        if action == SEALED and isinstance(after.get("files"), dict):
+            self._written = [(_runs(r) or [], f) for f, r in after["files"].items()]  # what the seal says replaces
         if action in (OWED, SEALED):
             self._batch(seq, action, after)
             reached = after.get("reached") if action == SEALED else None
             for target, text in (reached.items() if isinstance(reached, dict) else ()):
-                self._reached_events.append((target, text))
+                self._reached_events.append((target, text if type(text) is str else canonical(text)))
         elif action == REACHED:
             if isinstance(after.get("target"), str):
                 self._reached_events.append((after["target"], canonical(after.get("info"))))
         elif action == "deliver:adopted":
             if isinstance(after.get("target"), str):
-                self.shadow_events.append(("set", after["target"], address, shadow_detail(
+                self.shadow_events.append(("set", after["target"], _name(address), shadow_detail(
                     after.get("remote_id"), after.get("external_id"), after.get("user_name")), seq))
         elif isinstance(after.get("operation"), str):
             status = action.split(":", 1)[1]
             self.events.append(("status", after["operation"], status))
-            target = after.get("target")
+            target = _name(after.get("target"))
             if isinstance(after.get("dropped"), str):
                 self.shadow_events.append(("drop", target, after["dropped"], None, seq))
-            if isinstance(after.get("shadow_key"), str) and isinstance(after.get("shadow"), list):
-                self.shadow_events.append(("set", target, after["shadow_key"], after["shadow"], seq))
+            if isinstance(after.get("shadow_key"), str) and isinstance(after.get("shadow"), list) \
+                    and len(after["shadow"]) == 3:
+                self.shadow_events.append(("set", target, after["shadow_key"], shadow_detail(*after["shadow"]), seq))
 
     def _batch(self, seq: int, action: str, after: dict) -> None:
         runs = _runs(after.get("ids") or [])
@@ -156,7 +183,8 @@ class OutboxCheck:
                  "size": sum(last - first + 1 for _, first, last in runs), "statuses": None, "shadows": None}
         if action == SEALED:
             statuses = []
-            for status, status_runs in (after.get("statuses") or {}).items():
+            given = after.get("statuses")
+            for status, status_runs in (given.items() if isinstance(given, dict) else ()):
                 statuses += [(r[0], r[1], r[2], status) for r in _runs(status_runs) or ()]
             batch["statuses"] = sorted(statuses)
             shadows = after.get("shadows")
@@ -181,7 +209,11 @@ class OutboxCheck:
         return None
 
     def operation(self, row: Sequence) -> None:
-        """One operation row: its CONTENT columns, then its status (in (serial, seq) order)."""
+        """One operation row: its CONTENT columns, its status and its change file (in (serial,
+        seq) order)."""
+        if row[-1] is not None:
+            self._files[str(row[0])] = row[-1]
+        row = row[:-1]
         op_id, target, serial, seq, key = row[0], row[1], row[2], row[3], row[4]
         index = self._batch_of(serial, seq) if type(serial) is int and type(seq) is int else None
         if index is None or op_id != f"{serial}.{seq}":
@@ -196,10 +228,10 @@ class OutboxCheck:
         self._ops[op_id] = (target, key, row[-1])
 
     def shadow(self, target: str, key: str, remote_id, external_id, user_name) -> None:
-        self._shadows[(target, key)] = shadow_detail(remote_id, external_id, user_name)
+        self._shadows[(_name(target), _name(key))] = shadow_detail(remote_id, external_id, user_name)
 
     def reached(self, target: str, info: str) -> None:
-        self._reached[target] = info
+        self._reached[_name(target)] = info
 
     def finish(self) -> list[str]:
         problems = list(self.problems)
@@ -214,6 +246,24 @@ class OutboxCheck:
         problems += self._statuses()
         problems += self._shadow_problems()
         problems += self._reached_problems()
+        problems += self._file_problems()
+        return problems
+
+    def _file_problems(self) -> list[str]:
+        expected: dict[str, str] = {}
+        for runs, file in self._written:
+            for serial, first, last in runs:
+                if last - first > len(self._ops):  # more than the table holds: none of them are all there
+                    last = first + len(self._ops)
+                for seq in range(first, last + 1):
+                    if f"{serial}.{seq}" in self._ops:
+                        expected[f"{serial}.{seq}"] = file
+        problems = []
+        for op_id in sorted(set(expected) | set(self._files)):
+            want, got = expected.get(op_id), self._files.get(op_id)
+            if op_id in self._ops and got != want:
+                problems.append(f"operation {op_id} is recorded as written to change file {got}, but the audit log "
+                                f"says {want} (edited: an operation with no file is written again)")
         return problems
 
     def _reached_problems(self) -> list[str]:
@@ -277,10 +327,9 @@ class OutboxCheck:
         events = sorted([(e[4], e) for e in self.shadow_events] + [(seq, None) for seq in sealed_at],
                         key=lambda pair: pair[0])
         for seq, e in events:
-            if e is None:
-                for s in sealed_at[seq]["shadows"]:
-                    if isinstance(s, list) and len(s) == 5:
-                        expected[(s[0], s[1])] = s[2:]
+            if e is None:  # the seal says what every shadow was then: what came before it is replaced
+                expected = {(_name(s[0]), _name(s[1])): shadow_detail(*s[2:]) for s in sealed_at[seq]["shadows"]
+                            if isinstance(s, list) and len(s) == 5}
             elif e[0] == "drop":
                 expected.pop((e[1], e[2]), None)
             else:

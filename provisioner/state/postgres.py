@@ -242,6 +242,18 @@ class PostgresBackend(SQLStore):
         if not self._conn.broken:  # a lost connection rolled back on the server already
             self._conn.execute("ROLLBACK")
 
+    def _foreign_objects(self) -> list[str]:
+        found = [f"trigger {r[0]!r}" for r in self._conn.execute(
+            "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON "
+            "n.oid = c.relnamespace WHERE n.nspname = ? AND NOT t.tgisinternal ORDER BY 1", (self.schema,))]
+        found += [f"rule {r[0]!r}" for r in self._conn.execute(
+            "SELECT rulename FROM pg_rules WHERE schemaname = ? ORDER BY 1", (self.schema,))]
+        found += [f"view {r[0]!r}" for r in self._conn.execute(
+            "SELECT viewname FROM pg_views WHERE schemaname = ? ORDER BY 1", (self.schema,))]
+        found += [f"row policy {r[0]!r}" for r in self._conn.execute(
+            "SELECT policyname FROM pg_policies WHERE schemaname = ? ORDER BY 1", (self.schema,))]
+        return found
+
     def _prepare_schema(self) -> None:
         self._conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self._quoted}")
 

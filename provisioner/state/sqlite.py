@@ -87,6 +87,10 @@ class SQLiteBackend(SQLStore):
         self._conn.row_factory = sqlite3.Row
         self.migrate()
 
+    def _foreign_objects(self) -> list[str]:
+        return [f"{kind} {name!r}" for kind, name in self._conn.execute(
+            "SELECT type, name FROM sqlite_master WHERE type IN ('trigger', 'view') ORDER BY name")]
+
     def _duplicate_row(self, exc: BaseException) -> bool:
         return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
 

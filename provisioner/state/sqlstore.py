@@ -72,6 +72,11 @@ class SQLStore(OutboxStore):
     def _unclaim(self) -> None:
         """Release what `_claim` took."""
 
+    def _foreign_objects(self) -> list[str]:
+        """Triggers, views, rules or policies in the state's schema: the provisioner creates
+        none, and one could rewrite what is sent after verification has passed."""
+        return []
+
     def _holder_running(self, info: LockInfo) -> bool:
         """Whether the holder of a lock row is known to be still applying (its lock is not stale)."""
         raise NotImplementedError
@@ -457,6 +462,9 @@ class SQLStore(OutboxStore):
         problems += integrity.verify_commits(commits, audit_hashes, self.key)
         problems += integrity.verify_meta(meta, commits, chain_check.count)
         problems += resource_problems + outbox_problems
+        problems += [integrity.Problem(f"the state database holds {what}, which the provisioner never creates: it "
+                                       "could change rows after verification (remove it and verify again)")
+                     for what in self._foreign_objects()]
         if self.org_id and meta.get("org") and meta["org"] != self.org_id:
             problems.insert(0, integrity.Problem(f"this state belongs to org {meta['org']}, not {self.org_id}"))
         lineage = meta.get("lineage") or (commits[-1]["lineage"] if commits else None)

@@ -214,7 +214,8 @@ def _send_users(pool, service: ScimService, ops: list[Operation], shadows, direc
     yield from zip(single, pool.map(lambda o: deliver_user(service, o, shadows, directory), single))
 
 
-def deliver_changefile(backend, target: Target, ops: list[Operation], *, org_dir: Path) -> TargetReport:
+def deliver_changefile(backend, target: Target, ops: list[Operation], *, org_dir: Path,
+                       actor: str = "provisioner") -> TargetReport:
     report = TargetReport(target.id, target.type, total=len(ops))
     fresh = [op for op in ops if op.file is None]
     report.counts[str(OpStatus.PENDING)] = len(ops)
@@ -227,7 +228,7 @@ def deliver_changefile(backend, target: Target, ops: list[Operation], *, org_dir
             return report
         shown = os.path.relpath(path)
         backend.mark_written([op.id for op in fresh], shown,
-                             dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+                             dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), actor)
         report.file = shown
     return report
 
@@ -255,7 +256,7 @@ def deliver(backend, targets: Mapping[str, Target], *, actor: str, org_dir: str 
         elif not ops:
             report = TargetReport(tid, target.type)
         elif target.type == "changefile":
-            report = deliver_changefile(backend, target, ops, org_dir=Path(org_dir))
+            report = deliver_changefile(backend, target, ops, org_dir=Path(org_dir), actor=actor)
         else:
             report = deliver_scim(backend, target, ops, actor=actor, environ=environ, progress=progress,
                                   sleep=sleep)

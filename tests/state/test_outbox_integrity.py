@@ -180,3 +180,69 @@ def test_the_settings_a_target_was_reached_with_are_in_the_log(tmp_path, sql, fo
     assert _errors(b) == []
     b._conn.execute(sql)
     assert any(e.startswith(found) for e in _errors(b)), _errors(b)
+
+
+def test_an_id_a_service_answers_as_a_number_verifies(tmp_path):
+    """The shadows table keeps text; the audit row names the same text."""
+    b = _state(tmp_path)
+    b.link([Shadow("idp", "person.ben", 4711, None, 81723, "ben@x.example")], at=T, actor="t")
+    assert _errors(b) == []
+
+
+@pytest.mark.parametrize("sql", [
+    "INSERT INTO shadows (target, op_key, remote_id, synced_at) VALUES (X'6964', 'person.x', 'r', 't')",
+    "INSERT INTO shadows (target, op_key, remote_id, synced_at) VALUES (7, 'person.x', 'r', 't')",
+    "UPDATE operations SET op_key = X'00ff' WHERE id = '1.2'",
+])
+def test_odd_types_in_the_tables_are_named_not_an_internal_error(tmp_path, sql):
+    b = _state(tmp_path)
+    b._conn.execute(sql)
+    assert _errors(b)
+
+
+def test_a_trigger_or_view_in_the_state_is_refused(tmp_path):
+    """A trigger could rewrite a payload after verification passed and put it back once sent:
+    the provisioner creates none, so any is named."""
+    b = _state(tmp_path)
+    b._conn.execute("CREATE TRIGGER swap AFTER INSERT ON state_lock BEGIN "
+                    "UPDATE operations SET payload = '{}' WHERE status = 'pending'; END")
+    b._conn.execute("CREATE VIEW pending AS SELECT * FROM operations")
+    errors = _errors(b)
+    assert [e.split(",")[0] for e in errors if "never creates" in e] == [
+        "the state database holds view 'pending'", "the state database holds trigger 'swap'"]
+
+
+def test_a_schema_version_set_back_does_not_seal_rows_written_by_hand(tmp_path):
+    b = _state(tmp_path)
+    b._conn.execute("DELETE FROM schema_version WHERE version = 5")
+    b._conn.execute("UPDATE shadows SET remote_id = 'r-attacker' WHERE op_key = 'person.ana'")
+    b.close()
+    again = SQLiteBackend(tmp_path / "s.db")  # migration 5 runs again: it finds the outbox recorded already
+    assert not [r for r in again.audit() if r.action == "deliver:sealed"]
+    assert any("names remote id r-attacker" in e for e in _errors(again))
+
+
+def test_a_second_seal_is_named(tmp_path):
+    from provisioner.state import outboxcheck
+
+    check = outboxcheck.OutboxCheck()
+    check.event(3, "outbox", "deliver:owed", '{"ids": [[1, 1, 1]], "operations": 1, "digest": "x"}')
+    check.event(9, "outbox", "deliver:sealed", '{"ids": [], "operations": 0, "digest": "y"}')
+    assert any(p.startswith("audit row 9 seals the outbox as it stood, but the audit log recorded it before")
+               for p in check.finish())
+
+
+@pytest.mark.parametrize("sql, found", [
+    ("UPDATE operations SET file = NULL WHERE id = '1.2'",
+     "operation 1.2 is recorded as written to change file None, but the audit log says out/emr-1.csv"),
+    ("UPDATE operations SET file = 'out/other.csv' WHERE id = '1.2'",
+     "operation 1.2 is recorded as written to change file out/other.csv, but the audit log says out/emr-1.csv"),
+])
+def test_which_change_file_holds_an_operation_is_in_the_log(tmp_path, sql, found):
+    """An operation with no file is written to a new change file: cleared by hand, an admin
+    would be asked to carry out a create twice."""
+    b = _state(tmp_path)
+    b.mark_written(["1.2"], "out/emr-1.csv", T, "t")
+    assert _errors(b) == []
+    b._conn.execute(sql)
+    assert any(e.startswith(found) for e in _errors(b)), _errors(b)

@@ -77,3 +77,19 @@ def test_a_missing_org_state_is_reported_not_created(pg_url):
     assert r.exit_code == 1 and "no state for org nosuchorg" in r.output
     with pytest.raises(StateError):
         open_state("nosuchorg", pg_url, create=False)
+
+
+def test_a_trigger_rule_view_or_policy_in_the_orgs_schema_fails_verification(pg_url):
+    """What could rewrite the outbox after verification passed: the provisioner creates none."""
+    backend = open_state("testorg", pg_url)
+    assert backend.verify() == []
+    c = backend._conn
+    c.execute("CREATE FUNCTION noop() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END'")
+    c.execute("CREATE TRIGGER swap BEFORE UPDATE ON operations FOR EACH ROW EXECUTE FUNCTION noop()")
+    c.execute("CREATE RULE hide AS ON DELETE TO shadows DO INSTEAD NOTHING")
+    c.execute("CREATE VIEW pending AS SELECT * FROM operations")
+    c.execute("CREATE POLICY only_some ON resources USING (true)")
+    found = [m.split(",")[0] for m in backend.verify() if "never creates" in m]
+    assert found == ["the state database holds trigger 'swap'", "the state database holds rule 'hide'",
+                     "the state database holds view 'pending'", "the state database holds row policy 'only_some'"]
+    backend.close()

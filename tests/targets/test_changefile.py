@@ -56,7 +56,8 @@ def test_apply_writes_a_change_file_and_confirming_it_leaves_nothing_pending(tmp
         ("delivered", None), ("delivered", None), ("rejected", "no EMR seat free until Monday")]
     assert cli("pending", "--state", state).exit_code == 0
     audit = [a for a in _audit(state) if a.action.startswith("deliver:")]
-    assert [a.action for a in audit] == ["deliver:owed", "deliver:delivered", "deliver:delivered", "deliver:rejected"]
+    assert [a.action for a in audit] == ["deliver:owed", "deliver:written", "deliver:delivered", "deliver:delivered",
+                                         "deliver:rejected"]
     assert (audit[0].address, audit[0].after["operations"], audit[0].after["targets"]) == ("outbox", 3, {"emr": 3})
 
 
