@@ -4,6 +4,9 @@ connection, mixed into a backend that owns the connection and its transactions.
 Operations are inserted by `apply` in the same transaction as the plan's writes (an
 operation is never owed without the change that owes it, nor the reverse); results are
 recorded in batches, each one transaction that also moves shadows and appends audit rows.
+Every change a delivery depends on is a row of the audit log, so that verification can
+replay it (outboxcheck.py): the batch owed, each status change and shadow moved, the change
+file written, the settings a target was reached with.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Iterable, Sequence
 from ..targets.operations import Operation, OpResult, OpStatus, Shadow
 from . import audit as chain
 from . import outboxcheck
+from .backend import Write
 
 _COLUMNS = ("id, target, serial, seq, op_key, object, action, payload, takes_over, depends_on, status, "
             "attempts, last_error, remote_id, created_at, updated_at, file")
@@ -102,8 +106,6 @@ class OutboxStore:
         results = list(results)
         if not results:
             return
-        from .backend import Write
-
         c = self._conn
         with self._transaction():
             meta = self._meta()
@@ -146,39 +148,32 @@ class OutboxStore:
         operations = list(operations)
         if operations:
             with self._transaction():
-                meta = self._meta()
-                self._audit_owed(meta, at, actor, "", self._insert_operations(operations))
-                self._append_commit(meta, "deliver", at, actor)
-                self._put_meta(meta)
+                self._event(at, actor, Write(outboxcheck.ADDRESS, None, outboxcheck.OWED, None,
+                                             self._insert_operations(operations)))
 
-    def _audit_owed(self, meta: dict, at: str, actor: str, plan_digest: str, record: dict | None) -> None:
-        from .backend import Write
-
-        if record is not None:
-            self._append_audit(meta, at, actor, plan_digest, Write(outboxcheck.ADDRESS, None, outboxcheck.OWED,
-                                                                   None, record))
+    def _event(self, at: str, actor: str, write: Write) -> None:
+        """One audit row of an outbox event and the commit that seals it, in the open transaction."""
+        meta = self._meta()
+        self._append_audit(meta, at, actor, "", write)
+        self._append_commit(meta, "deliver", at, actor)
+        self._put_meta(meta)
 
     def _seal_outbox(self, at: str, actor: str) -> None:
         """A state whose outbox was written before the audit log recorded it: one
         `deliver:sealed` row records it as it stands, and a commit seals it."""
-        meta = self._meta()
         c = self._conn
-        if not meta.get("lineage") or c.execute("SELECT COUNT(*) FROM operations").fetchone()[0] == 0:
+        if not self._meta().get("lineage") or c.execute("SELECT COUNT(*) FROM operations").fetchone()[0] == 0:
             return
         recorded = c.execute("SELECT COUNT(*) FROM audit WHERE action IN (?, ?, ?)",
                              (outboxcheck.OWED, outboxcheck.SEALED, outboxcheck.REACHED)).fetchone()[0]
         if recorded:  # recorded already: its schema version was set back, and nothing is sealed again
             return
-        from .backend import Write
-
         rows = [tuple(r) for r in c.execute(f"SELECT {_CONTENT}, status, file FROM operations ORDER BY serial, seq")]
         shadows = [tuple(r) for r in c.execute("SELECT target, op_key, remote_id, external_id, user_name "
                                                "FROM shadows")]
         reached = {r[0]: r[1] for r in c.execute("SELECT target, info FROM target_info")}  # as stored
-        self._append_audit(meta, at, actor, "", Write(outboxcheck.ADDRESS, None, outboxcheck.SEALED, None,
-                                                      outboxcheck.sealed_record(rows, shadows, reached)))
-        self._append_commit(meta, "deliver", at, actor)
-        self._put_meta(meta)
+        self._event(at, actor, Write(outboxcheck.ADDRESS, None, outboxcheck.SEALED, None,
+                                     outboxcheck.sealed_record(rows, shadows, reached)))
 
     def _check_outbox(self, check: outboxcheck.OutboxCheck) -> list[str]:
         """The operation and shadow rows against what the audit log (fed to `check`) says of them."""
@@ -201,8 +196,6 @@ class OutboxStore:
         shadows = list(shadows)
         if not shadows:
             return
-        from .backend import Write
-
         c = self._conn
         with self._transaction():
             meta = self._meta()
@@ -223,7 +216,7 @@ class OutboxStore:
         rows = self._conn.execute("SELECT target, info FROM target_info").fetchall()
         return {r[0]: json.loads(r[1]) for r in rows}
 
-    def set_target_info(self, target: str, info: dict, at: str, actor: str = "provisioner") -> None:
+    def set_target_info(self, target: str, info: dict, at: str, actor: str) -> None:
         """What `target` said of itself and the settings it was reached with. A change is a row
         of the audit log (`deliver:reached`): a plan names settings changed since, so what the
         state says of them is evidence too (outboxcheck.py)."""
@@ -233,26 +226,18 @@ class OutboxStore:
             self._conn.execute("DELETE FROM target_info WHERE target = ?", (target,))
             self._conn.execute("INSERT INTO target_info (target, info, seen_at) VALUES (?, ?, ?)", (target, text, at))
             if row is None or row[0] != text:
-                from .backend import Write
+                self._event(at, actor, Write(f"target.{target}", None, outboxcheck.REACHED, None,
+                                             {"target": target, "info": info}))
 
-                meta = self._meta()
-                self._append_audit(meta, at, actor, "", Write(f"target.{target}", None, outboxcheck.REACHED, None,
-                                                              {"target": target, "info": info}))
-                self._append_commit(meta, "deliver", at, actor)
-                self._put_meta(meta)
-
-    def mark_written(self, op_ids: Iterable[str], file: str, at: str, actor: str = "provisioner") -> None:
+    def mark_written(self, op_ids: Iterable[str], file: str, at: str, actor: str) -> None:
         """Change-file operations now written to `file` (they stay pending until confirmed): a
         `deliver:written` row, since an operation with no file is written again."""
-        from .backend import Write
-
         op_ids = list(op_ids)
+        if not op_ids:
+            return
         with self._transaction():
             for op_id in op_ids:
                 self._conn.execute("UPDATE operations SET file = ?, updated_at = ? WHERE id = ?", (file, at, op_id))
             pairs = sorted(tuple(int(n) for n in op_id.split(".")) for op_id in op_ids)
-            meta = self._meta()
-            self._append_audit(meta, at, actor, "", Write(outboxcheck.ADDRESS, None, outboxcheck.WRITTEN, None,
-                                                          {"file": file, "ids": outboxcheck.ranges(pairs)}))
-            self._append_commit(meta, "deliver", at, actor)
-            self._put_meta(meta)
+            self._event(at, actor, Write(outboxcheck.ADDRESS, None, outboxcheck.WRITTEN, None,
+                                         {"file": file, "ids": outboxcheck.ranges(pairs)}))

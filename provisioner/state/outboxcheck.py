@@ -9,15 +9,20 @@ the `shadows` table; so both are in the hash-chained audit log, not beside it:
   payload, takes_over, dependencies, serial and time owed);
 - every change of an operation's status is a `deliver:<status>` row (delivered, failed, a
   re-queue to pending, ...), and every shadow a result moves is named in that row;
+- the change file a change-file operation was written to is a `deliver:written` row (one
+  with none is written again), and the settings a target was reached with (url, token_env,
+  what it supports) a `deliver:reached` row whenever they change;
 - a state whose outbox was written before it was recorded this way gets one
-  `deliver:sealed` row (migration 5): its operations, their statuses and shadows as they
-  then stood.
+  `deliver:sealed` row (migration 5): its operations, their statuses and change files,
+  shadows and target settings as they then stood. Only ever one: a seal after rows of the
+  outbox's own is named.
 
 Verification replays those rows: an operation row that no `deliver:owed` row owes (written
 by hand), one whose content differs from its digest, one whose status is not the one the log
 leaves it in (a delivered operation put back to pending), a shadow no row put there or one
-pointing at another account are each named. Superseding is replayed too: an operation owed
-while another for the same key is pending supersedes it (state/outbox.py). Pure functions.
+pointing at another account, a change file cleared or changed and target settings edited are
+each named. Superseding is replayed too: an operation owed while another for the same key is
+pending supersedes it (state/outbox.py). Pure functions.
 """
 
 from __future__ import annotations
@@ -111,7 +116,8 @@ def _name(value) -> str:
 
 class OutboxCheck:
     """Fed the audit log's `deliver:*` rows in order (`event`), then the operation rows in
-    (serial, seq) order (`operation`) and the shadow rows (`shadow`); `finish` gives the problems.
+    (serial, seq) order (`operation`), the shadow rows (`shadow`) and the target settings
+    (`reached`); `finish` gives the problems.
     Ids are kept as the runs the log names them by, looked up by bisection: memory grows with
     the operations in the table, never with what a row claims."""
 
@@ -262,8 +268,8 @@ class OutboxCheck:
         for op_id in sorted(set(expected) | set(self._files)):
             want, got = expected.get(op_id), self._files.get(op_id)
             if op_id in self._ops and got != want:
-                problems.append(f"operation {op_id} is recorded as written to change file {got}, but the audit log "
-                                f"says {want} (edited: an operation with no file is written again)")
+                problems.append(f"operation {op_id} is recorded as {_written_to(got)}, but the audit log says "
+                                f"{_written_to(want)} (edited: an operation with no file is written again)")
         return problems
 
     def _reached_problems(self) -> list[str]:
@@ -321,6 +327,7 @@ class OutboxCheck:
                 problems.append(f"operation {op_id} for {key} at target {target} is {status!r} in the outbox, but "
                                 f"the audit log leaves it {want!r} (edited)")
         return problems
+
     def _shadow_problems(self) -> list[str]:
         expected: dict[tuple[str, str], list] = {}
         sealed_at = {b["seq"]: b for b in self.batches if b["shadows"] is not None}
@@ -355,3 +362,7 @@ def _status_in(runs: list[tuple[int, int, int, str]], op_id: str) -> str:
     if i >= 0 and runs[i][0] == serial and runs[i][1] <= seq <= runs[i][2]:
         return runs[i][3]
     return PENDING
+
+
+def _written_to(file) -> str:
+    return "not written to a change file yet" if file is None else f"written to change file {file}"

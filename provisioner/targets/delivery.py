@@ -215,7 +215,7 @@ def _send_users(pool, service: ScimService, ops: list[Operation], shadows, direc
 
 
 def deliver_changefile(backend, target: Target, ops: list[Operation], *, org_dir: Path,
-                       actor: str = "provisioner") -> TargetReport:
+                       actor: str) -> TargetReport:
     report = TargetReport(target.id, target.type, total=len(ops))
     fresh = [op for op in ops if op.file is None]
     report.counts[str(OpStatus.PENDING)] = len(ops)

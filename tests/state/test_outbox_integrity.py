@@ -234,9 +234,11 @@ def test_a_second_seal_is_named(tmp_path):
 
 @pytest.mark.parametrize("sql, found", [
     ("UPDATE operations SET file = NULL WHERE id = '1.2'",
-     "operation 1.2 is recorded as written to change file None, but the audit log says out/emr-1.csv"),
+     "operation 1.2 is recorded as not written to a change file yet, but the audit log says written to change "
+     "file out/emr-1.csv"),
     ("UPDATE operations SET file = 'out/other.csv' WHERE id = '1.2'",
-     "operation 1.2 is recorded as written to change file out/other.csv, but the audit log says out/emr-1.csv"),
+     "operation 1.2 is recorded as written to change file out/other.csv, but the audit log says written to "
+     "change file out/emr-1.csv"),
 ])
 def test_which_change_file_holds_an_operation_is_in_the_log(tmp_path, sql, found):
     """An operation with no file is written to a new change file: cleared by hand, an admin
