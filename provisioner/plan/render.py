@@ -126,10 +126,13 @@ def _settings_of(tid: str, t: dict) -> list[str]:
 
 
 def _context(document: dict, **extra) -> dict:
+    """What the templates are rendered with: derived from the whole plan once (a Markdown
+    plan is rendered several times, `extra` choosing what each render shows)."""
     from .meaning import people_lines, split_findings
 
     mine, others = split_findings(document)
-    return {"people": people_lines(document), "findings_touched": mine, "findings_other": others, "doc": document, "changes": document["changes"], "summary": document["summary"],
+    return {"people": people_lines(document), "findings_touched": mine, "findings_other": others, "doc": document,
+            "changes": document["changes"], "summary": document["summary"],
             "symbols": SYMBOLS, "verbs": VERBS, "plural": PLURAL, "lines": _lines,
             "diagnostics": document.get("diagnostics", []), "targets": target_lines(document),
             "settings": settings_lines(document), **extra}
@@ -202,13 +205,14 @@ def render_markdown_template(document: dict, limit: int = MARKDOWN_LIMIT) -> str
     """The Markdown plan by rendering the whole template, then ever shorter summaries until
     one fits: the reference `render_markdown` must equal (tests compare them)."""
     template = _env_for(False).get_template("plan.md.j2")
-    full = template.render(**_context(document, details=True, shown=document["changes"], hidden=0, people_max=10**9))
+    base = _context(document)
+    full = template.render(**base, details=True, shown=document["changes"], hidden=0, people_max=10**9)
     if len(full) <= limit:
         return full
     shown = list(document["changes"])
     while True:  # summarised: addresses only, as many as fit
-        text = template.render(**_context(document, details=False, shown=shown, people_max=len(shown),
-                                          hidden=len(document["changes"]) - len(shown)))
+        text = template.render(**base, details=False, shown=shown, people_max=len(shown),
+                               hidden=len(document["changes"]) - len(shown))
         if len(text) <= limit:
             return text
         if not shown:  # even the summary is too long (thousands of findings): cut it
@@ -225,35 +229,55 @@ def _hidden_line(hidden: int) -> int:
     return len(f"- … and {hidden} more change{'s' if hidden != 1 else ''}\n") if hidden else 0
 
 
+def _more_people_line(more: int) -> int:
+    return len(f"- … and {more} more {'person' if more == 1 else 'people'}\n") if more > 0 else 0
+
+
 def render_markdown(document: dict, limit: int = MARKDOWN_LIMIT) -> str:
     """What `render_markdown_template` gives, rendering at most three times: the details
     only when a lower bound of their length fits, then the summary of the first length
-    (in the same sequence) whose predicted size fits; a prediction that the render does
-    not confirm falls back to the reference."""
+    (in the same sequence) whose predicted size fits. The summary of n changes also names
+    the first n people ("Who changes"), so the prediction counts their lines too. A
+    prediction that the render does not confirm falls back to the reference."""
     changes = document["changes"]
     template = _env_for(False).get_template("plan.md.j2")
+    base = _context(document)
     heads = sum(len(f"<details><summary><code>{SYMBOLS[c['action']]} {c['address']}</code> {VERBS[c['action']]}"
                     "</summary>") for c in changes)
     if heads <= limit:
-        full = template.render(**_context(document, details=True, shown=changes, hidden=0, people_max=10**9))
+        full = template.render(**base, details=True, shown=changes, hidden=0, people_max=10**9)
         if len(full) <= limit:
             return full
     total = len(changes)
-    none = template.render(**_context(document, details=False, shown=[], hidden=total, people_max=0))
+    people = base["people"]
+    named = [0]  # named[k]: the length of the first k people's lines
+    for p in people:
+        named.append(named[-1] + len(f"- **{md_text(p['name'])}** (`{p['id']}`): {md_safe('; '.join(p['what']))}\n"))
+
+    def people_part(n: int) -> int:
+        return named[min(n, len(people))] + _more_people_line(len(people) - n)
+
+    def summary(n: int) -> str:
+        return template.render(**base, details=False, shown=changes[:n], hidden=total - n, people_max=n)
+
+    none = summary(0)
     prefix = [0]
     for c in changes:
         prefix.append(prefix[-1] + len(f"- `{SYMBOLS[c['action']]} {c['address']}` {VERBS[c['action']]}\n"))
-    base = len(none) - _hidden_line(total)
+    fixed = len(none) - _hidden_line(total) - people_part(0)
+
+    def predicted(n: int) -> int:
+        return fixed + prefix[n] + _hidden_line(total - n) + people_part(n)
+
     n = total
-    while n and base + prefix[n] + _hidden_line(total - n) > limit:
+    while n and predicted(n) > limit:
         n = max(0, n * 3 // 4 - 1)
-    one = template.render(**_context(document, details=False, shown=changes[:1], hidden=total - 1, people_max=1)) if total else ""
-    if total and len(one) != base + prefix[1] + _hidden_line(total - 1):
+    if total and len(summary(1)) != predicted(1):
         return render_markdown_template(document, limit)
     if n == 0:
         return none if len(none) <= limit else _cut(none, limit)
-    text = template.render(**_context(document, details=False, shown=changes[:n], hidden=total - n, people_max=n))
-    if len(text) != base + prefix[n] + _hidden_line(total - n):
+    text = summary(n)
+    if len(text) != predicted(n):
         return render_markdown_template(document, limit)
     return text
 

@@ -107,6 +107,25 @@ def test_markdown_equals_the_template_at_every_size(isolated, tmp_path):
 
 
 
+def test_markdown_summary_with_people_is_predicted_not_searched(isolated, tmp_path, monkeypatch):
+    """A plan too long for one comment names its first people ("Who changes"): the summary's
+    size is predicted with their lines, so it is rendered three times, never searched for by
+    the reference (which renders it up to dozens of times, each over the whole plan)."""
+    from provisioner.plan import render
+
+    write_org(tmp_path / "org", generate_org(200, seed=5, today=TODAY))
+    doc = _plan(tmp_path / "org")
+    expected = {limit: render.render_markdown_template(doc, limit) for limit in (3_000, 20_000)}
+    assert all("more people" in text or "more person" in text for text in expected.values())
+
+    def searched(*_a, **_k):
+        raise AssertionError("the summary was searched for, not predicted")
+
+    monkeypatch.setattr(render, "render_markdown_template", searched)
+    for limit, text in expected.items():
+        assert render.render_markdown(doc, limit) == text, limit
+
+
 @pytest.mark.parametrize("colour", [False, True])
 def test_cli_streams_the_same_bytes_in_batches(colour, monkeypatch):
     import click
