@@ -10,10 +10,11 @@ import click
 
 from .. import collector
 from ..pipeline import validate
-from ..plan import make_plan, read_plan, write_plan
+from ..plan import make_plan, write_plan
 from ..plan.statecheck import StateCheck, early_child
 from ..plan.lifecycle import expired_invitations
 from ..plan.planfile import PlanFileError
+from ..plan.savedplan import read_for_show
 from ..reporters import render_github as render_github_diagnostics
 from ..reporters import render_json as render_json_diagnostics
 from ..reporters import render_text as render_diagnostics
@@ -242,7 +243,7 @@ def show_command(plan_file, fmt) -> None:
       provisioner show plans/today.json --format markdown
     """
     try:
-        document = read_plan(plan_file)
+        document = read_for_show(plan_file)
     except PlanFileError as exc:
         fail(str(exc))
     echo_plan(document, fmt)

@@ -9,7 +9,7 @@ from typing import Iterator
 
 import click
 
-from ..plan.render import RENDERERS, iter_text
+from ..plan.render import RENDERERS, iter_json, iter_text
 from .common import use_colour
 
 ECHO_BATCH = 1 << 16  # characters per write when the text plan is streamed
@@ -23,12 +23,14 @@ def render_plan(document: dict, fmt: str) -> str:
 
 
 def echo_plan(document: dict, fmt: str) -> None:
-    """Print the plan; the text one streamed in batches of pieces, never whole in memory
-    (a 100,000-person plan is some 200 MB of text): the same bytes as `render_plan`."""
-    if fmt != "text":
+    """Print the plan; the text and JSON ones streamed in batches of pieces, never whole in
+    memory (a 100,000-person plan is some 200 MB of text): the same bytes as `render_plan`."""
+    if fmt == "json":
+        _echo_pieces(iter_json(document))
+    elif fmt != "text":
         click.echo(render_plan(document, fmt), nl=False)
-        return
-    _echo_pieces(iter_text(document, colour=use_colour()))
+    else:
+        _echo_pieces(iter_text(document, colour=use_colour()))
 
 
 def _echo_pieces(pieces) -> None:

@@ -283,7 +283,29 @@ def render_markdown(document: dict, limit: int = MARKDOWN_LIMIT) -> str:
 
 
 def render_json(document: dict, **_) -> str:
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return "".join(iter_json(document))
+
+
+def iter_json(document: dict):
+    """`json.dumps(document, indent=2, ensure_ascii=False) + "\\n"` in pieces, one per
+    change: the changes may be a sequence walked once (a saved plan shown, savedplan.py).
+    Each value is dumped on its own and indented to its depth; JSON text holds no newline
+    but those the indenting puts in, so the bytes are those of the whole dump."""
+    if not document:
+        yield "{}\n"
+        return
+    for n, (key, value) in enumerate(document.items()):
+        yield ("," if n else "{") + "\n  " + json.dumps(key, ensure_ascii=False) + ": "
+        if key == "changes" and len(value):
+            for i, change in enumerate(value):
+                yield ("," if i else "[") + "\n    " + _INDENTED(change).replace("\n", "\n    ")
+            yield "\n  ]"
+        else:
+            yield _INDENTED(value).replace("\n", "\n  ")
+    yield "\n}\n"
+
+
+_INDENTED = json.JSONEncoder(ensure_ascii=False, indent=2).encode  # json.dumps(v, indent=2, ensure_ascii=False)
 
 
 def has_changes(document: dict) -> bool:

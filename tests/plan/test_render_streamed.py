@@ -143,3 +143,36 @@ def test_cli_streams_the_same_bytes_in_batches(colour, monkeypatch):
     out = CliRunner().invoke(click.command()(lambda: plan_cmd.echo_plan(doc, "text")), [], color=True)
     assert out.exit_code == 0 and len(writes) > 10
     assert out.output == render_text(doc, colour) == render_text_template(doc, colour)
+
+
+def test_json_in_pieces_equals_one_indented_dump(isolated, tmp_path):
+    import json
+
+    from provisioner.plan.render import iter_json, render_json
+
+    write_org(tmp_path / "org", generate_org(60, seed=3, today=TODAY))
+    doc = _plan(tmp_path / "org")
+    odd = document([change("person.é", "create", after={"name": "Zoë \u2028 \"q\"\n", "n": [1, 2.5, {"b": None}]})],
+                   SAMPLE["diagnostics"])
+    for d in (SAMPLE, document([]), doc, _every_action(doc), odd, {}):
+        assert render_json(d) == json.dumps(d, indent=2, ensure_ascii=False) + "\n"
+        assert len(list(iter_json(d))) >= len(d.get("changes", ()))
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
+def test_show_prints_what_the_whole_plan_renders(fmt, isolated, tmp_path):
+    """`show` walks the saved changes a piece at a time (savedplan.read_for_show): the bytes
+    are those of rendering the plan read whole."""
+    from click.testing import CliRunner
+
+    from provisioner.cli import main
+    from provisioner.plan.planfile import read_plan, seal, write_plan
+    from provisioner.plan.render import RENDERERS
+
+    write_org(tmp_path / "org", generate_org(120, seed=4, today=TODAY))
+    doc = _every_action(_plan(tmp_path / "org"))
+    path = tmp_path / "plan.json"
+    write_plan(seal({k: v for k, v in doc.items() if k != "checksum"}), path)
+    out = CliRunner().invoke(main, ["show", str(path), "--format", fmt])
+    assert out.exit_code == 0, out.output
+    assert out.output == RENDERERS[fmt](read_plan(path)) and len(out.output) > 10_000

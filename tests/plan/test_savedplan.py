@@ -1,6 +1,7 @@
 """Apply reads a saved plan's changes a piece at a time (`savedplan.read_for_apply`): for
 every file, it gives what `read_plan` gives, with the changes as their count and digest,
-or the same refusal. The layout `write_plan` writes is read apart; any other, and any
+or the same refusal. `show` reads them so too (`read_for_show`), the changes decoded a
+piece at a time on each walk: the same document, or the same refusal. The layout `write_plan` writes is read apart; any other, and any
 file with a problem, is read whole. Every test runs twice: with the changes checked in
 this process, and in a child process beside it (beside.py), as large plans are."""
 
@@ -15,7 +16,7 @@ from bench.generate import generate_org, write_org
 from provisioner.plan import make_plan
 from provisioner.plan import savedplan
 from provisioner.plan.planfile import PlanFileError, read_plan, seal, write_plan
-from provisioner.plan.savedplan import SavedChanges, read_for_apply
+from provisioner.plan.savedplan import ChangeList, SavedChanges, read_for_apply, read_for_show
 from provisioner.state import Snapshot
 
 TODAY = dt.date(2026, 11, 23)
@@ -57,7 +58,20 @@ def same_outcome(path, *, apart: bool) -> tuple:
         savedplan.read_plan = real
     assert streamed == whole
     assert (not calls) is apart, "read whole" if calls else "read apart"
+    assert shown(path) == shown(path, read_plan)
     return streamed
+
+
+def shown(path, read=read_for_show):
+    """What `read` gives, the changes walked twice into lists (the same both times)."""
+    try:
+        document = read(path)
+    except PlanFileError as exc:
+        return ("refused", str(exc))
+    changes = document["changes"]
+    walked = list(changes)
+    assert list(changes) == walked and len(changes) == len(walked) and bool(changes) is bool(walked)
+    return ("read", {**document, "changes": walked})
 
 
 def lines_of(document: dict, tmp_path) -> list[str]:
@@ -263,3 +277,19 @@ def test_leaving_a_reading_early_stops_its_check(planned, tmp_path, monkeypatch)
     with pytest.raises(ChildProcessError):
         import os
         os.waitpid(pid, os.WNOHANG)
+
+
+def test_a_shown_plan_holds_its_changes_as_bytes_and_indexes_like_a_list(planned, tmp_path):
+    path = tmp_path / "plan.json"
+    write_plan(planned, path)
+    changes = read_for_show(path)["changes"]
+    assert isinstance(changes, ChangeList)
+    expected = read_plan(path)["changes"]
+    n = len(expected)
+    for index in (0, 1, n - 1, -1, -n):
+        assert changes[index] == expected[index]
+    for cut in (slice(0), slice(1), slice(5), slice(2, 9), slice(n - 3, None), slice(0, n + 10)):
+        assert changes[cut] == expected[cut]
+    for index in (n, -n - 1):
+        with pytest.raises(IndexError):
+            changes[index]
