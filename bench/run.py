@@ -110,6 +110,7 @@ def bench_size(n: int, seed: int, today: dt.date, work: Path, skip: dict[str, st
         ("parse (PyYAML)", ["parse-pyyaml", str(org)]),
         ("validate", ["validate", str(org), "--today", today.isoformat()]),
         ("plan", ["cli", "plan", str(org), "--out", plan_file, "--state", state, "--today", today.isoformat()]),
+        ("show (Markdown)", ["cli", "show", plan_file, "--format", "markdown"]),  # the PR comment of that plan
         ("apply", ["cli", "apply", plan_file, "--state", state, "--auto-approve"]),
         ("executemany", ["executemany", plan_file]),
         ("plan (no-op)", ["cli", "plan", str(org), "--state", state, "--today", today.isoformat()]),
@@ -125,7 +126,7 @@ def bench_size(n: int, seed: int, today: dt.date, work: Path, skip: dict[str, st
         if name == "plan (one change)":
             log(f"[{n}] renamed one person in {edit_one_file(org)}")
         command = "apply" if name.startswith("apply") or name == "executemany" else (
-            "plan" if name.startswith("plan") else None)
+            "plan" if name.startswith(("plan", "show")) else None)
         base = {"size": n, "name": name, "files": len(files), "bytes": size}
         if command and command in skip:
             rows.append({**base, "skipped": f"not available: {skip[command]}"})

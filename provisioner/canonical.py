@@ -65,13 +65,13 @@ def loads(text: str | bytes):
     return _STRICT_DECODE(text.decode("utf-8") if isinstance(text, (bytes, bytearray)) else text)
 
 
-def _fast(value) -> bytes | None:
+def _fast(value, options: int | None = None) -> bytes | None:
     """orjson's text, UTF-8 encoded, when it is the standard library's; else None (and
-    always None without orjson)."""
+    always None without orjson). `options`: orjson's (sorted keys unless told)."""
     if orjson is None:
         return None
     try:
-        out = _dumps(value, default=_decline, option=_OPTIONS)
+        out = _dumps(value, default=_decline, option=_OPTIONS if options is None else options)
     except TypeError:  # _Declined, a non-str key, a lone surrogate, an integer past 64 bits
         return None
     if b"0.0000" in out or (b"e-" in out and _SMALL_EXPONENT.search(out)):
@@ -108,3 +108,14 @@ def canonical_strict(value) -> str:
     (a date, a set; NaN only where the standard library encodes it)."""
     out = _fast(value)
     return out.decode("utf-8") if out is not None else _STRICT(value)
+
+
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_IN_ORDER = _OPTIONS & ~orjson.OPT_SORT_KEYS if orjson is not None else None
+
+
+def compact_bytes(value) -> bytes:
+    """`json.dumps(value, separators=(",", ":"), ensure_ascii=False)` encoded as UTF-8: keys
+    in their own order, no spaces (a saved plan's lines), by orjson where that is the text."""
+    out = _fast(value, _IN_ORDER)
+    return out if out is not None else _COMPACT(value).encode("utf-8")

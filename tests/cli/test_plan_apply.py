@@ -439,7 +439,7 @@ def test_a_lone_surrogate_in_a_plan_is_refused_not_a_traceback(org_folder, state
     out = tmp_path / "p.json"
     assert plan(org_folder, state_url, out=out).exit_code == 0
     text = out.read_text(encoding="utf-8")
-    out.write_text(text.replace('"reason": "', '"reason": "\\ud800', 1), encoding="utf-8")
+    out.write_text(text.replace('"reason":"', '"reason":"\\ud800', 1), encoding="utf-8")
     for command in ("show", "apply"):
         r = run(command, out, "--state", state_url) if command == "apply" else run(command, out)
         assert r.exit_code == 1 and "lone surrogate" in r.output, r.output

@@ -1,6 +1,7 @@
 """The saved plan is hashed and written a piece at a time, never whole in memory; its
 checksum and its bytes are those of the whole-document forms: sha256 of canonical JSON of
-every field but the checksum, and one line per top-level field and per list element."""
+every field but the checksum, and one line per top-level field and per list element (the
+element as compact JSON, its keys in their order)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def _whole_dumps(document: dict) -> str:
     fields = []
     for key, value in document.items():
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            rows = ",\n".join("    " + one(v) for v in value)
+            rows = ",\n".join("    " + json.dumps(v, ensure_ascii=False, separators=(",", ":")) for v in value)
             fields.append(f"  {one(key)}: [\n{rows}\n  ]")
         else:
             fields.append(f"  {one(key)}: {one(value)}")
@@ -38,6 +39,8 @@ SHAPES = [
     {"format_version": "1", "changes": [], "diagnostics": [], "summary": {"create": 0}},
     {"b": [1, "x", None], "a": [{"k": "é"}, {"k": "\u2028"}], "c": {"z": [], "y": {}}, "checksum": "ignored"},
     {"rows": [{"n": i, "t": "😀" * (i % 3)} for i in range(2500)], "mixed": [{"a": 1}, 2]},
+    # where orjson's text parts from the standard library's: the line is the standard library's
+    {"changes": [{"z": 1e-05, "y": 1.5e-07, "x": 1e16, "w": 2 ** 70, "v": 0.1, "u": -0.0, "t": "e-5"}]},
 ]
 
 
@@ -54,3 +57,4 @@ def test_a_generated_plan_is_written_and_hashed_as_a_whole(tmp_path):
     assert document["checksum"] == _whole_checksum(document)
     write_plan(document, tmp_path / "plan.json")
     assert (tmp_path / "plan.json").read_text(encoding="utf-8") == _whole_dumps(document)
+

@@ -175,18 +175,18 @@ CASES = {
     # (edit, read apart?, read or refused)
     "a change edited": (edit_change(3, '"create"', '"delete"'), False, "refused"),
     "a change edited and re-sealed": (edit_change(3, '"create"', '"delete"', seal_again=True), True, "read"),
-    "a change without its address, re-sealed": (edit_change(2, '"address": ', '"where": ', True), False, "refused"),
+    "a change without its address, re-sealed": (edit_change(2, '"address":', '"where": ', True), False, "refused"),
     "a change nested too deep": (replace_line(1, DEEP), False, "refused"),
-    "a huge number in a change": (edit_change(0, '"reason": ', '"n": ' + "9" * 300 + ', "reason": '), False,
+    "a huge number in a change": (edit_change(0, '"reason":', '"n": ' + "9" * 300 + ', "reason": '), False,
                                   "refused"),
-    "NaN in a change": (edit_change(0, '"reason": ', '"n": NaN, "reason": '), False, "refused"),
+    "NaN in a change": (edit_change(0, '"reason":', '"n": NaN, "reason": '), False, "refused"),
     "a stray byte in a change": (edit_change(4, '"kind"', '"k\udcffind"'), False, "refused"),
     "a trailing comma after the last change": (last_comma, False, "refused"),
     "a change split over two lines": (split_change(5), True, "read"),  # one piece: still one JSON array
     "an earlier duplicate changes key": (insert_line('  "changes": [', '  "changes": [{"x": 1}],'), True, "read"),
     "a later duplicate changes key": (insert_line('  "diagnostics": ', '  "changes": [],'), False, "refused"),
     "the changes inside another field": (nested_region, False, "refused"),
-    "an old stand-in text in a reason": (edit_change(1, '"reason": "', '"reason": "changes read apart ', True),
+    "an old stand-in text in a reason": (edit_change(1, '"reason":"', '"reason": "changes read apart ', True),
                                          True, "read"),
 }
 
@@ -225,9 +225,9 @@ def later_changes_text(lines):
 
 
 def lone_surrogate_then_bad_action(lines):
-    edit_change(0, '"reason": "', '"reason": "\\ud800')(lines)
+    edit_change(0, '"reason":"', '"reason": "\\ud800')(lines)
     last = lines.index("  ],") - 1
-    lines[last] = lines[last].replace('"action": "', '"action": "bogus-', 1)
+    lines[last] = lines[last].replace('"action":"', '"action":"bogus-', 1)
     return lines
 
 
@@ -238,7 +238,7 @@ SMALL_PIECES = {
     "a double comma": (double_comma, "not JSON"),
     "a trailing comma, then a blank line": (trailing_comma_then_blank, "not JSON"),
     "a later changes key holding text": (later_changes_text, "is not a provisioner plan"),
-    "a lone surrogate in a reason": (edit_change(0, '"reason": "', '"reason": "\\ud800'), "lone surrogate"),
+    "a lone surrogate in a reason": (edit_change(0, '"reason":"', '"reason": "\\ud800'), "lone surrogate"),
     "a lone surrogate, then a change out of shape": (lone_surrogate_then_bad_action, "is not one of"),
 }
 
