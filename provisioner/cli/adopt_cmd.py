@@ -118,7 +118,7 @@ def adopt_command(target, org_dir, state_url, today, fmt, dry_run, allow_mass_ch
         day = today or dt.date.today()
         result = make_plan(org_dir, snapshot=snapshot, today=day, validation=validation,
                            allow_mass_change=allow_mass_change, state_url=resolve_state_url(org.id, state_url),
-                           target_info=backend.target_info())
+                           target_info=backend.target_info(), pending=backend.pending_accounts())
         if not result.ok:
             _show_findings(result.diagnostics, validation.source.lines, "text")
             fail("the plan is refused; fix the errors above and adopt again")

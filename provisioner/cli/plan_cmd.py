@@ -110,7 +110,8 @@ def _plan_validated(validation, org_dir, state_url, today, allow_mass_change, re
             snapshot = backend.read() if backend is not None else Snapshot(None, 0, {})
             result = make_plan(org_dir, snapshot=snapshot, today=today, validation=validation,
                                allow_mass_change=allow_mass_change, resend_expired=resend_expired,
-                               state_url=redact(url), target_info=backend.target_info() if backend is not None else {})
+                               state_url=redact(url), target_info=backend.target_info() if backend is not None else {},
+                               pending=backend.pending_accounts() if backend is not None else {})
         config_first()
         if backend is None:  # said once the config is known sound (planned meanwhile: nothing was shown)
             check_lost_state(org_dir, where(url), refuse=create_state)

@@ -17,7 +17,7 @@ from ..pipeline import Validation, validate
 from ..reporters import diagnostic_dict
 from ..rules.waivers import judge
 from ..state.backend import Snapshot, StateBackend
-from ..targets.owed import specs_for, summary as target_summary
+from ..targets.owed import as_recorded, specs_for, summary as target_summary
 from .changes import ACTION_ORDER, Action, Change
 from .compare import compare
 from .lifecycle import (
@@ -140,9 +140,12 @@ def make_plan(org_dir: str | Path, backend: StateBackend | None = None, *, today
               snapshot: Snapshot | None = None, validation: Validation | None = None,
               allow_mass_change: bool = False, resend_expired: bool = False,
               now: dt.datetime | None = None, state_url: str | None = None,
-              target_info: dict | None = None, sealed: bool = True) -> PlanResult:
+              target_info: dict | None = None, pending: dict | None = None, sealed: bool = True) -> PlanResult:
     """Plan `org_dir` against `backend` (or a given `snapshot`). Config errors stop it
-    before any state is read; the document is built only when there is no error."""
+    before any state is read; the document is built only when there is no error.
+    `target_info` and `pending` (what each target said of itself, and the operations still
+    pending that make accounts: `backend.pending_accounts()`) are read from `backend` when
+    not given; the targets' summary counts the operations as the outbox will record them."""
     today = today or dt.date.today()
     validation = validation or validate(org_dir, today=today)
     if snapshot is None and validation.ok:
@@ -170,6 +173,9 @@ def make_plan(org_dir: str | Path, backend: StateBackend | None = None, *, today
     targets = list(validation.org.targets.values())
     if target_info is None and backend is not None:
         target_info = backend.target_info()
-    document["targets"] = target_summary(specs_for(document, snapshot, targets, today), targets, target_info)
+    if pending is None and backend is not None:
+        pending = backend.pending_accounts()
+    specs = as_recorded(specs_for(document, snapshot, targets, today), pending or {})
+    document["targets"] = target_summary(specs, targets, target_info)
     result.document = seal(document) if sealed else document  # unsealed: compared, never saved
     return result

@@ -15,7 +15,7 @@ import json
 from dataclasses import replace
 from typing import Iterable, Sequence
 
-from ..targets.operations import Operation, OpResult, OpStatus, Shadow
+from ..targets.operations import Operation, OpResult, OpStatus, Shadow, superseding
 from . import audit as chain
 from . import outboxcheck
 from .backend import Write
@@ -34,11 +34,6 @@ def _operation(row) -> Operation:
                      tuple(json.loads(row[9])), row[10], row[11], row[12], row[13], row[14], row[15], row[16])
 
 
-# Actions that need the account to exist at the target already: superseding a pending
-# create (or recreate), the new operation is that create, with the new payload; superseding a
-# pending move, it is that move (see `_insert_operations`).
-_ON_AN_ACCOUNT = ("update", "reactivate")
-
 
 class OutboxStore:
     """Needs `self._conn` (a DB-API connection in autocommit mode), `self._meta()`,
@@ -54,12 +49,9 @@ class OutboxStore:
             pending = c.execute("SELECT action, takes_over FROM operations WHERE target = ? AND op_key = ? AND "
                                 "status = ? AND action IN ('create', 'recreate', 'move') ORDER BY serial DESC, seq DESC",
                                 (op.target, op.key, str(OpStatus.PENDING))).fetchone()
-            if pending is not None and pending[0] == "move" and not op.takes_over:
-                # a move not yet delivered: the account is still under its old key there; what supersedes
-                # the move goes on taking it over (an update is still the move, a deactivation deactivates it)
-                op = replace(op, takes_over=pending[1], action="move" if op.action in _ON_AN_ACCOUNT else op.action)
-            elif pending is not None and pending[0] != "move" and op.action in _ON_AN_ACCOUNT:
-                op = replace(op, action=pending[0])  # never delivered: still to be made, with the new payload
+            action, takes_over = superseding(op.action, op.takes_over, pending)
+            if (action, takes_over) != (op.action, op.takes_over):
+                op = replace(op, action=action, takes_over=takes_over)
             c.execute("UPDATE operations SET status = ?, updated_at = ? WHERE target = ? AND op_key = ? "
                       "AND status = ?", (str(OpStatus.SUPERSEDED), op.created_at, op.target, op.key,
                                          str(OpStatus.PENDING)))
@@ -73,6 +65,14 @@ class OutboxStore:
             return None
         inserted.sort(key=lambda row: (row[2], row[3]))
         return outboxcheck.owed_record(inserted)
+
+    def pending_accounts(self) -> dict[tuple[str, str], tuple[str, str | None]]:
+        """(target, key) → (action, takes_over) of the newest pending operation that makes
+        the account: what an operation owed for that key supersedes (`owed.as_recorded`)."""
+        rows = self._conn.execute("SELECT target, op_key, action, takes_over FROM operations WHERE status = ? AND "
+                                  "action IN ('create', 'recreate', 'move') ORDER BY serial, seq",
+                                  (str(OpStatus.PENDING),)).fetchall()
+        return {(r[0], r[1]): (r[2], r[3]) for r in rows}
 
     def operations(self, target: str | None = None, statuses: Sequence[str] | None = None,
                    ids: Sequence[str] | None = None) -> list[Operation]:

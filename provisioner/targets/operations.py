@@ -27,6 +27,27 @@ class OpStatus(str, enum.Enum):
 
 NEEDS_ATTENTION = (OpStatus.FAILED, OpStatus.CONFLICT, OpStatus.DRIFT, OpStatus.REJECTED)
 
+# Actions that need the account to exist at the target already, and those that make (or
+# re-address) it there: an operation owed while one of the latter is still pending for its
+# key supersedes it, and is recorded as what the account still needs (`superseding`).
+ON_AN_ACCOUNT = ("update", "reactivate")
+MAKES_AN_ACCOUNT = ("create", "recreate", "move")
+
+
+def superseding(action: str, takes_over: str | None, pending: tuple[str, str | None] | None
+                ) -> tuple[str, str | None]:
+    """The action and takeover an operation is recorded with, `pending` being the action and
+    takeover of the newest pending operation for its key that makes the account (or None).
+    Superseding a pending create (or recreate), an update is that create, with the new
+    payload: the account was never made. Superseding a pending move, the account is still
+    under its old key there: what follows goes on taking it over (an update is still the
+    move, a deactivation deactivates it)."""
+    if pending is not None and pending[0] == "move" and not takes_over:
+        return ("move" if action in ON_AN_ACCOUNT else action), pending[1]
+    if pending is not None and pending[0] != "move" and action in ON_AN_ACCOUNT:
+        return pending[0], takes_over
+    return action, takes_over
+
 
 @dataclass(frozen=True)
 class Operation:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from dataclasses import replace
 from typing import Iterable, Mapping
 
 from ..model import Target
 from ..state.backend import Resource, Snapshot, Write
 from .mapping import OpSpec, after_state, owed
-from .operations import Operation, OpStatus
+from .operations import MAKES_AN_ACCOUNT, Operation, OpStatus, superseding
 
 
 def specs_for(document: dict, snapshot: Snapshot, targets: Iterable[Target], today: dt.date) -> list[OpSpec]:
@@ -36,6 +37,28 @@ def specs_of(writes: list[Write], snapshot: Snapshot, targets: Iterable[Target])
     moves = {w.after["moved_to"]: w.address for w in writes
              if w.action == "move" and w.resource is None and isinstance(w.after, dict) and "moved_to" in w.after}
     return owed(targets, before, after, [w.address for w in writes], moves)
+
+
+def as_recorded(specs: list[OpSpec], pending: Mapping[tuple[str, str], tuple[str, str | None]]) -> list[OpSpec]:
+    """`specs` as the outbox will record them (OutboxStore._insert_operations, one after the
+    other): `pending` maps (target, key) to the action and takeover of the newest pending
+    operation that makes the account. A plan summarizes these, so that an update of an
+    account whose create was never delivered is announced as the create it will be."""
+    if not pending:
+        return specs
+    pending = dict(pending)
+    out = []
+    for spec in specs:
+        key = (spec.target, spec.key)
+        action, takes_over = superseding(spec.action, spec.takes_over, pending.get(key))
+        if (action, takes_over) != (spec.action, spec.takes_over):
+            spec = replace(spec, action=action, takes_over=takes_over)
+        if action in MAKES_AN_ACCOUNT:
+            pending[key] = (action, takes_over)
+        else:
+            pending.pop(key, None)
+        out.append(spec)
+    return out
 
 
 def operations(specs: list[OpSpec], serial: int, now: dt.datetime) -> list[Operation]:

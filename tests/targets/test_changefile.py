@@ -248,3 +248,32 @@ def test_a_confirmation_without_the_folder_is_anchored_by_the_next_apply_even_wi
     assert "not in the anchor" not in cli("state", "verify", org, "--state", state).output
     quiet = cli("apply", org, "--auto-approve", "--state", state, "--today", TODAY)
     assert quiet.exit_code == 0 and "Anchored in" not in quiet.output
+
+
+def test_the_plan_announces_an_update_of_an_account_never_made_as_its_create(tmp_path, make_org):
+    """The plan's summary of what each target receives counts operations as the outbox will
+    record them: an update superseding a pending create is announced as that create."""
+    org = org_with_changefile(tmp_path, make_org)
+    state = f"sqlite:///{tmp_path}/state.db"
+    assert cli("apply", org, "--auto-approve", "--state", state, "--today", TODAY).exit_code == 0
+    people = org / "people.yaml"
+    people.write_text(people.read_text(encoding="utf-8").replace("name: Olive Stone\n", "name: Olive Stone-Park\n"),
+                      encoding="utf-8")
+    out = tmp_path / "plan.json"
+    r = cli("plan", org, "--state", state, "--today", TODAY, "--out", out)
+    assert r.exit_code == 0, r.output
+    assert "emr (changefile): 1 user to create" in r.output, r.output
+    assert json.loads(out.read_text())["targets"]["emr"]["operations"] == [
+        {"object": "user", "action": "create", "count": 1}]
+    assert cli("apply", out, "--auto-approve", "--state", state).exit_code == 0
+    ops, _ = outbox(state, "emr")
+    assert [(op.key, op.action, op.status) for op in ops if op.status == "pending" and op.key == "person.olive"] == [
+        ("person.olive", "create", "pending")]
+
+    # once the admin has made the account, the same kind of change is an update again
+    made = [op.id for op in ops if op.status == "pending"]
+    assert cli("confirm", "emr", *made, "--state", state).exit_code == 0
+    people.write_text(people.read_text(encoding="utf-8").replace("name: Olive Stone-Park\n", "name: Olive Park\n"),
+                      encoding="utf-8")
+    r = cli("plan", org, "--state", state, "--today", TODAY)
+    assert "emr (changefile): 1 user to update" in r.output, r.output

@@ -7,6 +7,7 @@ from provisioner.model import Target
 from provisioner.state.backend import Resource
 from provisioner.targets import scimjson as sj
 from provisioner.targets.mapping import owed
+from provisioner.targets.operations import OpResult
 from provisioner.targets.retry import RetryPolicy, parse_retry_after, retryable
 
 
@@ -98,3 +99,40 @@ def test_a_display_name_splits_into_given_and_family_without_its_credentials():
     assert split_name("Maria de la Cruz, PT, DPT") == ("Maria", "de la Cruz")
     assert split_name("Cher") == ("Cher", "")
     assert split_name(", DO") == (", DO", "")  # nothing before the comma: the name as written
+
+
+def test_a_plan_counts_operations_as_the_outbox_records_them(tmp_path):
+    """`owed.as_recorded` (what a plan announces) agrees with what the state's outbox records
+    (`_insert_operations`), batch after batch, on every sequence of actions for a few keys:
+    creates, moves and recreates still pending are superseded by what follows."""
+    import datetime as dt
+    import random
+
+    from provisioner.state import open_state
+    from provisioner.targets.mapping import OpSpec
+    from provisioner.targets.owed import as_recorded, operations
+
+    rng = random.Random(7)
+    actions = ("create", "update", "reactivate", "deactivate", "move", "recreate", "retire")
+    backend = open_state("org", f"sqlite:///{tmp_path}/s.db")
+    now = dt.datetime(2026, 11, 23, tzinfo=dt.timezone.utc)
+    try:
+        for serial in range(1, 40):
+            specs = []
+            for _ in range(rng.randint(1, 4)):
+                key = rng.choice(("person.a", "person.b", "profile.c"))
+                action = rng.choice(actions)
+                takes = rng.choice((None, None, "person.old")) if action in ("move", "create") else None
+                specs.append(OpSpec("t", key, "user", action, {"n": serial}, takes))
+            announced = as_recorded(specs, backend.pending_accounts())
+            ops = operations(specs, serial, now)
+            backend.owe(ops, at=now.isoformat(), actor="test")
+            recorded = {op.id: op for op in backend.operations("t")}
+            assert [(s.action, s.takes_over) for s in announced] == \
+                [(recorded[op.id].action, recorded[op.id].takes_over) for op in ops], serial
+            if serial % 5 == 0:  # some are delivered meanwhile: nothing pending to supersede for them
+                pending = [op for op in recorded.values() if op.status == "pending"]
+                backend.record([OpResult(op.id, "delivered") for op in pending[:2]], at=now.isoformat(),
+                               actor="test")
+    finally:
+        backend.close()
