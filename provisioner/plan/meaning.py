@@ -70,9 +70,24 @@ def _owner(c: dict) -> str | None:
     return None
 
 
+def unnamed_people(changes) -> list[str]:
+    """The people a plan changes only through what they hold (an EMR profile, a membership,
+    a group), whose own record it leaves alone: their names are not in the changes, so the
+    plan document carries them (`people_lines` names everyone)."""
+    named, owners = set(), set()
+    for c in changes:
+        if c["kind"] == "person":
+            named.add(c["address"].split(".", 1)[1])
+        elif c["kind"] in ("profile", "membership", "group_member"):
+            owner = _owner(c)
+            if owner is not None:
+                owners.add(owner)
+    return sorted(owners - named)
+
+
 def people_lines(document: dict) -> list[dict]:
     """[{"id", "name", "what": [phrase, …]}] per person the plan touches, in plan order."""
-    names, offices, what = {}, {}, defaultdict(list)
+    names, offices, what = dict(document.get("names") or {}), {}, defaultdict(list)
     for c in document["changes"]:
         kind, name = c["address"].split(".", 1)
         attrs = _attrs(c, "after") or _attrs(c, "before")

@@ -24,6 +24,7 @@ from .lifecycle import (
     MASS_CHANGE_CODE, call_center_notes, invitation_changes, lifecycle_findings, mass_change, order,
     reused_emails,
 )
+from .meaning import unnamed_people
 from .planfile import FORMAT_VERSION, config_digest, seal
 from .resources import desired_resources, kind_of
 
@@ -136,6 +137,19 @@ def derive(org_dir: str | Path, snapshot: Snapshot | None, *, today: dt.date,
     return result, changes, noops
 
 
+def _names(changes: list[dict], org, snapshot: Snapshot) -> dict[str, str]:
+    """Person id → name of the people changed only through what they hold (meaning.py):
+    from the config, or from the state for someone no longer in it."""
+    out = {}
+    for pid in unnamed_people(changes):
+        person = org.persons.get(pid)
+        held = snapshot.resources.get(f"person.{pid}") if person is None else None
+        name = person.name if person is not None else (held.attributes.get("name") if held is not None else None)
+        if isinstance(name, str) and name:
+            out[pid] = name
+    return out
+
+
 def make_plan(org_dir: str | Path, backend: StateBackend | None = None, *, today: dt.date | None = None,
               snapshot: Snapshot | None = None, validation: Validation | None = None,
               allow_mass_change: bool = False, resend_expired: bool = False,
@@ -170,6 +184,9 @@ def make_plan(org_dir: str | Path, backend: StateBackend | None = None, *, today
         "changes": _as_dicts(changes),
         "diagnostics": [diagnostic_dict(d) for d in result.diagnostics],
     }
+    names = _names(document["changes"], validation.org, snapshot)
+    if names:  # only then: a plan that names its people in its changes is as it always was
+        document["names"] = names
     targets = list(validation.org.targets.values())
     if target_info is None and backend is not None:
         target_info = backend.target_info()

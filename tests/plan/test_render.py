@@ -229,3 +229,19 @@ def test_a_target_reached_elsewhere_than_the_config_now_says_is_named_even_witho
         assert line in render_text(doc)
         assert "https://evil.example/v2" in render_markdown(doc)
     assert "No changes." in render_text(quiet) and "Targets changed in the config:\n  " + line in render_text(quiet)
+
+
+def test_who_changes_names_people_changed_only_through_what_they_hold():
+    """The plan carries the names of people whose own record it leaves alone (`names`): a
+    profile or membership change is shown under the person's name, written as itself."""
+    doc = document([
+        change("profile.sam-pt", "update", before={"person": "sam", "permissions": []},
+               after={"person": "sam", "permissions": ["view_patients"]},
+               diff=[{"path": "permissions[0]", "before": None, "after": "view_patients"}]),
+        change("membership.kim@east", "create", after={"person": "kim", "office": "east"}),
+    ])
+    assert "- **sam** (`sam`)" in render_markdown(doc)  # a plan made before names were carried
+    doc["names"] = {"sam": "Sam Okafor, PT", "kim": "Kim <!-- *K*"}
+    md = render_markdown(doc)
+    assert "- **Sam Okafor, PT** (`sam`): gains sam-pt permissions view_patients" in md
+    assert "- **Kim &lt;\\!-- \\*K\\*** (`kim`): joins east" in md

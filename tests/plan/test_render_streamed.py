@@ -5,6 +5,7 @@ and on every action and line shape, with and without colour."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -176,3 +177,35 @@ def test_show_prints_what_the_whole_plan_renders(fmt, isolated, tmp_path):
     out = CliRunner().invoke(main, ["show", str(path), "--format", fmt])
     assert out.exit_code == 0, out.output
     assert out.output == RENDERERS[fmt](read_plan(path)) and len(out.output) > 10_000
+
+
+def test_a_plan_names_the_people_it_changes_only_through_their_profiles(isolated, tmp_path):
+    import shutil
+
+    from click.testing import CliRunner
+
+    from provisioner.cli import main
+
+    org = tmp_path / "org"
+    shutil.copytree(REPO / "orgs" / "riverside-health", org, ignore=shutil.ignore_patterns(".audit", "out"))
+    state = f"sqlite:///{tmp_path / 's.db'}"
+    run = lambda *a: CliRunner().invoke(main, [*map(str, a), "--state", state])  # noqa: E731
+    cold = run("plan", org, "--today", TODAY.isoformat(), "--out", tmp_path / "cold.json")
+    assert cold.exit_code == 0 and "names" not in json.loads((tmp_path / "cold.json").read_text())
+    assert run("apply", tmp_path / "cold.json", "--auto-approve").exit_code == 0
+    therapy = org / "people" / "therapy.yaml"
+    text = therapy.read_text(encoding="utf-8")
+    old = "permissions: [view_patients, start_soap_notes"
+    assert old in text
+    therapy.write_text(text.replace(old, "permissions: [view_patients, edit_patients, start_soap_notes", 1),
+                       encoding="utf-8")
+    r = run("plan", org, "--today", TODAY.isoformat(), "--out", tmp_path / "p.json", "--format", "markdown")
+    assert r.exit_code == 0, r.output
+    doc = json.loads((tmp_path / "p.json").read_text())
+    assert [c["kind"] for c in doc["changes"]] == ["profile"]
+    person = doc["changes"][0]["after"]["attributes"]["person"]
+    name = {c["address"]: c["after"]["attributes"]["name"]
+            for c in json.loads((tmp_path / "cold.json").read_text())["changes"] if c["kind"] == "person"}[
+                f"person.{person}"]
+    assert doc["names"] == {person: name} and name != person
+    assert f"- **{name}** (`{person}`): gains" in r.output
