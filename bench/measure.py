@@ -137,17 +137,17 @@ def _executemany(plan_file: str, work: str) -> tuple[float, dict]:
 
 def _cli(args: list[str]) -> tuple[float, dict, int]:
     from provisioner.cli import main
+    from provisioner.cli.ending import run_command
 
     err = io.StringIO()
     code = 0
     with open(os.devnull, "w", encoding="utf-8") as devnull, \
             contextlib.redirect_stdout(devnull), contextlib.redirect_stderr(err):
         start = time.perf_counter()
-        try:
-            main.main(args=args, prog_name="provisioner", standalone_mode=True)
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        ended, kept = run_command(main, args)  # as the program runs it: what it built is never freed
         seconds = time.perf_counter() - start
+        code = ended if isinstance(ended, int) else (0 if ended is None else 1)
+        _KEPT.append(kept)
     detail = {"args": args}
     children = resource.getrusage(resource.RUSAGE_CHILDREN)  # work beside (provisioner/beside.py), git
     if children.ru_utime + children.ru_stime > 0:
@@ -185,8 +185,14 @@ def measure(argv: list[str]) -> dict:
             "rss_before_mib": None if before is None else round(before, 1), "exit_code": code, "detail": detail}
 
 
+_KEPT: list = []  # what a command built, kept to the end as the program keeps it (cli/ending.py)
+
+
 def main() -> None:
     print(json.dumps(measure(sys.argv[1:])))
+    from provisioner.cli.ending import end_now
+
+    end_now(0)
 
 
 if __name__ == "__main__":

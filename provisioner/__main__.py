@@ -15,9 +15,11 @@ def run() -> None:
     signal.signal(signal.SIGINT, _interrupted_early)
     signal.signal(signal.SIGTERM, _interrupted_early)
     from .cli import main
+    from .cli.ending import end_now, run_command
 
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    main()
+    code, kept = run_command(main)  # noqa: F841  (`kept` holds what the command built until the end)
+    end_now(code)
 
 
 if __name__ == "__main__":
