@@ -5,8 +5,9 @@ plan of 470,000 changes); the interpreter frees them one by one on its way out, 
 a cold 100,000-person plan has printed everything. The `provisioner` program therefore keeps
 what the command left (the frames its SystemExit came through) and ends the process
 without freeing it: exit handlers run and the output is flushed first, so only the freeing
-is skipped. With a thread still running, the interpreter's own exit (which waits for it)
-is taken instead. Commands run in-process (tests, the bench) return as before.
+is skipped. With a thread still running, or under a debugger or profiler (`python -m
+cProfile -m provisioner …`), the interpreter's own exit is taken instead. Commands run
+in-process (tests, the bench) return as before.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ def run_command(program, args: list[str] | None = None) -> tuple[object, BaseExc
 
 def end_now(code: object) -> NoReturn:
     """End the process with `code` as `sys.exit(code)` would, without freeing its objects."""
-    if threading.active_count() > 1:
-        sys.exit(code)
+    if threading.active_count() > 1 or sys.gettrace() is not None or sys.getprofile() is not None:
+        sys.exit(code)  # a thread to wait for, or a debugger or profiler to hand back to
     if code is None:
         status = 0
     elif isinstance(code, int):

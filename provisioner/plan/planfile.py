@@ -243,8 +243,19 @@ def check_structure(document, name: str) -> None:
     problem = best_match(Draft202012Validator(schema).iter_errors(document))
     if problem is not None:
         where = "/".join(str(p) for p in problem.absolute_path) or "the top level"
-        raise PlanFileError(f"{name} is not a provisioner plan: at {where}: {problem.message}; "
+        raise PlanFileError(f"{name} is not a provisioner plan: at {where}: {problem.message}{_made_by(document)}; "
                             "run `provisioner plan --out` again")
+
+
+def _made_by(document) -> str:
+    """Which provisioner made a plan this one cannot read, when it is another."""
+    from .. import __version__
+
+    made_by = document.get("tool") if isinstance(document, dict) else None
+    ours = f"provisioner {__version__}"
+    if not isinstance(made_by, str) or made_by == ours:
+        return ""
+    return f" (it was made by {made_by[:60]!r}, this is {ours}: plan and apply with the same version)"
 
 
 def check_document(document: dict, name: str = "the plan", checksum_checked: bool = False) -> None:

@@ -31,7 +31,7 @@ _ENV = jinja2.Environment(loader=jinja2.PackageLoader("provisioner", "templates"
 # itself; `md_safe` keeps a message's own `code` but still neutralises HTML and mentions.
 _MD_SAFE = str.maketrans({"<": "&lt;", ">": "&gt;", "@": "&#64;", "&": "&amp;"})
 _MD_TEXT = str.maketrans({**{c: "\\" + c for c in "\\`*_[]{}()#+!|~"}, "<": "&lt;", ">": "&gt;", "@": "&#64;",
-                          "&": "&amp;"})
+                          "&": "&amp;", **{c: " " for c in "\r\n\u2028\u2029"}})  # a name is one line
 
 
 def md_text(value) -> str:

@@ -274,7 +274,18 @@ class ChangeList(Sequence):
 
     def __getitem__(self, index):
         if isinstance(index, slice):
-            return list(islice(self, *index.indices(self._count)))
+            start, stop, step = index.indices(self._count)
+            return list(islice(self, start, stop, step)) if step > 0 else list(self)[index]
         if not -self._count <= index < self._count:
             raise IndexError("change index out of range")
         return next(islice(self, index % self._count, None))
+
+    def __reversed__(self) -> Iterator[dict]:  # one walk, not one per change
+        return reversed(list(self))
+
+    def index(self, value, start: int = 0, stop: int | None = None) -> int:
+        start, stop, _ = slice(start, stop).indices(self._count)
+        for i, change in enumerate(islice(self, start, stop), start):
+            if change is value or change == value:
+                return i
+        raise ValueError("change not in the plan")

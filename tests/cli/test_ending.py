@@ -47,3 +47,12 @@ def test_a_thread_still_running_is_waited_for():
                   "threading.Thread(target=lambda: (time.sleep(0.3), print('thread done', flush=True))).start()\n"
                   "from provisioner.cli.ending import end_now\nend_now(4)")
     assert (done.returncode, done.stdout) == (4, "thread done\n")
+
+
+def test_a_profiler_or_debugger_gets_control_back():
+    """`python -m cProfile -m provisioner …` writes its profile: under a profiler or a
+    tracer the interpreter's own exit is taken."""
+    for hook in ("sys.setprofile", "sys.settrace"):
+        done = python(f"import sys\n{hook}(lambda *a: None)\nfrom provisioner.cli.ending import end_now\n"
+                      "try:\n    end_now(5)\nexcept SystemExit as exc:\n    print('back', exc.code)")
+        assert done.stdout == "back 5\n", (hook, done.stdout, done.stderr)

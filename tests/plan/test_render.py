@@ -245,3 +245,10 @@ def test_who_changes_names_people_changed_only_through_what_they_hold():
     md = render_markdown(doc)
     assert "- **Sam Okafor, PT** (`sam`): gains sam-pt permissions view_patients" in md
     assert "- **Kim &lt;\\!-- \\*K\\*** (`kim`): joins east" in md
+
+
+def test_a_name_is_one_line_in_the_comment():
+    doc = document([change("membership.kim@east", "create", after={"person": "kim", "office": "east"})])
+    doc["names"] = {"kim": "Kim\n\n---\n**Reviewed**\r\u2028x"}
+    md = render_markdown(doc)
+    assert "- **Kim  --- \\*\\*Reviewed\\*\\*  x** (`kim`): joins east" in md

@@ -293,3 +293,50 @@ def test_a_shown_plan_holds_its_changes_as_bytes_and_indexes_like_a_list(planned
     for index in (n, -n - 1):
         with pytest.raises(IndexError):
             changes[index]
+
+
+def test_a_shown_plan_walks_backwards_and_finds_a_change_in_one_pass(planned, tmp_path, monkeypatch):
+    path = tmp_path / "plan.json"
+    write_plan(planned, path)
+    changes, expected = read_for_show(path)["changes"], read_plan(path)["changes"]
+    walks = []
+    real = savedplan._chunks
+    monkeypatch.setattr(savedplan, "_chunks", lambda *a, **k: walks.append(1) or real(*a, **k))
+    assert list(reversed(changes)) == expected[::-1] and changes[::-2] == expected[::-2]
+    assert changes.index(expected[-3]) == len(expected) - 3 and changes.index(expected[5], -len(expected)) == 5
+    assert len(walks) == 4  # one walk each, never one per change
+    with pytest.raises(ValueError):
+        changes.index({"address": "nowhere"})
+
+
+def test_a_change_without_the_fields_a_reader_shows_is_refused(planned, tmp_path):
+    """Every change carries address, kind, action, reason, before, after and diff (the
+    schema requires them): a re-sealed plan without its reasons is no plan, not a crash."""
+    for field in ("reason", "diff"):
+        document = {k: v for k, v in planned.items() if k != "checksum"}
+        document["changes"] = [{k: v for k, v in c.items() if k != field} for c in planned["changes"]]
+        path = tmp_path / "plan.json"
+        write_plan(seal(document), path)
+        kind, message = same_outcome(path, apart=False)
+        assert kind == "refused" and f"'{field}' is a required property" in message, message
+
+
+def test_names_in_a_plan_are_one_line_each(planned, tmp_path):
+    """A plan's `names` (people changed only through what they hold) are shown in the PR
+    comment: a re-sealed plan whose name holds a line break is refused."""
+    path = tmp_path / "plan.json"
+    document = {k: v for k, v in planned.items() if k != "checksum"}
+    write_plan(seal({**document, "names": {"p": "Ann Lee"}}), path)
+    assert same_outcome(path, apart=True)[0] == "read"
+    for forged in ("Ann\n\n---\n**Reviewed**", "Ann\rLee", "Ann\u2028Lee", ""):
+        write_plan(seal({**document, "names": {"p": forged}}), path)
+        kind, message = same_outcome(path, apart=False)
+        assert kind == "refused" and "names/p" in message, message
+
+
+def test_a_plan_another_version_made_says_so(planned, tmp_path):
+    path = tmp_path / "plan.json"
+    document = {k: v for k, v in planned.items() if k != "checksum"}
+    write_plan(seal({**document, "tool": "provisioner 9.9.0", "later": 1}), path)
+    kind, message = same_outcome(path, apart=False)
+    assert kind == "refused" and "made by 'provisioner 9.9.0'" in message and "same version" in message
