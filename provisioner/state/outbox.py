@@ -15,7 +15,7 @@ import json
 from dataclasses import replace
 from typing import Iterable, Sequence
 
-from ..targets.operations import Operation, OpResult, OpStatus, Shadow, superseding
+from ..targets.operations import MAKES_AN_ACCOUNT, Operation, OpResult, OpStatus, Shadow, superseding
 from . import audit as chain
 from . import outboxcheck
 from .backend import Write
@@ -35,6 +35,9 @@ def _operation(row) -> Operation:
 
 
 
+_MAKING = ", ".join(f"'{action}'" for action in MAKES_AN_ACCOUNT)  # what an update of the same key supersedes
+
+
 class OutboxStore:
     """Needs `self._conn` (a DB-API connection in autocommit mode), `self._meta()`,
     `self._append_audit(meta, at, actor, digest, write)`, `self._put_meta(meta)` and
@@ -47,7 +50,7 @@ class OutboxStore:
         inserted = []
         for op in operations:
             pending = c.execute("SELECT action, takes_over FROM operations WHERE target = ? AND op_key = ? AND "
-                                "status = ? AND action IN ('create', 'recreate', 'move') ORDER BY serial DESC, seq DESC",
+                                f"status = ? AND action IN ({_MAKING}) ORDER BY serial DESC, seq DESC",
                                 (op.target, op.key, str(OpStatus.PENDING))).fetchone()
             action, takes_over = superseding(op.action, op.takes_over, pending)
             if (action, takes_over) != (op.action, op.takes_over):
@@ -70,7 +73,7 @@ class OutboxStore:
         """(target, key) → (action, takes_over) of the newest pending operation that makes
         the account: what an operation owed for that key supersedes (`owed.as_recorded`)."""
         rows = self._conn.execute("SELECT target, op_key, action, takes_over FROM operations WHERE status = ? AND "
-                                  "action IN ('create', 'recreate', 'move') ORDER BY serial, seq",
+                                  f"action IN ({_MAKING}) ORDER BY serial, seq",
                                   (str(OpStatus.PENDING),)).fetchall()
         return {(r[0], r[1]): (r[2], r[3]) for r in rows}
 

@@ -41,11 +41,10 @@ def specs_of(writes: list[Write], snapshot: Snapshot, targets: Iterable[Target])
 
 def as_recorded(specs: list[OpSpec], pending: Mapping[tuple[str, str], tuple[str, str | None]]) -> list[OpSpec]:
     """`specs` as the outbox will record them (OutboxStore._insert_operations, one after the
-    other): `pending` maps (target, key) to the action and takeover of the newest pending
-    operation that makes the account. A plan summarizes these, so that an update of an
+    other, so that one also supersedes an earlier one of the same plan): `pending` maps
+    (target, key) to the action and takeover of the newest pending operation that makes the
+    account. A plan summarizes these, so that an update of an
     account whose create was never delivered is announced as the create it will be."""
-    if not pending:
-        return specs
     pending = dict(pending)
     out = []
     for spec in specs:

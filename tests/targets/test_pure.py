@@ -119,12 +119,17 @@ def test_a_plan_counts_operations_as_the_outbox_records_them(tmp_path):
     try:
         for serial in range(1, 40):
             specs = []
+            if serial == 1:  # an empty outbox: an update supersedes the create of the same plan
+                specs = [OpSpec("t", "person.a", "user", "create", {"n": 0}), OpSpec("t", "person.a", "user", "update",
+                                                                                   {"n": 1})]
             for _ in range(rng.randint(1, 4)):
                 key = rng.choice(("person.a", "person.b", "profile.c"))
                 action = rng.choice(actions)
                 takes = rng.choice((None, None, "person.old")) if action in ("move", "create") else None
                 specs.append(OpSpec("t", key, "user", action, {"n": serial}, takes))
             announced = as_recorded(specs, backend.pending_accounts())
+            if serial == 1:
+                assert [s.action for s in announced[:2]] == ["create", "create"]
             ops = operations(specs, serial, now)
             backend.owe(ops, at=now.isoformat(), actor="test")
             recorded = {op.id: op for op in backend.operations("t")}
