@@ -200,3 +200,64 @@ def test_what_is_read_back_to_be_encoded_again_refuses_nan():
     assert _rows('{"before": {"x": NaN}, "after": null}', problems) == [] and problems
     with pytest.raises(StateError):
         StoredResource("person.a", "person", '{"x": NaN}', "active").attributes
+
+
+COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def _each_or_error(each, values):
+    try:
+        return list(each(values))
+    except (TypeError, ValueError, UnicodeEncodeError) as exc:
+        return type(exc)
+
+
+def _one_by_one_or_error(one, values):
+    try:
+        return [one(v) for v in values]
+    except (TypeError, ValueError, UnicodeEncodeError) as exc:
+        return type(exc)
+
+
+MARKER = module._MARKER
+TRICKY_RUNS = [
+    [], [1], ["x"], [{"b": 1, "a": 2}, {"d": [1e-05]}, "y"],
+    # the marker itself, next to itself, inside a value, after an escaped quote, as a key
+    [MARKER], [MARKER, MARKER, MARKER], ["a", MARKER, "b"], [{"k": MARKER}, [MARKER, 1], '"' + MARKER],
+    [MARKER + '"', '"' + MARKER + '"', {MARKER: MARKER}, "," + MARKER + ","],
+    [[1, MARKER, 2], "z"], ["y", {"a": 1, "b": MARKER, "c": 2}],  # the cut, inside one value
+    # a value orjson does not take, among plain ones: the whole run is encoded one by one
+    [1, dt.date(2026, 1, 2), {"a": 1}], [{"x": 1.5e-07}, 2, 3], [2**64, "x"], ["ok", Word("w")],
+]
+
+
+@pytest.mark.parametrize("values", TRICKY_RUNS, ids=repr)
+def test_many_at_once_is_each_one_alone(values):
+    """canonical_each and compact_each give, value by value, exactly canonical_bytes and compact_bytes."""
+    assert _each_or_error(module.canonical_each, values) == _one_by_one_or_error(module.canonical_bytes, values)
+    assert _each_or_error(module.compact_each, values) == _one_by_one_or_error(module.compact_bytes, values)
+    assert _each_or_error(module.canonical_each, values) == _one_by_one_or_error(
+        lambda v: STANDARD(v).encode(), values)
+    assert _each_or_error(module.compact_each, values) == _one_by_one_or_error(lambda v: COMPACT(v).encode(), values)
+
+
+def test_many_at_once_on_generated_runs_across_chunks(monkeypatch):
+    """Runs longer than a chunk, of generated values (floats, controls, the marker among
+    them), from a generator as from a list: the same texts as one at a time."""
+    monkeypatch.setattr(module, "EACH_CHUNK", 7)
+    rng = random.Random(20261125)
+    for _ in range(400):
+        values = [MARKER if rng.random() < 0.03 else random_value(rng) for _ in range(rng.randint(0, 30))]
+        values = [v for v in values if _one_by_one_or_error(module.canonical_bytes, [v]) is not UnicodeEncodeError]
+        assert list(module.canonical_each(iter(values))) == [module.canonical_bytes(v) for v in values]
+        assert list(module.compact_each(values)) == [module.compact_bytes(v) for v in values]
+
+
+def test_many_at_once_takes_the_fast_path(monkeypatch):
+    """A run of plain values is encoded in one call per chunk, not one per value."""
+    calls = []
+    real = module._dumps
+    monkeypatch.setattr(module, "_dumps", lambda *a, **k: calls.append(1) or real(*a, **k))
+    values = [{"address": f"person.p{i}", "n": i} for i in range(2500)]
+    assert list(module.canonical_each(values)) == [STANDARD(v).encode() for v in values]
+    assert len(calls) == 3

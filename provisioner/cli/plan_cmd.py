@@ -13,7 +13,7 @@ from ..pipeline import validate
 from ..plan import make_plan, write_plan
 from ..plan.statecheck import StateCheck, early_child
 from ..plan.lifecycle import expired_invitations
-from ..plan.planfile import PlanFileError
+from ..plan.planfile import PlanFileError, seal
 from ..plan.savedplan import read_for_show
 from ..reporters import render_github as render_github_diagnostics
 from ..reporters import render_json as render_json_diagnostics
@@ -62,29 +62,31 @@ def refusal(planned, validated) -> str:
 
 
 def plan_or_fail(org_dir: str, state_url, today, allow_mass_change: bool, resend_expired: bool,
-                 create_state: bool = False, fmt: str = "text", cache=None):
+                 create_state: bool = False, fmt: str = "text", cache=None, sealed: bool = True):
     """Plan `org_dir`; on findings that block it, print them and exit 1 (no traceback).
+    `sealed`: the document has its checksum (else the caller seals it: `planfile.seal`).
     Planning never creates a state database (an apply opens one once it is confirmed); a
     state that fails verification is refused, and `create_state` (planning to apply) refuses
     also a lost state and signed commits without the key."""
     with early_child() as early:  # forked while this process is small: it verifies the state later
         return _plan_or_fail(org_dir, state_url, today, allow_mass_change, resend_expired, create_state, fmt, early,
-                             cache)
+                             cache, sealed)
 
 
-def _plan_or_fail(org_dir, state_url, today, allow_mass_change, resend_expired, create_state, fmt, early, cache):
+def _plan_or_fail(org_dir, state_url, today, allow_mass_change, resend_expired, create_state, fmt, early, cache,
+                  sealed):
     early.start(state_url, org_dir)  # a large state named by --state is verified while the config is read
     validation = validate(org_dir, today=today, rules_beside=True, cache=cache)  # a large org's rules run while it plans
     warn_about(cache)
     try:
         return _plan_validated(validation, org_dir, state_url, today, allow_mass_change, resend_expired,
-                               create_state, fmt, early)
+                               create_state, fmt, early, sealed)
     finally:
         validation.cancel()  # rules still running beside when the plan was given up
 
 
 def _plan_validated(validation, org_dir, state_url, today, allow_mass_change, resend_expired, create_state, fmt,
-                    early):
+                    early, sealed):
     def config_first() -> None:
         """Errors in the config are reported before anything about the state, as when the
         rules ran first (with them beside, the state is read and planned meanwhile)."""
@@ -111,7 +113,7 @@ def _plan_validated(validation, org_dir, state_url, today, allow_mass_change, re
             result = make_plan(org_dir, snapshot=snapshot, today=today, validation=validation,
                                allow_mass_change=allow_mass_change, resend_expired=resend_expired,
                                state_url=redact(url), target_info=backend.target_info() if backend is not None else {},
-                               pending=backend.pending_accounts() if backend is not None else {})
+                               pending=backend.pending_accounts() if backend is not None else {}, sealed=sealed)
         config_first()
         if backend is None:  # said once the config is known sound (planned meanwhile: nothing was shown)
             check_lost_state(org_dir, where(url), refuse=create_state)
@@ -134,10 +136,10 @@ def _plan_validated(validation, org_dir, state_url, today, allow_mass_change, re
     return result, backend
 
 
-def with_refresh(result, backend, allow_mass_change: bool) -> dict:
+def with_refresh(result, backend, allow_mass_change: bool, sealed: bool = True) -> dict:
     """The plan document with a `refresh`: every SCIM target read first, and what brings it
-    back to the config (reconcile/refresh.py). A target that cannot be read refuses the plan."""
-    from ..plan.planfile import seal
+    back to the config (reconcile/refresh.py). A target that cannot be read refuses the plan.
+    `sealed`: with its checksum."""
     from ..reconcile.check import refresh_plan
 
     org = result.validation.org
@@ -151,7 +153,8 @@ def with_refresh(result, backend, allow_mass_change: bool) -> dict:
         click.echo(f"error: {e}", err=True)
     if errors:
         fail("the refresh could not be planned (above); nothing was planned")
-    return seal({**document, "refresh": refresh})
+    document = {**document, "refresh": refresh}
+    return seal(document) if sealed else document
 
 
 def refresh_count(document: dict) -> int:
@@ -210,14 +213,16 @@ def plan_command(org_dir, out, fmt, state_url, today, detailed_exitcode, allow_m
       provisioner plan orgs/riverside-health --format github     # findings inline on the PR, then the plan
     """
     result, backend = plan_or_fail(org_dir, state_url, today, allow_mass_change, resend_expired, fmt=fmt,
-                                   cache=read_cache(cache_dir))
+                                   cache=read_cache(cache_dir), sealed=False)
     try:
-        document = with_refresh(result, backend, allow_mass_change) if refresh else result.document
+        unsealed = with_refresh(result, backend, allow_mass_change, sealed=False) if refresh else result.document
     finally:
         if backend is not None:
             backend.close()
     shown = "text" if fmt == "github" else fmt  # github: every finding as an annotation, then the text plan
-    with rendered_beside(document, shown) if out else nullcontext() as rendered:  # while the file is written
+    # a large text plan is rendered (it shows no checksum) while this process seals and writes the file
+    with rendered_beside(unsealed, shown) if out else nullcontext() as rendered:
+        document = seal(unsealed)
         if out:
             try:
                 write_plan(document, out)

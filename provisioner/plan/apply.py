@@ -16,7 +16,7 @@ from typing import Iterable, Mapping
 from .. import collector
 from ..model import Target
 from ..orgfiles import TooLarge, display_path
-from ..canonical import canonical, canonical_bytes
+from ..canonical import canonical, canonical_each
 from ..state.backend import Progress, Resource, Snapshot, StaleState, StateBackend, Write
 from ..targets.owed import operations as owed_operations, specs_of
 from .changes import Change, resource_dict
@@ -278,8 +278,8 @@ class Same:
                 self._beside = Beside(_digest_of, ours)  # the writes are made meanwhile
                 self._theirs = theirs
             else:
-                self._answer = SavedChanges.of_encoded(canonical_bytes(_as_dict(ours, i))
-                                                       for i in range(len(ours))) == theirs
+                self._answer = SavedChanges.of_encoded(canonical_each(_as_dict(ours, i)
+                                                                      for i in range(len(ours)))) == theirs
         else:
             self._answer = all(canonical(_as_dict(ours, i)) == canonical(saved) for i, saved in enumerate(theirs))
         self._ours = ours
@@ -304,7 +304,7 @@ class Same:
 
 def _digest_of(changes: list) -> SavedChanges:
     """SavedChanges of the changes (objects or their dicts)."""
-    return SavedChanges.of_encoded(canonical_bytes(c if type(c) is dict else c.to_dict()) for c in changes)
+    return SavedChanges.of_encoded(canonical_each(c if type(c) is dict else c.to_dict() for c in changes))
 
 
 def _as_dict(changes: list, i: int) -> dict:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ..limits import MAX_INT_DIGITS, MAX_NESTING, MAX_PLAN_BYTES
-from ..canonical import canonical_bytes, compact_bytes
+from ..canonical import canonical_bytes, canonical_each, compact_each
 from ..state.backend import StateError
 
 FORMAT_VERSION = "1"
@@ -67,7 +67,7 @@ def checksum(document: dict, changes: Iterable[str] | None = None) -> str:
         if key == "changes" and changes is not None:
             _hash_list(update, changes)
         elif type(value) is list:
-            _hash_list(update, map(canonical_bytes, value))
+            _hash_list(update, canonical_each(value))
         else:
             update(canonical_bytes(value))
     update(b"}")
@@ -103,7 +103,7 @@ def iter_dumps(document: dict):
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
             yield f"{head}  {one(key)}: [\n".encode()
             for start in range(0, len(value), 1000):
-                rows = b",\n".join(b"    " + compact_bytes(v) for v in value[start:start + 1000])
+                rows = b"    " + b",\n    ".join(compact_each(value[start:start + 1000]))
                 yield (b"" if start == 0 else b",\n") + rows
             yield b"\n  ]"
         else:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from ..limits import MAX_NESTING
-from ..canonical import canonical_bytes
+from ..canonical import canonical_each
 from .planfile import FORMAT_VERSION, checksum, is_date, loads, read_bytes, read_plan, too_deep_or_compacted
 
 CHUNK = 1000  # changes decoded at a time
@@ -59,7 +59,7 @@ class SavedChanges:
 
     @classmethod
     def of(cls, changes: Iterable[dict]) -> SavedChanges:
-        return cls.of_encoded(canonical_bytes(c) for c in changes)
+        return cls.of_encoded(canonical_each(changes))
 
 
 class _Tally:
@@ -200,8 +200,7 @@ def _sound_header(header, cut: str) -> bool:
 def _canonical_changes(data: bytes, pos: int, end: int) -> Iterator[bytes]:
     """The canonical JSON (UTF-8 encoded) of each change in data[pos:end]."""
     for changes in _chunks(data, pos, end):
-        for change in changes:
-            yield canonical_bytes(change)
+        yield from canonical_each(changes)
 
 
 def _chunks(data: bytes, pos: int, end: int, checked: bool = False) -> Iterator[list]:
