@@ -87,14 +87,16 @@ def plan_changes(validation: Validation, snapshot: Snapshot, today: dt.date, *, 
     findings += mass_change(changes, current, org.policy.mass_change_limit, allow_mass_change)
     findings += reused_emails(changes, desired, current, origins)
     findings += call_center_notes(changes, desired, current, origins)
-    findings += new_offices_without_people(changes, validation.diagnostics)
     invitations = invitation_changes(changes, current, desired, today, resend_expired)
     touched = {c.address for c in invitations}
     noops += sum(1 for a in current if kind_of(a) == "invitation" and a not in touched)
     changes += invitations
+    ordered = order(changes)
+    # last: with the rules beside (a large org), their findings are waited for only here
+    findings += new_offices_without_people(changes, validation.diagnostics)
     locator = Locator(validation.source.documents)
     located = [locator.locate(_at_org(d, org)) for d in judge(org, findings, today)]
-    return order(changes), noops, sorted(located, key=sort_key)
+    return ordered, noops, sorted(located, key=sort_key)
 
 
 def _as_dicts(changes: list[Change]) -> list[dict]:

@@ -50,7 +50,9 @@ _SORTED = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode  # json.du
 
 
 def value(v) -> str:
-    if type(v) is str:
+    """`json.dumps(v, ensure_ascii=False, sort_keys=True)`, spelled out for the common shapes."""
+    kind = type(v)
+    if kind is str:
         return _STRING(v)
     if v is None:
         return "null"
@@ -58,6 +60,10 @@ def value(v) -> str:
         return "true"
     if v is False:
         return "false"
+    if kind is int:
+        return int.__repr__(v)
+    if kind is list and all(type(x) is str for x in v):  # offices, permissions
+        return "[" + ", ".join(map(_STRING, v)) + "]"
     return _SORTED(v)
 
 
@@ -177,7 +183,7 @@ def iter_text(document: dict, colour: bool = False):
                     parts.append(f"      {paint(f'{sym} {text}', _LINE_ACTION[sym])}\n")
             else:  # the same text without a call per line to paint nothing
                 parts = [f"  # {address} {VERBS[action]}{reason}\n  {SYMBOLS[action]} {address}\n"]
-                parts.extend(f"      {sym} {text}\n" for sym, text in _lines(c))
+                parts += [f"      {sym} {text}\n" for sym, text in _lines(c)]
             parts.append("\n")
             yield "".join(parts)
         counts = ", ".join(f"{summary.get(action, 0)} {label}" for action, label in PLURAL.items()

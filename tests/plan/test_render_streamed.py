@@ -209,3 +209,22 @@ def test_a_plan_names_the_people_it_changes_only_through_their_profiles(isolated
                 f"person.{person}"]
     assert doc["names"] == {person: name} and name != person
     assert f"- **{name}** (`{person}`): gains" in r.output
+
+
+def test_values_are_written_as_json_dumps_writes_them():
+    """render.value spells out strings, integers and lists of strings; every shape gives
+    exactly json.dumps(v, ensure_ascii=False, sort_keys=True)."""
+    import enum
+
+    from provisioner.plan.render import value
+
+    class Level(enum.IntEnum):
+        HIGH = 2
+
+    class Word(str):
+        pass
+
+    shapes = ["", "é\n\"x\"\\", "\u2028\x00", 0, -7, 2**70, True, False, None, 1.5, [], ["a", "é\"", "\x1f"],
+              ["a", 1], [None], [["a"]], {"b": 1, "a": ["x"]}, {}, Level.HIGH, Word("w"), [Word("w")], (1, "a")]
+    for v in shapes:
+        assert value(v) == json.dumps(v, ensure_ascii=False, sort_keys=True), v
