@@ -136,7 +136,9 @@ _CUT = b"," + _MARK + b","
 
 def _each(values: Iterable, options: int | None, one: Callable[[object], bytes]) -> Iterator[bytes]:
     """`one(v)` for each of `values`, in order; `EACH_CHUNK` at a time through `_fast(…, options)`
-    where that is the text (it is `one`'s then), else one at a time."""
+    where that is the text (it is `one`'s then), else one at a time. `values` is read ahead a
+    chunk at a time: a value must not change once it is given (each must be its own object),
+    and an error while reading them is raised before any text of that chunk is given."""
     values = iter(values)
     while part := list(islice(values, EACH_CHUNK)):
         if orjson is not None and len(part) > 1:
