@@ -226,7 +226,7 @@ def version_digest() -> str:
     if _VERSION is None:
         digest = hashlib.blake2b(digest_size=_DIGEST)
         digest.update(sys.version.encode())
-        for name in ("yaml-rs", "PyYAML", "fastjsonschema", "jsonschema", "orjson"):
+        for name in ("yaml-rs", "PyYAML", "fastjsonschema", "jsonschema-rs", "jsonschema", "orjson"):
             try:
                 digest.update(f"{name}={metadata.version(name)};".encode())
             except metadata.PackageNotFoundError:

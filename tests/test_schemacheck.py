@@ -245,3 +245,85 @@ def test_one_mistake_one_error_for_a_date_that_breaks_pattern_and_format(org_dir
         go_live: 2026-1-5
     """)
     assert "'2026-1-5'" in d.message
+
+
+def _schema_patterns() -> list[str]:
+    """Every distinct pattern of the schemas (the plan's and state's included)."""
+    found = set()
+    for path in sorted(SCHEMA_DIR.glob("*.json")):
+        found.update(pattern for _, pattern in _patterns(json.loads(path.read_text())))
+    return sorted(found)
+
+
+def _characters() -> list[str]:
+    """Every character a class or an escape could treat differently: the whole Basic
+    Multilingual Plane (surrogates aside), the supplementary planes that hold letters, digits
+    and symbols (1 to 3), the tags and variation selectors (14) and the last code point."""
+    ranges = (range(0, 0xD800), range(0xE000, 0x40000), range(0xE0000, 0xE0200), range(0x10FFFF, 0x110000))
+    return [chr(c) for r in ranges for c in r]
+
+
+PATTERN_SAMPLES = {"^[a-z0-9]": "hugo-lam", "^([a-z0-9]": "hugo.lam@test.example", "^[^@": "hugo.lam@test.example",
+                   "^\\d{4}": "2026-01-05", "^[0-9]{10}": "1234567893", "^[A-Z]+": "LIC001", "^[A-Za-z_]": "domain",
+                   "^[^\\s": "north/therapist", "^[a-z][a-z_]": "view_users", "^https?://": "https://idp.example/v2",
+                   "^[A-Z_]": "RIVERSIDE_SCIM_TOKEN", "^(?!/)": "out/changes", "^[^\\u0000": "Maria Lopez-Park, DPT",
+                   "^sha256:": "sha256:" + "0a" * 32}
+
+
+@pytest.mark.parametrize("pattern", _schema_patterns())
+def test_the_rust_validator_reads_every_pattern_as_pythons_re_on_every_character(pattern):
+    """jsonschema-rs answers "is it valid?" for the schemas (`compiled_validator`); its
+    regular expressions are Rust's, whose `\\s` leaves out U+001C to U+001F and whose `$`
+    matches only at the very end. With each pattern rewritten (`_python_pattern`), it must
+    match exactly the strings that Python's `re.search` (jsonschema's and fastjsonschema's
+    engine) matches: a valid sample with any character put first, in the middle or last,
+    and with line breaks around it. A pattern it read more loosely would let a document
+    pass that the reference rejects, and its finding would be lost."""
+    import re
+
+    import jsonschema_rs
+
+    from provisioner.schemacheck import _python_pattern
+
+    sample = next(v for k, v in PATTERN_SAMPLES.items() if pattern.startswith(k))
+    python = re.compile(pattern).search
+    rust = jsonschema_rs.validator_for({"type": "string", "pattern": _python_pattern(pattern)}).is_valid
+    assert python(sample) and rust(sample)
+    middle = len(sample) // 2
+    texts = [sample + line for line in ("\n", "\n\n", "\r\n", "\r", "\x85", "\u2028")]
+    texts += ["\n" + sample, sample[:middle] + "\n" + sample[middle:], ""]
+    differ = [t for t in texts if bool(python(t)) != rust(t)]
+    for at in (0, middle, len(sample)):
+        head, tail = sample[:at], sample[at:]
+        differ += [c for c in _characters() if bool(python(head + c + tail)) != rust(head + c + tail)]
+    assert not differ, [f"U+{ord(c):04X}" if len(c) == 1 else c for c in differ[:10]]
+
+
+def test_values_the_rust_validator_cannot_take_are_answered_by_fastjsonschema():
+    """A value that is not JSON (a date the exact YAML reader made) or a string jsonschema-rs
+    cannot take (a lone surrogate) is answered by the Python validator, as before: the same
+    verdict as the reference validator's, never an exception."""
+    import datetime as dt
+
+    from provisioner.schemacheck import _compiled_python, _is_date, compiled_validator, schema_file, validator_of
+
+    valid = compiled_validator("person.schema.json")
+    python = _compiled_python(schema_file("person.schema.json"), {"date": _is_date, "email": lambda t: "@" in t})
+    cases = {"a date object": ({**VALID_PERSON, "end_date": dt.date(2027, 1, 31)}, False),
+             "a lone surrogate": ({**VALID_PERSON, "name": "Cara \ud800"}, True),
+             "a 41-digit number": ({**VALID_PERSON, "npi": 10 ** 40}, False),
+             "an astral character": ({**VALID_PERSON, "name": "Cara \U0001f600"}, True)}
+    for name, (doc, expected) in cases.items():
+        assert (not list(validator_of("Person").iter_errors(doc))) is expected, name
+        assert valid(doc) is python(doc) is expected, name
+
+
+@pytest.mark.parametrize("field,value", MUTATIONS)
+def test_neither_fast_validator_accepts_what_the_reference_rejects(field, value):
+    """The Python validator, used without jsonschema-rs's wheel or for values it cannot take,
+    refuses each mistake too."""
+    from provisioner.schemacheck import _compiled_python, _is_date, schema_file
+
+    python = _compiled_python(schema_file("person.schema.json"), {"date": _is_date, "email": lambda t: "@" in t})
+    assert python({**VALID_PERSON, field: value}) is False
+    assert python(VALID_PERSON) is True

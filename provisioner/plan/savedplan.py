@@ -234,10 +234,20 @@ def _chunks(data: bytes, pos: int, end: int, checked: bool = False) -> Iterator[
             changes = loads("[" + piece.decode("utf-8") + "]")
         except (RecursionError, ValueError):  # UnicodeDecodeError is a ValueError
             raise _NotApart from None
-        if not changes or too_deep_or_compacted(changes, MAX_NESTING - 1, compact=False) or not valid(changes):
+        if not changes or _too_deep(piece, changes) or not valid(changes):
             raise _NotApart
         yield changes
         pos = stop
+
+
+def _too_deep(piece: bytes, changes: list) -> bool:
+    """Whether `changes`, the values of the lines `piece`, nest deeper than a plan may. A
+    value nests no deeper than its line has brackets (`[` and `{`, in strings too), so the
+    values are walked only when a line has nearly as many as the limit."""
+    limit = MAX_NESTING - 1  # the list of the changes is a level
+    if max(line.count(b"[") + line.count(b"{") for line in piece.split(b"\n")) < limit:
+        return False
+    return too_deep_or_compacted(changes, limit, compact=False)
 
 
 def read_for_show(path: str | Path) -> dict:

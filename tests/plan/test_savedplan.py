@@ -340,3 +340,29 @@ def test_a_plan_another_version_made_says_so(planned, tmp_path):
     write_plan(seal({**document, "tool": "provisioner 9.9.0", "later": 1}), path)
     kind, message = same_outcome(path, apart=False)
     assert kind == "refused" and "made by 'provisioner 9.9.0'" in message and "same version" in message
+
+
+def _nest(depth: int, in_strings: int = 0) -> dict:
+    """A change-like value nesting `depth` levels (itself the first), and a string holding
+    `in_strings` brackets that nest nothing."""
+    value: object = "[{" * in_strings
+    for level in range(depth - 1):
+        value = [value] if level % 2 else {"x": value}
+    return {"address": "a", "v": value}
+
+
+@pytest.mark.parametrize("depths", [[1, 2, 3], [97], [98], [99], [100], [98, 5, 120], [3] * 50])
+@pytest.mark.parametrize("in_strings", [0, 60, 200])
+def test_nesting_is_judged_from_a_lines_brackets_as_by_walking(depths, in_strings, checked_where):
+    """The changes are walked for their depth only when a line holds nearly as many brackets
+    as the limit; the verdict is always the walk's (a plan's list is one level, so a change
+    may nest 98 deep), brackets in strings only ever causing a walk."""
+    from provisioner.limits import MAX_NESTING
+    from provisioner.plan.planfile import too_deep_or_compacted
+
+    changes = [_nest(depth, in_strings) for depth in depths]
+    piece = b"\n".join(json.dumps(c, separators=(",", ":")).encode() for c in changes)
+    walked = too_deep_or_compacted(json.loads(b"[" + piece.replace(b"\n", b",") + b"]"), MAX_NESTING - 1,
+                                   compact=False)
+    assert savedplan._too_deep(piece, changes) is walked
+    assert walked is (max(depths) > MAX_NESTING - 2)
