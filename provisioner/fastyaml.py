@@ -153,29 +153,37 @@ class _NotPlain(Exception):
 
 
 def _compact(value: dict | list, depth: int = 1) -> dict | list:
-    """The document rebuilt with every key and every short string interned (a large org
-    repeats `kind`, `email`, office ids and permission names hundreds of thousands of
-    times: one string each halves the memory its values take). Raises _NotPlain for
-    anything but strings, booleans, nulls, string-keyed mappings and sequences, and for
-    nesting near the limit."""
+    """The document with every key and every short string interned (a large org repeats
+    `kind`, `email`, office ids and permission names hundreds of thousands of times: one
+    string each halves the memory its values take): mappings rebuilt (a key cannot be
+    replaced in place), sequences changed in place (the reader's own, shared with nothing).
+    Raises _NotPlain for anything but strings, booleans, nulls, string-keyed mappings and
+    sequences, and for nesting near the limit."""
     if depth > _LIMIT_DEPTH:
         raise _NotPlain
-    mapping = type(value) is dict
-    if mapping:
-        try:
-            keys = list(map(_intern, value))  # intern() takes nothing but text
-        except TypeError:
-            raise _NotPlain from None
-    out = []
-    add = out.append
-    for child in (value.values() if mapping else value):
+    if type(value) is dict:
+        out = {}
+        for key, child in value.items():
+            kind = type(child)
+            if kind is str:
+                if len(child) < _SHORT:
+                    child = _intern(child)
+            elif kind is dict or kind is list:
+                child = _compact(child, depth + 1)
+            elif kind is not bool and child is not None:
+                raise _NotPlain
+            try:
+                out[_intern(key)] = child  # intern() takes nothing but text
+            except TypeError:
+                raise _NotPlain from None
+        return out
+    for i, child in enumerate(value):
         kind = type(child)
         if kind is str:
             if len(child) < _SHORT:
-                child = _intern(child)
+                value[i] = _intern(child)
         elif kind is dict or kind is list:
-            child = _compact(child, depth + 1)
+            value[i] = _compact(child, depth + 1)
         elif kind is not bool and child is not None:
             raise _NotPlain
-        add(child)
-    return dict(zip(keys, out)) if mapping else out
+    return value
