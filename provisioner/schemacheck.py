@@ -61,7 +61,16 @@ def validator_of(kind: str):
     return Draft202012Validator(schema_of(kind), format_checker=FormatChecker())
 
 
-def _is_date(text: str) -> bool:
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
+def _is_date(text: object) -> bool:
+    """The `date` format as jsonschema's FormatChecker reads it: YYYY-MM-DD in ASCII digits,
+    a day the calendar has (`date.fromisoformat` alone also takes `20260105`, `2026-W02-1`)."""
+    if not isinstance(text, str):
+        return True
+    if _DATE.fullmatch(text) is None:
+        return False
     try:
         dt.date.fromisoformat(text)
     except ValueError:
@@ -76,12 +85,15 @@ def compiled_validator(name: str, part: tuple[str, ...] = ()) -> Callable[[Any],
     some 20x faster than jsonschema.
 
     It only answers valid / not valid; any document it rejects is explained by the reference
-    validator. jsonschema-rs (Rust) answers where it can take the document, fastjsonschema
-    (Python compiled from the schema) where it cannot (a value that is not JSON, such as a
-    date, or a string with a lone surrogate) or without its wheel. Both check the formats
-    exactly as FormatChecker does, and jsonschema-rs the patterns as Python's `re` reads them
-    (`_as_python_reads`); fastjsonschema speaks draft-07, and the schemas use no keyword whose
-    meaning differs between draft-07 and 2020-12.
+    validator, so it must never accept what the reference rejects (rejecting more only costs
+    time). jsonschema-rs (Rust) answers where it can take the document, fastjsonschema
+    (Python compiled from the schema) where it cannot (a date object from the exact YAML
+    reader, a string with a lone surrogate) or without its wheel. Both check the formats as
+    FormatChecker does (`_is_date`), jsonschema-rs the patterns as Python's `re` reads them or
+    more strictly (`_as_python_reads`); fastjsonschema speaks draft-07, and the schemas use no
+    keyword whose meaning differs between draft-07 and 2020-12. The documents are what the
+    YAML readers make (dicts, lists, str, bool, int, float, None, dates): other Python types
+    (Decimal, Enum, tuple) are not read the same by all three.
     """
     schema = schema_file(name)
     for key in part:
@@ -96,7 +108,10 @@ def compiled_validator(name: str, part: tuple[str, ...] = ()) -> Callable[[Any],
 
     if jsonschema_rs is None:
         return python
-    rust = jsonschema_rs.validator_for(_as_python_reads(schema), validate_formats=True, formats=formats).is_valid
+    try:
+        rust = jsonschema_rs.validator_for(_as_python_reads(schema), validate_formats=True, formats=formats).is_valid
+    except Exception:  # noqa: BLE001 - a schema it cannot build (a pattern Rust cannot read): Python answers
+        return python
 
     def valid(document: Any) -> bool:
         try:
@@ -131,17 +146,24 @@ def _python_space() -> str:
 
 
 def _python_pattern(pattern: str) -> str:
-    """`pattern` as jsonschema-rs must be given it to match what Python's `re.search` matches:
-    `\\s` spelled out as Python's set, and a final `$` (which Python also matches before a
-    final line break) as `\\n?$`. The schemas' other constructs (classes of `\\uXXXX`,
-    `\\d`, look-arounds, `$(?!\\n)`) read alike in both; `tests/test_schemacheck.py`
-    holds every pattern of the schemas to the same verdicts as `re` on every character."""
+    """`pattern` as jsonschema-rs must be given it to match what Python's `re.search` matches,
+    or less: `\\s` spelled out as Python's set (Rust's leaves out U+001C to U+001F), `\\d`
+    as ASCII digits (Python's takes the digits of every script in its Unicode version, and
+    Rust's of a newer one: the schemas' digits are ASCII, checked again by `_is_date`), and a
+    final `$` (which Python also matches before a final line break) as `\\n?$`. The schemas'
+    other constructs (classes of `\\uXXXX`, look-arounds, `$(?!\\n)`) read alike in both;
+    `tests/test_schemacheck.py` holds every pattern of the schemas to `re`'s verdict on every
+    character, put in and put in place of another."""
     out, i, inside = [], 0, False
     while i < len(pattern):
         c = pattern[i]
         if c == "\\" and i + 1 < len(pattern):
             pair = pattern[i:i + 2]
-            out.append(pair if pair != "\\s" else _python_space() if inside else f"[{_python_space()}]")
+            if pair == "\\s":
+                pair = _python_space() if inside else f"[{_python_space()}]"
+            elif pair == "\\d":
+                pair = "0-9" if inside else "[0-9]"
+            out.append(pair)
             i += 2
             continue
         if c == "[" and not inside:

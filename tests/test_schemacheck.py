@@ -257,9 +257,12 @@ def _schema_patterns() -> list[str]:
 
 def _characters() -> list[str]:
     """Every character a class or an escape could treat differently: the whole Basic
-    Multilingual Plane (surrogates aside), the supplementary planes that hold letters, digits
-    and symbols (1 to 3), the tags and variation selectors (14) and the last code point."""
-    ranges = (range(0, 0xD800), range(0xE000, 0x40000), range(0xE0000, 0xE0200), range(0x10FFFF, 0x110000))
+    Multilingual Plane (surrogates aside) and the supplementary one (plane 1: the newer
+    scripts, their digits, the mathematical digits), every 61st of the ideographs of planes
+    2 and 3 (letters all, of one category), the tags and variation selectors of plane 14,
+    and the last code point."""
+    ranges = (range(0, 0xD800), range(0xE000, 0x20000), range(0x20000, 0x40000, 61), range(0xE0000, 0xE0200),
+              range(0x10FFFF, 0x110000))
     return [chr(c) for r in ranges for c in r]
 
 
@@ -273,12 +276,15 @@ PATTERN_SAMPLES = {"^[a-z0-9]": "hugo-lam", "^([a-z0-9]": "hugo.lam@test.example
 @pytest.mark.parametrize("pattern", _schema_patterns())
 def test_the_rust_validator_reads_every_pattern_as_pythons_re_on_every_character(pattern):
     """jsonschema-rs answers "is it valid?" for the schemas (`compiled_validator`); its
-    regular expressions are Rust's, whose `\\s` leaves out U+001C to U+001F and whose `$`
-    matches only at the very end. With each pattern rewritten (`_python_pattern`), it must
-    match exactly the strings that Python's `re.search` (jsonschema's and fastjsonschema's
-    engine) matches: a valid sample with any character put first, in the middle or last,
-    and with line breaks around it. A pattern it read more loosely would let a document
-    pass that the reference rejects, and its finding would be lost."""
+    regular expressions are Rust's, whose `\\s` leaves out U+001C to U+001F, whose `\\d`
+    follows a newer Unicode than this Python's, and whose `$` matches only at the very end.
+    With each pattern rewritten (`_python_pattern`), it must never match a string that
+    Python's `re.search` (jsonschema's and fastjsonschema's engine) does not: a valid sample
+    with any character put first, in the middle or last, or in place of its first, middle or
+    last character, and with line breaks around it. A pattern it read more loosely would let
+    a document pass that the reference rejects, and its finding would be lost. It matches
+    exactly what `re` matches but for `\\d` (ASCII digits only, where `re` takes every
+    script's, which the date format refuses anyway)."""
     import re
 
     import jsonschema_rs
@@ -292,11 +298,17 @@ def test_the_rust_validator_reads_every_pattern_as_pythons_re_on_every_character
     middle = len(sample) // 2
     texts = [sample + line for line in ("\n", "\n\n", "\r\n", "\r", "\x85", "\u2028")]
     texts += ["\n" + sample, sample[:middle] + "\n" + sample[middle:], ""]
-    differ = [t for t in texts if bool(python(t)) != rust(t)]
     for at in (0, middle, len(sample)):
-        head, tail = sample[:at], sample[at:]
-        differ += [c for c in _characters() if bool(python(head + c + tail)) != rust(head + c + tail)]
-    assert not differ, [f"U+{ord(c):04X}" if len(c) == 1 else c for c in differ[:10]]
+        texts += [sample[:at] + c + sample[at:] for c in _characters()]
+    for at in (0, middle, len(sample) - 1):
+        texts += [sample[:at] + c + sample[at + 1:] for c in _characters()]
+    looser = [t for t in texts if rust(t) and not python(t)]
+    assert not looser, looser[:10]
+    stricter = [t for t in texts if python(t) and not rust(t)]
+    if "\\d" in pattern:  # each holds a digit of another script
+        assert all(any(not ch.isascii() and re.fullmatch(r"\d", ch) for ch in t) for t in stricter), stricter[:10]
+    else:
+        assert not stricter, stricter[:10]
 
 
 def test_values_the_rust_validator_cannot_take_are_answered_by_fastjsonschema():
@@ -327,3 +339,16 @@ def test_neither_fast_validator_accepts_what_the_reference_rejects(field, value)
     python = _compiled_python(schema_file("person.schema.json"), {"date": _is_date, "email": lambda t: "@" in t})
     assert python({**VALID_PERSON, field: value}) is False
     assert python(VALID_PERSON) is True
+
+
+@pytest.mark.parametrize("text", ["2026-01-05", "2024-02-29", "2026-02-30", "20260105", "2026-W02-1", "2026-002",
+                                  "2026-1-5", "2026-01-05\n", "2026-01-05T00:00", "\u0662\u0660\u0662\u0666-01-05",
+                                  "", "2026-13-01"])
+def test_the_fast_validators_read_a_date_as_the_reference_format_checker(text):
+    """`date.fromisoformat` alone takes `20260105` and `2026-W02-1`; FormatChecker does not,
+    and neither may the fast validators (a field with `format: date` and no pattern)."""
+    from jsonschema import FormatChecker
+
+    from provisioner.schemacheck import _is_date
+
+    assert _is_date(text) is FormatChecker().conforms(text, "date")

@@ -198,9 +198,19 @@ def _sound_header(header, cut: str) -> bool:
 
 
 def _canonical_changes(data: bytes, pos: int, end: int) -> Iterator[bytes]:
-    """The canonical JSON (UTF-8 encoded) of each change in data[pos:end]."""
+    """The canonical JSON (UTF-8 encoded) of each change in data[pos:end], each piece's
+    changes found sound (nesting, then shape) before any of its texts is given."""
+    from ..schemacheck import compiled_validator
+
+    valid = compiled_validator("plan.schema.json", ("properties", "changes"))
     for changes in _chunks(data, pos, end):
-        yield from canonical_each(changes)
+        try:
+            texts = list(canonical_each(changes))
+        except (RecursionError, ValueError):  # nested past any encoder, a lone surrogate: `read_plan` says
+            raise _NotApart from None
+        if _too_deep(texts, changes) or not valid(changes):
+            raise _NotApart
+        yield from texts
 
 
 def _chunks(data: bytes, pos: int, end: int, checked: bool = False) -> Iterator[list]:
@@ -208,11 +218,9 @@ def _chunks(data: bytes, pos: int, end: int, checked: bool = False) -> Iterator[
     lines at a time. Every piece but the last ends with a line ending in `,`, and each,
     that comma dropped, must be a JSON array of at least one value: then the pieces joined
     by commas are one array, the list, and their items are its items (an empty piece would
-    hide a stray comma). `checked`: these bytes were walked so before and found sound, so
-    they are only decoded (the same values, at a third of the cost)."""
-    from ..schemacheck import compiled_validator
-
-    valid = compiled_validator("plan.schema.json", ("properties", "changes"))
+    hide a stray comma). Their nesting and shape are `_canonical_changes`'s to check.
+    `checked`: these bytes were walked so before and found sound, so they are decoded by
+    the standard decoder (the same values, at a third of the cost)."""
     while pos < end:
         stop = pos
         for _ in range(CHUNK):
@@ -234,18 +242,19 @@ def _chunks(data: bytes, pos: int, end: int, checked: bool = False) -> Iterator[
             changes = loads("[" + piece.decode("utf-8") + "]")
         except (RecursionError, ValueError):  # UnicodeDecodeError is a ValueError
             raise _NotApart from None
-        if not changes or _too_deep(piece, changes) or not valid(changes):
+        if not changes:
             raise _NotApart
         yield changes
         pos = stop
 
 
-def _too_deep(piece: bytes, changes: list) -> bool:
-    """Whether `changes`, the values of the lines `piece`, nest deeper than a plan may. A
-    value nests no deeper than its line has brackets (`[` and `{`, in strings too), so the
-    values are walked only when a line has nearly as many as the limit."""
+def _too_deep(texts: list[bytes], changes: list) -> bool:
+    """Whether `changes`, whose canonical texts are `texts`, nest deeper than a plan may. A
+    value nests no deeper than its text has brackets (`[` and `{`, in strings too), so the
+    changes are walked only when one's text has nearly as many as the limit (a line of the
+    file is no measure: one change may be written over many lines)."""
     limit = MAX_NESTING - 1  # the list of the changes is a level
-    if max(line.count(b"[") + line.count(b"{") for line in piece.split(b"\n")) < limit:
+    if max(text.count(b"[") + text.count(b"{") for text in texts) < limit:
         return False
     return too_deep_or_compacted(changes, limit, compact=False)
 

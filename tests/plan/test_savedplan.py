@@ -171,12 +171,24 @@ def nested_region(lines):
 
 
 DEEP = "    " + "[" * 150 + "]" * 150 + ","
+
+
+def deep_over_lines(lines):
+    """A change whose attributes nest 150 deep, one bracket a line (no line looks deep), re-sealed."""
+    i = change_line(lines, 1)
+    change = json.loads(lines[i].strip().rstrip(","))
+    change["after"]["attributes"]["x"] = "DEEP"
+    text = json.dumps(change, separators=(",", ":"), ensure_ascii=False)
+    lines[i] = "    " + text.replace('"DEEP"', "[\n" * 150 + "]\n" * 150) + ","
+    return resealed(lines)
+
 CASES = {
     # (edit, read apart?, read or refused)
     "a change edited": (edit_change(3, '"create"', '"delete"'), False, "refused"),
     "a change edited and re-sealed": (edit_change(3, '"create"', '"delete"', seal_again=True), True, "read"),
     "a change without its address, re-sealed": (edit_change(2, '"address":', '"where": ', True), False, "refused"),
     "a change nested too deep": (replace_line(1, DEEP), False, "refused"),
+    "a change nested too deep over many lines, re-sealed": (deep_over_lines, False, "refused"),
     "a huge number in a change": (edit_change(0, '"reason":', '"n": ' + "9" * 300 + ', "reason": '), False,
                                   "refused"),
     "NaN in a change": (edit_change(0, '"reason":', '"n": NaN, "reason": '), False, "refused"),
@@ -353,16 +365,15 @@ def _nest(depth: int, in_strings: int = 0) -> dict:
 
 @pytest.mark.parametrize("depths", [[1, 2, 3], [97], [98], [99], [100], [98, 5, 120], [3] * 50])
 @pytest.mark.parametrize("in_strings", [0, 60, 200])
-def test_nesting_is_judged_from_a_lines_brackets_as_by_walking(depths, in_strings, checked_where):
-    """The changes are walked for their depth only when a line holds nearly as many brackets
-    as the limit; the verdict is always the walk's (a plan's list is one level, so a change
-    may nest 98 deep), brackets in strings only ever causing a walk."""
+def test_nesting_is_judged_from_a_changes_brackets_as_by_walking(depths, in_strings, checked_where):
+    """The changes are walked for their depth only when one's canonical text holds nearly
+    as many brackets as the limit; the verdict is always the walk's (a plan's list is one
+    level, so a change may nest 98 deep), brackets in strings only ever causing a walk."""
+    from provisioner.canonical import canonical_each
     from provisioner.limits import MAX_NESTING
     from provisioner.plan.planfile import too_deep_or_compacted
 
     changes = [_nest(depth, in_strings) for depth in depths]
-    piece = b"\n".join(json.dumps(c, separators=(",", ":")).encode() for c in changes)
-    walked = too_deep_or_compacted(json.loads(b"[" + piece.replace(b"\n", b",") + b"]"), MAX_NESTING - 1,
-                                   compact=False)
-    assert savedplan._too_deep(piece, changes) is walked
+    walked = too_deep_or_compacted(json.loads(json.dumps(changes)), MAX_NESTING - 1, compact=False)
+    assert savedplan._too_deep(list(canonical_each(changes)), changes) is walked
     assert walked is (max(depths) > MAX_NESTING - 2)
