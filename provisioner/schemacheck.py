@@ -87,13 +87,14 @@ def compiled_validator(name: str, part: tuple[str, ...] = ()) -> Callable[[Any],
     It only answers valid / not valid; any document it rejects is explained by the reference
     validator, so it must never accept what the reference rejects (rejecting more only costs
     time). jsonschema-rs (Rust) answers where it can take the document, fastjsonschema
-    (Python compiled from the schema) where it cannot (a date object from the exact YAML
-    reader, a string with a lone surrogate) or without its wheel. Both check the formats as
+    (Python compiled from the schema) where it cannot (a string with a lone surrogate, which
+    a saved plan's JSON may hold; a value that is not JSON, such as a date) or without its
+    wheel. Both check the formats as
     FormatChecker does (`_is_date`), jsonschema-rs the patterns as Python's `re` reads them or
     more strictly (`_as_python_reads`); fastjsonschema speaks draft-07, and the schemas use no
     keyword whose meaning differs between draft-07 and 2020-12. The documents are what the
-    YAML readers make (dicts, lists, str, bool, int, float, None, dates): other Python types
-    (Decimal, Enum, tuple) are not read the same by all three.
+    YAML and JSON readers make (dicts, lists, str, bool, int, float, None): other Python
+    types (Decimal, Enum, tuple) are not read the same by all three.
     """
     schema = schema_file(name)
     for key in part:

@@ -312,7 +312,7 @@ def test_the_rust_validator_reads_every_pattern_as_pythons_re_on_every_character
 
 
 def test_values_the_rust_validator_cannot_take_are_answered_by_fastjsonschema():
-    """A value that is not JSON (a date the exact YAML reader made) or a string jsonschema-rs
+    """A value that is not JSON (a date, in a document made by hand) or a string jsonschema-rs
     cannot take (a lone surrogate) is answered by the Python validator, as before: the same
     verdict as the reference validator's, never an exception."""
     import datetime as dt
