@@ -6,7 +6,8 @@ checks one thing while the first computes another.
 sends the pickled result through a pipe and exits without running any of the parent's
 exit handlers. `Beside(fn, waiting=True)` forks at once, while the caller is small, and
 runs `fn` on the arguments `send()` pickles to it later. `result(fallback)` waits for
-it. Whatever goes wrong in the child (an exception, a kill, a lost answer) only means the
+it. `Stream(fn, *args)` has the child send each item `fn(*args)` yields as soon as it is
+made, so the caller works through the first while the child makes the next. Whatever goes wrong in the child (an exception, a kill, a lost answer) only means the
 parent calls `fallback()` and does the work itself, so the outcome, refusals and their
 messages included, is always the one the caller would get alone. Without `os.fork` (not
 POSIX) the work is always done in the caller.
@@ -15,6 +16,7 @@ POSIX) the work is always done in the caller.
 from __future__ import annotations
 
 import gc
+import marshal
 import os
 import pickle
 import signal
@@ -135,6 +137,97 @@ class Beside:
             os.waitpid(pid, 0)
         except ChildProcessError:
             pass
+
+
+class Stream:
+    """`Stream(fn, *args)` runs the generator `fn(*args)` in a child forked now, which sends
+    each item as it is yielded (marshal: tuples, lists, strings, numbers and None only);
+    iterating the Stream gives them in order. Iteration simply ends early when the child
+    stops without finishing (an exception, a kill): `finished()` then says False, and the
+    caller does the rest itself from the items it got, so the outcome is the one it would
+    get alone. `cancel()` stops the child. No process should be forked while a Stream is
+    iterated (the child would hold the items' pipe open). Without `os.fork`, nothing is
+    yielded and `finished()` is False."""
+
+    def __init__(self, fn: Callable, *args) -> None:
+        self._read = self._beside = None
+        if not AVAILABLE:
+            return
+        try:
+            read, write = os.pipe()
+        except OSError:  # no file descriptors to be had: the caller does the work
+            return
+        try:
+            self._beside = Beside(_send_each, write, fn, args)
+        except BaseException:
+            os.close(read)
+            raise
+        finally:
+            os.close(write)  # the child's copy is the only one left: its end is the pipe's end
+        if self._beside.pid is None:  # no child could be had
+            os.close(read)
+        else:
+            self._read = read
+
+    def __iter__(self):
+        while self._read is not None:
+            head = _read_exactly(self._read, 8)
+            payload = _read_exactly(self._read, int.from_bytes(head, "big")) if head is not None else None
+            if payload is None:  # the child is gone (the pipe ended) before this item
+                return
+            yield marshal.loads(payload)  # made by our own child, in this interpreter
+
+    def finished(self) -> bool:
+        """Whether the child yielded every item (waits for it to end)."""
+        if self._beside is None:
+            return False
+        self._close()
+        return self._beside.result(lambda: False) is True
+
+    def cancel(self) -> None:
+        self._close()
+        if self._beside is not None:
+            self._beside.cancel()
+
+    def _close(self) -> None:
+        if self._read is not None:
+            read, self._read = self._read, None
+            os.close(read)
+
+
+def _send_each(fd: int, fn: Callable, args: tuple) -> bool:
+    """In a Stream's child: each item of `fn(*args)` written to `fd`, its length first, by
+    a thread of its own, so that making the next item never waits for the caller to read
+    this one (a pipe holds 64 KiB). One write call per item: the thread needs the
+    interpreter only between items."""
+    import queue
+    import threading
+
+    items: queue.SimpleQueue = queue.SimpleQueue()
+    failed: list[BaseException] = []
+
+    def send() -> None:
+        while (payload := items.get()) is not None:
+            try:
+                _write_all(fd, payload)
+            except BaseException as exc:  # the caller is gone: nothing more is made
+                failed.append(exc)
+                return
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    try:
+        for item in fn(*args):
+            if failed:
+                raise failed[0]
+            payload = marshal.dumps(item)
+            items.put(len(payload).to_bytes(8, "big") + payload)
+    finally:
+        items.put(None)
+        sender.join()
+    if failed:
+        raise failed[0]
+    return True
 
 
 def halves(fn: Callable, here, there) -> tuple:

@@ -3,6 +3,7 @@ child gives no answer, so the outcome never depends on where it was done."""
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import time
@@ -229,3 +230,66 @@ def test_shared_items_that_fail_raise_as_they_would_alone():
     for _ in range(3):
         with pytest.raises(ValueError, match="item 3"):
             beside.shared(fails_at_3_and_6, list(range(10)))
+
+
+def _counted(n: int, fail_after: int | None = None, exit_after: int | None = None):
+    for i in range(n):
+        if i == fail_after:
+            raise ValueError("no")
+        if i == exit_after:
+            os._exit(0)  # killed, in effect: no end, no answer
+        yield (i, os.getpid(), "é" * i, [(i, None)])
+
+
+def test_a_stream_gives_the_childs_items_in_order_as_they_are_made():
+    stream = beside.Stream(_counted, 500)
+    items = list(stream)
+    assert [i for i, *_ in items] == list(range(500))
+    assert {pid for _, pid, *_ in items} != {os.getpid()}  # made in another process
+    assert items[7] == (7, items[7][1], "é" * 7, [(7, None)])  # marshal keeps tuples, lists, text and None
+    assert stream.finished()
+
+
+@pytest.mark.parametrize("stop", ["fail_after", "exit_after"])
+def test_a_stream_whose_child_stops_ends_early_and_says_it_did_not_finish(stop):
+    stream = beside.Stream(functools.partial(_counted, 500, **{stop: 123}))
+    got = [i for i, *_ in stream]
+    if stop == "fail_after":
+        assert got == list(range(123))  # every item made before the exception, none after
+    else:  # killed: what was made but not yet sent is lost, the rest comes whole and in order
+        assert got == list(range(len(got))) and len(got) <= 123
+    assert not stream.finished()
+
+
+def test_a_large_item_comes_whole_past_the_pipes_buffer():
+    def large():
+        yield "x" * (5 << 20)
+        yield "y"
+
+    stream = beside.Stream(large)
+    assert list(stream) == ["x" * (5 << 20), "y"] and stream.finished()
+
+
+def test_a_cancelled_stream_stops_its_child_and_reaps_it():
+    stream = beside.Stream(_counted, 10 ** 9)
+    first = next(iter(stream))
+    pid = stream._beside.pid
+    stream.cancel()
+    assert first[0] == 0 and _gone(pid)
+    assert not stream.finished()
+
+
+@pytest.mark.parametrize("failing", ["fork", "pipe", None])
+def test_a_stream_without_a_child_gives_nothing_and_is_not_finished(monkeypatch, failing):
+    def refuse(*_):
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    opened = len(os.listdir("/proc/self/fd"))
+    if failing:
+        monkeypatch.setattr(beside.os, failing, refuse)
+    else:
+        monkeypatch.setattr(beside, "AVAILABLE", False)
+    stream = beside.Stream(_counted, 5)
+    assert list(stream) == [] and not stream.finished()
+    monkeypatch.undo()
+    assert len(os.listdir("/proc/self/fd")) == opened  # no pipe left open

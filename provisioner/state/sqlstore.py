@@ -16,6 +16,7 @@ import socket
 import time
 import uuid
 from contextlib import contextmanager, nullcontext
+from itertools import islice
 from typing import Callable, Iterable, Iterator
 
 from . import audit as chain
@@ -35,6 +36,10 @@ def now() -> str:
 # Rows an apply sends at once: a large apply's rows are never all in memory together (each
 # part in the one transaction; a later write to an address replaces an earlier one in order).
 FLUSH_EVERY = 10_000
+# Writes from which an apply stages its rows in a child while it sends them (two cores), and
+# the rows of each part the child sends (small: the first is sent soon, the last waits little).
+STAGE_BESIDE_FROM = 20_000
+STREAMED_PART = 2_500
 
 class SQLStore(OutboxStore):
     """Needs `self._conn` (autocommit, `execute(sql, params)` returning a cursor whose rows
@@ -260,12 +265,20 @@ class SQLStore(OutboxStore):
 
     def _flush_staged(self) -> None:
         """The staged rows as three bulk statements (the same effect as one DELETE and INSERT per write)."""
+        self._send_part(*self._staged_part())
+
+    def _staged_part(self) -> tuple[list, list, list]:
+        """The staged rows: (addresses deleted first, resource rows inserted, audit rows)."""
+        return ([(a,) for a in self._staged if a in self._deleting],
+                [row for row in self._staged.values() if row is not None], self._staged_audit)
+
+    def _send_part(self, deleted: list, inserted: list, audited: list) -> None:
         c = self._conn
-        c.executemany("DELETE FROM resources WHERE address = ?", [(a,) for a in self._staged if a in self._deleting])
+        c.executemany("DELETE FROM resources WHERE address = ?", deleted)
         c.executemany("INSERT INTO resources (address, kind, attributes, status, serial) VALUES (?, ?, ?, ?, ?)",
-                      [row for row in self._staged.values() if row is not None])
+                      inserted)
         c.executemany("INSERT INTO audit (seq, at, actor, plan_digest, address, action, before_json, after_json, "
-                      "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self._staged_audit)
+                      "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", audited)
 
     def _after_json(self, write: Write) -> str:
         """canonical(write.after); when it is the written resource itself (its attributes the
@@ -343,10 +356,15 @@ class SQLStore(OutboxStore):
     def _write_all(self, writes: Iterable[Write], serial: int, chained: chain.Appender, progress: Progress | None,
                    operations: Iterable) -> None:
         """Stage and write every resource row and audit row, FLUSH_EVERY at a time in bulk
-        statements (the same transaction, in parts), and the operations owed last."""
-        for i, write in enumerate(writes, 1):
-            self._write_resource(write, serial)
-            self._staged_audit.append(chained.row(write.address, write.action, *self._audit_texts(write)))
+        statements (the same transaction, in parts), and the operations owed last. Many
+        writes are staged in a child meanwhile (`_sent_from_beside`); whatever it did not
+        stage is staged here."""
+        done = self._sent_from_beside(writes, serial, chained, progress) \
+            if type(writes) is list and len(writes) >= STAGE_BESIDE_FROM else 0
+        if 0 < done < len(writes):  # what the writes staged here find written before in this apply
+            self._touched = {write.address for write in islice(writes, done)}
+        for i, write in enumerate(islice(writes, done, None), done + 1):
+            self._stage(write, serial, chained)
             if progress:
                 progress(i)
             if len(self._staged_audit) >= FLUSH_EVERY:
@@ -359,6 +377,48 @@ class SQLStore(OutboxStore):
                 self._staged_audit.append(chained.row(outboxcheck.ADDRESS, outboxcheck.OWED, "null",
                                                       chain.canonical(owed)))
             self._flush_staged()
+
+    def _stage(self, write: Write, serial: int, chained: chain.Appender) -> None:
+        """Stage one write's resource row and its audit row, the next in `chained`."""
+        self._write_resource(write, serial)
+        self._staged_audit.append(chained.row(write.address, write.action, *self._audit_texts(write)))
+
+    def _sent_from_beside(self, writes: list[Write], serial: int, chained: chain.Appender,
+                          progress: Progress | None) -> int:
+        """Stage the writes in a child (beside.Stream) and send each part it stages while it
+        stages the next: the canonical texts and the audit chain cost as much as the
+        statements, and so take the other core. Returns how many writes were sent; the
+        chain (`chained`) stands after the last of them. The child's parts are exactly what
+        staging here makes, so where it stops (a failure, a kill), staging here goes on from
+        there and the outcome is the same."""
+        from ..beside import Stream
+
+        done, stream = 0, Stream(self._staged_parts, writes, serial, chained)
+        try:
+            for upto, deleted, inserted, audited, seq, prev in stream:
+                with self._batched():
+                    self._send_part(deleted, inserted, audited)
+                if progress:
+                    for i in range(done + 1, upto + 1):
+                        progress(i)
+                done, chained.seq, chained.prev = upto, seq, prev
+        except BaseException:
+            stream.cancel()
+            raise
+        stream.finished()  # the rest, if any, is staged here
+        return done
+
+    def _staged_parts(self, writes: list[Write], serial: int, chained: chain.Appender) -> Iterator[tuple]:
+        """In `_sent_from_beside`'s child: the parts the writes are sent in, each as (how many
+        writes are sent with it, addresses deleted first, resource rows, audit rows, and the
+        chain's seq and hash after it)."""
+        self._staged, self._staged_audit, self._deleting, self._touched = {}, [], set(), set()
+        last = len(writes)
+        for i, write in enumerate(writes, 1):
+            self._stage(write, serial, chained)
+            if len(self._staged_audit) >= STREAMED_PART or i == last:
+                yield (i, *self._staged_part(), chained.seq, chained.prev)
+                self._staged, self._staged_audit, self._deleting = {}, [], set()
 
     # -- audit --------------------------------------------------------------------------
     def _audit_dicts(self) -> list[dict]:
