@@ -7,8 +7,8 @@ sends the pickled result through a pipe and exits without running any of the par
 exit handlers. `Beside(fn, waiting=True)` forks at once, while the caller is small, and
 runs `fn` on the arguments `send()` pickles to it later. `result(fallback)` waits for
 it. `Stream(fn, *args)` has the child send each item `fn(*args)` yields as soon as it is
-made, so the caller works through the first while the child makes the next. Whatever goes wrong in the child (an exception, a kill, a lost answer) only means the
-parent calls `fallback()` and does the work itself, so the outcome, refusals and their
+made, so the caller works through one while the child makes the next. Whatever goes wrong
+in the child (an exception, a kill, a lost answer) only means the parent calls `fallback()` and does the work itself, so the outcome, refusals and their
 messages included, is always the one the caller would get alone. Without `os.fork` (not
 POSIX) the work is always done in the caller.
 """
@@ -195,24 +195,27 @@ class Stream:
             os.close(read)
 
 
+STREAM_AHEAD = 32  # items a Stream's child makes before the caller has read them, at most
+
+
 def _send_each(fd: int, fn: Callable, args: tuple) -> bool:
     """In a Stream's child: each item of `fn(*args)` written to `fd`, its length first, by
-    a thread of its own, so that making the next item never waits for the caller to read
-    this one (a pipe holds 64 KiB). One write call per item: the thread needs the
-    interpreter only between items."""
+    a thread of its own, so that making the next item does not wait for the caller to read
+    this one (a pipe holds 64 KiB), up to STREAM_AHEAD items ahead. One write call per
+    item: the thread needs the interpreter only between items."""
     import queue
     import threading
 
-    items: queue.SimpleQueue = queue.SimpleQueue()
+    items: queue.Queue = queue.Queue(STREAM_AHEAD)
     failed: list[BaseException] = []
 
     def send() -> None:
         while (payload := items.get()) is not None:
-            try:
-                _write_all(fd, payload)
-            except BaseException as exc:  # the caller is gone: nothing more is made
-                failed.append(exc)
-                return
+            if not failed:  # after a failure, only taken off the queue: `put` never waits for good
+                try:
+                    _write_all(fd, payload)
+                except BaseException as exc:  # the caller is gone: nothing more is made
+                    failed.append(exc)
 
     sender = threading.Thread(target=send, daemon=True)
     sender.start()

@@ -293,3 +293,22 @@ def test_a_stream_without_a_child_gives_nothing_and_is_not_finished(monkeypatch,
     assert list(stream) == [] and not stream.finished()
     monkeypatch.undo()
     assert len(os.listdir("/proc/self/fd")) == opened  # no pipe left open
+
+
+def test_a_streams_child_makes_only_so_many_items_ahead_of_the_caller(tmp_path):
+    """An item is made only once the caller has read all but STREAM_AHEAD (and those in
+    the pipe and being written) of those before it: a slow caller never has the child
+    hold the whole stream."""
+    made = tmp_path / "made"
+
+    def counting():
+        for i in range(10_000):
+            with open(made, "a") as log:
+                log.write(".")
+            yield "x" * 100_000  # more than a pipe holds: each waits to be read
+
+    stream = beside.Stream(counting)
+    first = next(iter(stream))
+    time.sleep(0.5)
+    assert first == "x" * 100_000 and len(made.read_text()) <= beside.STREAM_AHEAD + 4
+    stream.cancel()
