@@ -8,8 +8,9 @@ exit handlers. `Beside(fn, waiting=True)` forks at once, while the caller is sma
 runs `fn` on the arguments `send()` pickles to it later. `result(fallback)` waits for
 it. `Stream(fn, *args)` has the child send each item `fn(*args)` yields as soon as it is
 made, so the caller works through one while the child makes the next. Whatever goes wrong
-in the child (an exception, a kill, a lost answer) only means the parent calls `fallback()` and does the work itself, so the outcome, refusals and their
-messages included, is always the one the caller would get alone. Without `os.fork` (not
+in the child (an exception, a kill, a lost answer) only means the parent calls
+`fallback()` and does the work itself, so the outcome, refusals and their messages
+included, is always the one the caller would get alone. Without `os.fork` (not
 POSIX) the work is always done in the caller.
 """
 
@@ -158,16 +159,19 @@ class Stream:
         except OSError:  # no file descriptors to be had: the caller does the work
             return
         try:
-            self._beside = Beside(_send_each, write, fn, args)
-        except BaseException:
-            os.close(read)
+            try:
+                self._beside = Beside(_send_each, read, write, fn, args)
+            finally:
+                os.close(write)  # the child's copy is the only one left: its end is the pipe's end
+            if self._beside.pid is not None:
+                self._read, read = read, None
+        except BaseException:  # an interrupt: the child is stopped, not left to write
+            if self._beside is not None:
+                self._beside.cancel()
             raise
         finally:
-            os.close(write)  # the child's copy is the only one left: its end is the pipe's end
-        if self._beside.pid is None:  # no child could be had
-            os.close(read)
-        else:
-            self._read = read
+            if read is not None:  # not kept: no child could be had, or an interrupt
+                os.close(read)
 
     def __iter__(self):
         while self._read is not None:
@@ -195,16 +199,20 @@ class Stream:
             os.close(read)
 
 
-STREAM_AHEAD = 32  # items a Stream's child makes before the caller has read them, at most
+STREAM_AHEAD = 8  # items a Stream's child makes before the caller has read them, at most
 
 
-def _send_each(fd: int, fn: Callable, args: tuple) -> bool:
+def _send_each(theirs: int, fd: int, fn: Callable, args: tuple) -> bool:
     """In a Stream's child: each item of `fn(*args)` written to `fd`, its length first, by
     a thread of its own, so that making the next item does not wait for the caller to read
     this one (a pipe holds 64 KiB), up to STREAM_AHEAD items ahead. One write call per
-    item: the thread needs the interpreter only between items."""
+    item: the thread needs the interpreter only between items. `theirs`, the caller's end
+    of the pipe, is closed first: once the caller is gone (killed), writing fails and the
+    child ends, rather than wait for good holding what the caller held (a database session)."""
     import queue
     import threading
+
+    os.close(theirs)
 
     items: queue.Queue = queue.Queue(STREAM_AHEAD)
     failed: list[BaseException] = []

@@ -6,6 +6,8 @@ from __future__ import annotations
 import functools
 import os
 import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -237,6 +239,7 @@ def _counted(n: int, fail_after: int | None = None, exit_after: int | None = Non
         if i == fail_after:
             raise ValueError("no")
         if i == exit_after:
+            time.sleep(0.5)  # what was made is sent meanwhile
             os._exit(0)  # killed, in effect: no end, no answer
         yield (i, os.getpid(), "é" * i, [(i, None)])
 
@@ -253,11 +256,7 @@ def test_a_stream_gives_the_childs_items_in_order_as_they_are_made():
 @pytest.mark.parametrize("stop", ["fail_after", "exit_after"])
 def test_a_stream_whose_child_stops_ends_early_and_says_it_did_not_finish(stop):
     stream = beside.Stream(functools.partial(_counted, 500, **{stop: 123}))
-    got = [i for i, *_ in stream]
-    if stop == "fail_after":
-        assert got == list(range(123))  # every item made before the exception, none after
-    else:  # killed: what was made but not yet sent is lost, the rest comes whole and in order
-        assert got == list(range(len(got))) and len(got) <= 123
+    assert [i for i, *_ in stream] == list(range(123))  # every item made before, none after
     assert not stream.finished()
 
 
@@ -308,7 +307,45 @@ def test_a_streams_child_makes_only_so_many_items_ahead_of_the_caller(tmp_path):
             yield "x" * 100_000  # more than a pipe holds: each waits to be read
 
     stream = beside.Stream(counting)
-    first = next(iter(stream))
-    time.sleep(0.5)
-    assert first == "x" * 100_000 and len(made.read_text()) <= beside.STREAM_AHEAD + 4
-    stream.cancel()
+    try:
+        first = next(iter(stream))
+        time.sleep(0.5)
+        assert first == "x" * 100_000 and len(made.read_text()) <= beside.STREAM_AHEAD + 4
+    finally:
+        stream.cancel()
+
+
+# Reads one item of an endless Stream, says its child's pid, and is killed.
+_KILLED_CALLER = """
+import os, signal
+from provisioner import beside
+
+def endless():
+    while True:
+        yield "x" * 100_000
+
+stream = beside.Stream(endless)
+next(iter(stream))
+print(stream._beside.pid, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def _ended(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"  # ended, not yet reaped by its new parent
+    except FileNotFoundError:
+        return True
+
+
+def test_a_streams_child_ends_when_its_caller_is_killed():
+    """Killed, the caller never cancels: the child finds its pipe closed and ends, rather than
+    wait for good holding what the caller held (an apply's database session, and so its lock)."""
+    done = subprocess.run([sys.executable, "-c", _KILLED_CALLER], capture_output=True, text=True, timeout=60)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    pid = int(done.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while not _ended(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _ended(pid)

@@ -253,13 +253,20 @@ class SQLStore(OutboxStore):
 
     def _write_resource(self, write: Write, serial: int) -> None:
         """Stage one resource row for the apply's bulk write; tests patch this to fail half-way.
-        A resource created where the state had none (its write has no `before`: the state is
-        the one the writes were planned against, checked in this transaction) and not written
-        before in this apply needs no DELETE first."""
+        An address's row is deleted before its insert where the state held one (its first
+        write in this apply has a `before`, or removes it: the state is the one the writes
+        were planned against, checked in this transaction), or an earlier part of this apply
+        wrote it. So a resource created where the state had none is inserted without a DELETE
+        (a row put there outside the provisioner is found), in whatever parts the writes are
+        sent. (A plan never creates an address and then removes it: only the state's own
+        addresses are removed or moved away.)"""
         r, address = write.resource, write.address
-        if write.before is not None or r is None or address in self._touched:
+        if address not in self._touched:
+            self._touched.add(address)
+            if write.before is not None or r is None:
+                self._deleting.add(address)
+        elif address not in self._staged:  # sent with an earlier part: its row is there now
             self._deleting.add(address)
-        self._touched.add(address)
         self._staged[address] = None if r is None else (r.address, r.kind, chain.canonical(r.attributes), r.status,
                                                         serial)
 
@@ -393,8 +400,9 @@ class SQLStore(OutboxStore):
         there and the outcome is the same."""
         from ..beside import Stream
 
-        done, stream = 0, Stream(self._staged_parts, writes, serial, chained)
+        done, stream = 0, None
         try:
+            stream = Stream(self._staged_parts, writes, serial, chained)
             for upto, deleted, inserted, audited, seq, prev in stream:
                 with self._batched():
                     self._send_part(deleted, inserted, audited)
@@ -403,7 +411,8 @@ class SQLStore(OutboxStore):
                         progress(i)
                 done, chained.seq, chained.prev = upto, seq, prev
         except BaseException:
-            stream.cancel()
+            if stream is not None:
+                stream.cancel()
             raise
         stream.finished()  # the rest, if any, is staged here
         return done
