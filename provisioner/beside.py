@@ -147,8 +147,9 @@ class Stream:
     stops without finishing (an exception, a kill): `finished()` then says False, and the
     caller does the rest itself from the items it got, so the outcome is the one it would
     get alone. `cancel()` stops the child. No process should be forked while a Stream is
-    iterated (the child would hold the items' pipe open). Without `os.fork`, nothing is
-    yielded and `finished()` is False."""
+    iterated: it would hold the caller's end of the items' pipe open, and a Stream's child
+    whose caller was killed would then wait on it instead of ending. Without `os.fork`,
+    nothing is yielded and `finished()` is False."""
 
     def __init__(self, fn: Callable, *args) -> None:
         self._read = self._beside = None
