@@ -15,8 +15,10 @@ speed. Entries are trusted as the files they stand for, their schema verdict inc
 forged one could make a plan show what the files do not say, or make the run fail. `apply`
 never reads the cache: it re-derives the plan from the files alone, so such a plan is refused.
 
-Each run removes its own version's entries unused for `STALE_AFTER`, and other versions'
-folders unused for `OTHER_STALE_AFTER`; nothing that is not the cache's.
+`plan` keeps there, beside the files' entries, its state's verification verdict
+(plan/verdicts.py: `kept` and `keep`, under a key it makes of everything the verdict
+depends on). Each run removes its own version's entries unused for `STALE_AFTER`, and other
+versions' folders unused for `OTHER_STALE_AFTER`; nothing that is not the cache's.
 """
 
 from __future__ import annotations
