@@ -73,9 +73,10 @@ class _Hold:
 
     @classmethod
     def of(cls, path: Path) -> _Hold | None:
-        """Held on `path`, or None when it cannot be."""
+        """Held on `path`, or None when it cannot be at once (a writer is committing: the
+        state is then verified as without a cache, waiting as that waits)."""
         try:
-            connection = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=30,
+            connection = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=0,
                                          isolation_level=None)
         except sqlite3.Error:
             return None

@@ -230,3 +230,30 @@ def test_apply_never_takes_a_kept_verdict(applied_file, tmp_path, monkeypatch):
         refused = run(*apply, "--state", state_url, "--today", TODAY, "--actor", "ci")
         assert refused.exit_code == 1 and "fails verification" in refused.output, refused.output  # ...never by apply
     assert sqlite_path(state_url).read_bytes() == before
+
+
+def test_a_state_being_committed_to_is_verified_as_without_a_cache(applied_file, tmp_path, counted):
+    """A writer in the middle of its commit holds the file: the verdict is neither taken nor
+    kept, and the state is verified once the commit is done (waited for once, not twice)."""
+    import threading
+    import time
+
+    org_folder, state_url, _ = applied_file
+    cache = tmp_path / "cache"
+    _verdict(state_url, org_folder, ReadCache(cache))
+    backend = open_state("testorg", state_url)
+    writer = sqlite3.connect(sqlite_path(state_url), isolation_level=None, check_same_thread=False)
+    writer.execute("BEGIN EXCLUSIVE")  # as a commit under way: no reader gets in
+    release = threading.Timer(0.5, lambda: writer.execute("ROLLBACK"))
+    counted.clear()
+    started = time.monotonic()
+    release.start()
+    try:
+        assert check_state(backend, org_folder, writing=False, cache=ReadCache(cache)) == []
+    finally:
+        release.join()
+        writer.close()
+        backend.close()
+    assert counted == [1], "the kept verdict was taken while the file was being written"
+    assert time.monotonic() - started < 20
+    assert len(_verdicts_kept(cache)) == 1
