@@ -15,10 +15,8 @@ speed. Entries are trusted as the files they stand for, their schema verdict inc
 forged one could make a plan show what the files do not say, or make the run fail. `apply`
 never reads the cache: it re-derives the plan from the files alone, so such a plan is refused.
 
-`plan` keeps there, beside the files' entries, its state's verification verdict
-(plan/verdicts.py: `kept` and `keep`, under a key it makes of everything the verdict
-depends on). Each run removes its own version's entries unused for `STALE_AFTER`, and other
-versions' folders unused for `OTHER_STALE_AFTER`; nothing that is not the cache's.
+Each run removes its own version's entries unused for `STALE_AFTER`, and other versions'
+folders unused for `OTHER_STALE_AFTER`; nothing that is not the cache's.
 """
 
 from __future__ import annotations
@@ -46,7 +44,6 @@ MAX_ENTRY = 64 << 20  # bytes: an entry stands for a file of at most 8 MiB of YA
 _VERSION_FOLDER = re.compile(r"read-[0-9a-f]{24}")
 _SHARD = re.compile(r"[0-9a-f]{2}")
 _ENTRY = re.compile(r"[0-9a-f]{64}|\.entry-[A-Za-z0-9_]+")
-_KEY = re.compile(r"[0-9a-f]{64}")
 _TAG = "CACHEDIR.TAG"
 _TAG_TEXT = (b"Signature: 8a477f597d28d172789f06886806bc55\n"
              b"# The provisioner's read cache (https://bford.info/cachedir/); safe to delete.\n")
@@ -71,28 +68,6 @@ class ReadCache:
         """(what the fast reader read of `text`, whether every document passed its schema) for
         a file of bytes `data`, or None."""
         path, key = self._path(data)
-        found = self._load(path, key)
-        return _entry(found[1], found[0], text) if found is not None else None
-
-    def put(self, data: bytes, found: list, checked: bool) -> None:
-        """Keep what was read of a file of bytes `data` (atomically: a reader sees all or nothing)."""
-        path, key = self._path(data)
-        body = orjson.dumps([[index, first, offset, value] for index, first, offset, value in found])
-        self._store(path, key, checked, body)
-
-    def kept(self, key: str) -> bytes | None:
-        """The body kept under `key` (64 hex digits: a digest of everything it stands for,
-        which the caller makes, of another kind than a file's), or None."""
-        found = self._load(self.here / key[:2] / key, key.encode()) if _KEY.fullmatch(key) else None
-        return found[1] if found is not None else None
-
-    def keep(self, key: str, body: bytes) -> None:
-        """Keep `body` under `key` (as `kept` takes it)."""
-        if _KEY.fullmatch(key):
-            self._store(self.here / key[:2] / key, key.encode(), True, body)
-
-    def _load(self, path: Path, key: bytes) -> tuple[bool, bytes] | None:
-        """(the entry's flag, its body) if the entry at `path` is whole and is the one of `key`."""
         try:  # never a link, never waiting on a FIFO: a plain file, or a miss
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
         except OSError:
@@ -109,15 +84,12 @@ class ReadCache:
                     pass
         except OSError:
             return None
-        head, _, body = stored.partition(b"\n")
-        parts = head.split(b" ")
-        if len(parts) != 3 or parts[0] != key or parts[2] not in (b"0", b"1"):
-            return None
-        if hashlib.blake2b(body, digest_size=_DIGEST).hexdigest().encode() != parts[1]:
-            return None
-        return parts[2] == b"1", body
+        return _entry(stored, key, text)
 
-    def _store(self, path: Path, key: bytes, flag: bool, body: bytes) -> None:
+    def put(self, data: bytes, found: list, checked: bool) -> None:
+        """Keep what was read of a file of bytes `data` (atomically: a reader sees all or nothing)."""
+        path, key = self._path(data)
+        body = orjson.dumps([[index, first, offset, value] for index, first, offset, value in found])
         digest = hashlib.blake2b(body, digest_size=_DIGEST).hexdigest().encode()
         try:
             self.folder.mkdir(parents=True, exist_ok=True)  # DIR itself may be a link the user made
@@ -126,7 +98,7 @@ class ReadCache:
             tag = self.here / _TAG
             if not tag.exists():
                 _write(tag, _TAG_TEXT)
-            _write(path, b"%s %s %d\n%s" % (key, digest, int(flag), body))
+            _write(path, b"%s %s %d\n%s" % (key, digest, int(checked), body))
         except OSError as exc:
             self.problem = self.problem or f"{self.folder}: {exc.strerror or exc}"
 
@@ -215,8 +187,15 @@ def _rmdir(folder: Path) -> None:
         pass
 
 
-def _entry(body: bytes, checked: bool, text: str) -> tuple[list, bool] | None:
-    """A file's entry body if it holds nothing the fast reader could not have read of `text`; else None."""
+def _entry(stored: bytes, key: bytes, text: str) -> tuple[list, bool] | None:
+    """The entry's content if it is whole, is the entry of `key`, and holds nothing the fast
+    reader could not have read of `text`; else None."""
+    head, _, body = stored.partition(b"\n")
+    parts = head.split(b" ")
+    if len(parts) != 3 or parts[0] != key or parts[2] not in (b"0", b"1"):
+        return None
+    if hashlib.blake2b(body, digest_size=_DIGEST).hexdigest().encode() != parts[1]:
+        return None
     try:
         found = orjson.loads(body)  # strict JSON: no NaN, no Infinity
     except ValueError:
@@ -237,7 +216,7 @@ def _entry(body: bytes, checked: bool, text: str) -> tuple[list, bool] | None:
             out.append((index, first, offset, _compact(value)))  # interned, and plain values only
         except (_NotPlain, RecursionError):
             return None
-    return out, checked
+    return out, parts[2] == b"1"
 
 
 def version_digest() -> str:

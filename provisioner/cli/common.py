@@ -63,8 +63,7 @@ state_option = click.option(
 cache_option = click.option(
     "--cache", "cache_dir", metavar="DIR", default=None, envvar="PROVISIONER_CACHE", type=click.Path(),
     help="Keep what is read of each YAML file in DIR, keyed by its exact bytes, so the next run reads only "
-         "the files that changed (plan: and the verdict of a SQLite state's verification, taken while the "
-         "file is byte for byte the same). Never changes a result, safe to delete; apply never reads it. "
+         "the files that changed. Never changes a result, safe to delete; apply never reads it. "
          "Default $PROVISIONER_CACHE, else none.",
 )
 

@@ -68,7 +68,7 @@ def plan_or_fail(org_dir: str, state_url, today, allow_mass_change: bool, resend
     Planning never creates a state database (an apply opens one once it is confirmed); a
     state that fails verification is refused, and `create_state` (planning to apply) refuses
     also a lost state and signed commits without the key."""
-    with early_child(cache) as early:  # forked while this process is small: it verifies the state later
+    with early_child() as early:  # forked while this process is small: it verifies the state later
         return _plan_or_fail(org_dir, state_url, today, allow_mass_change, resend_expired, create_state, fmt, early,
                              cache, sealed)
 

@@ -22,25 +22,19 @@ from ..state.backend import StateBackend, StateError
 BESIDE_FROM = 10_000  # audit rows from which a state is verified in a child process
 
 
-def check_state(backend: StateBackend, org_dir: str | Path | None = None, *, writing: bool = True,
-                cache=None) -> list[str]:
+def check_state(backend: StateBackend, org_dir: str | Path | None = None, *, writing: bool = True) -> list[str]:
     """Refuse a state that fails verification; returns the warnings. Before a write, signed
     commits with no key to continue them are refused; a state not signed yet is signed from
-    this apply on. `cache`: a verdict kept for this very state is taken (verdicts.py)."""
-    return judge(backend, problems(backend, org_dir, cache), writing=writing)
+    this apply on."""
+    return judge(backend, problems(backend, org_dir), writing=writing)
 
 
-def problems(backend: StateBackend, org_dir: str | Path | None = None, cache=None) -> list:
-    """Everything verification finds (integrity.Problem), the anchor included; with a read
-    cache, taken from it when this very state was verified before (verdicts.py)."""
+def problems(backend: StateBackend, org_dir: str | Path | None = None) -> list:
+    """Everything verification finds (integrity.Problem), the anchor included."""
     from ..state.anchor import anchor_path, read_anchor
 
     anchor = read_anchor(org_dir) if org_dir is not None else None
     where = str(anchor_path(org_dir)) if org_dir is not None else ""
-    if cache is not None:
-        from .verdicts import verified
-
-        return verified(backend, anchor, where, cache)
     return backend.integrity(anchor, where)
 
 
@@ -55,26 +49,25 @@ def judge(backend: StateBackend, found: list, *, writing: bool) -> list[str]:
     return [p.message for p in found if p not in blocking]
 
 
-def _problems_opened(reopen: tuple, org_dir, cache=None) -> list:
+def _problems_opened(reopen: tuple, org_dir) -> list:
     """In the child: verification on a connection of its own (one is never shared across a
     fork), opened from the backend's `reopen` (class, arguments)."""
     kind, args = reopen
     fresh = kind(*args)
     try:
-        return problems(fresh, org_dir, cache)
+        return problems(fresh, org_dir)
     finally:
         fresh.close()
 
 
 @contextmanager
-def early_child(cache=None) -> Iterator[EarlyChild]:
+def early_child() -> Iterator[EarlyChild]:
     """A child forked now, while the caller is small, waiting to verify a state (`EarlyChild`);
     stopped on the way out if it was never used. Forked later, from a caller holding a large
-    org's model, the child's work would copy the pages of the caller's memory it reuses.
-    `cache`: the read cache whose kept verdicts it takes (verdicts.py; a plan's, never an apply's)."""
+    org's model, the child's work would copy the pages of the caller's memory it reuses."""
     from ..beside import AVAILABLE, Beside
 
-    child = EarlyChild(Beside(_problems_opened, waiting=True) if AVAILABLE else None, cache)
+    child = EarlyChild(Beside(_problems_opened, waiting=True) if AVAILABLE else None)
     try:
         yield child
     finally:
@@ -86,9 +79,8 @@ class EarlyChild:
     is read, when the state is known without it; else the `StateCheck` that needs it sends
     it the state (`take`)."""
 
-    def __init__(self, beside, cache=None) -> None:
+    def __init__(self, beside) -> None:
         self._beside, self._sent, self._watch = beside, None, None
-        self.cache = cache
 
     def start(self, url: str | None, org_dir: str | Path | None) -> None:
         """Verify now, while the config is validated, the state `url` (or $PROVISIONER_STATE)
@@ -120,7 +112,7 @@ class EarlyChild:
             watch.close()
             return
         self._watch = watch
-        self._beside.send(self._sent[0], org_dir, self.cache)
+        self._beside.send(self._sent[0], org_dir)
 
     def take(self, backend: StateBackend, org_dir: str | Path | None):
         """The child to verify `backend`'s state in (verifying it already, or sent it now), or
@@ -129,7 +121,7 @@ class EarlyChild:
         if beside is None:
             return None
         if self._sent is None:
-            beside.send(backend.reopen(), org_dir, self.cache)
+            beside.send(backend.reopen(), org_dir)
             return beside
         reopen, sent_dir, marker = self._sent
         try:
@@ -182,21 +174,19 @@ class StateCheck:
     """`check_state`, started now and answered by `warnings()`: in a child process when the
     state is large and its backend can be opened again (`early`: a child of `early_child()`,
     else one forked now), else at once in the caller (a state failing verification is then
-    refused here, as by `check_state`). A kept verdict is taken from `early`'s cache."""
+    refused here, as by `check_state`)."""
 
     def __init__(self, backend: StateBackend, org_dir: str | Path | None = None, *, writing: bool = True,
                  early=None) -> None:
         self._backend, self._org_dir, self._writing = backend, org_dir, writing
         self._beside = self._warnings = None
-        cache = early.cache if early is not None else None
         if hasattr(backend, "reopen") and backend.size_hint() >= BESIDE_FROM:
             from ..beside import Beside
 
             child = early.take(backend, org_dir) if early is not None else None  # forked before the caller grew
-            self._beside = child if child is not None else Beside(_problems_opened, backend.reopen(), org_dir,
-                                                                  cache)
+            self._beside = child if child is not None else Beside(_problems_opened, backend.reopen(), org_dir)
         else:  # as check_state: refused here, before any work
-            self._warnings = check_state(backend, org_dir, writing=writing, cache=cache)
+            self._warnings = check_state(backend, org_dir, writing=writing)
 
     @property
     def beside(self) -> bool:

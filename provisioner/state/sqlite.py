@@ -101,15 +101,6 @@ class SQLiteBackend(SQLStore):
         cursor.row_factory = None
         return cursor.execute(sql)
 
-    def whole_file(self) -> Path | None:
-        """The one file that holds this state whole: the database, when no rollback journal
-        (a transaction under way, or one to roll back on the next open) and no write-ahead
-        log (commits not yet in the file) lies beside it; else None."""
-        for suffix in ("-journal", "-wal"):
-            if os.path.lexists(f"{self.path}{suffix}"):
-                return None
-        return self.path if self.path.is_file() else None
-
     def reopen(self) -> tuple:
         """How to open the same state on a connection of its own (another process): a
         class and its arguments."""
