@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from ..canonical import loads as strict_loads
 from ..privatefile import write_private
 from ..report import evidence as ev
 from ..report.bundlecheck import read_anchor, verify_bundle
@@ -117,8 +118,10 @@ def evidence_verify(bundle, anchor_file) -> None:
             lineage = (json.loads(files.get(ev.MANIFEST, b"{}")).get("state") or {}).get("lineage")
         except (ValueError, AttributeError):
             lineage = None
-        try:
-            anchor = read_anchor(json.loads(path.read_text(encoding="utf-8")), lineage)
+        try:  # strictly: NaN and Infinity are no JSON, and nesting ends where the decoder's does
+            anchor = read_anchor(strict_loads(path.read_text(encoding="utf-8")), lineage)
+        except RecursionError:
+            fail(f"cannot read the anchor {path}: nested too deep to be an anchor")
         except (OSError, ValueError, AttributeError, TypeError) as exc:
             fail(f"cannot read the anchor {path}: {exc}")
         if not anchor:

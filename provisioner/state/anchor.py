@@ -27,6 +27,7 @@ def read_anchor(org_dir: str | Path | None) -> dict | None:
     """The parsed anchor of `org_dir`, None when there is none. Read as the org's files are
     (orgfiles.read_file): a regular file inside the folder, bounded; never a FIFO, a device
     or a link out of the folder, and never deeper than a saved plan may nest."""
+    from ..canonical import loads as strict_loads
     from ..limits import MAX_NESTING
     from ..orgfiles import Refused, read_file
     from ..plan.planfile import too_deep_or_compacted
@@ -41,7 +42,7 @@ def read_anchor(org_dir: str | Path | None) -> dict | None:
     except (Refused, UnicodeDecodeError) as exc:
         raise StateError(f"cannot read the state anchor {path}: {exc}; restore it from the repository") from None
     try:
-        data = json.loads(text)
+        data = strict_loads(text)  # NaN and Infinity are no JSON: an anchor holding one was not written here
     except RecursionError:
         data = None
     except ValueError as exc:

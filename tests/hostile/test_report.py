@@ -52,6 +52,12 @@ CASES = [
     Case("evidence-verify-not-a-bundle", args=("evidence", "verify", "org"), expect=r"error: org: manifest\.json is missing"),
     Case("evidence-verify-bad-anchor", args=("evidence", "verify", "org", "--anchor", "org/people.yaml"),
          expect=r"error: cannot read the anchor"),
+    Case("evidence-verify-anchor-holding-nan", args=("evidence", "verify", "org", "--anchor", "a.json"),
+         setup=lambda tmp, org: (tmp / "a.json").write_text('{"states": {"x": {"audit_seq": NaN}}}'),
+         expect=r"error: cannot read the anchor a\.json: NaN is not JSON"),
+    Case("evidence-verify-anchor-nested-deep", args=("evidence", "verify", "org", "--anchor", "a.json"),
+         setup=lambda tmp, org: (tmp / "a.json").write_text("[" * 100_000),
+         expect=r"error: cannot read the anchor a\.json: nested too deep"),
     Case("access-not-a-folder", args=("access", "{tmp}/nowhere", "--all"), expect=r"LOAD001|not a folder"),
 ]
 

@@ -371,6 +371,8 @@ CASES = [
          setup=locked_by("ci-runner-7", 4242)),
     Case("anchor-not-json", r"state-anchor\.json:1: the state anchor is not JSON", args=VERIFY_ORG,
          setup=anchor_rewritten(lambda text: "{ this is not json")),
+    Case("anchor-holding-nan", r"state-anchor\.json:1: the state anchor is not JSON \(NaN is not JSON\)",
+         args=VERIFY_ORG, setup=anchor_rewritten(lambda text: text.replace('"org": "lakeside-clinic"', '"org": NaN'))),
     Case("anchor-of-another-org", r"anchor .* is for org other-clinic", args=VERIFY_ORG,
          setup=anchor_rewritten(lambda text: text.replace('"org": "lakeside-clinic"', '"org": "other-clinic"'))),
     Case("commit-record-edited", r"commit 1 \(serial 9\)", args=VERIFY,
