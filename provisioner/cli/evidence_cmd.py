@@ -10,11 +10,13 @@ from pathlib import Path
 import click
 
 from ..canonical import loads as strict_loads
+from ..orgfiles import Refused, read_file
 from ..privatefile import write_private
 from ..report import evidence as ev
 from ..report.bundlecheck import read_anchor, verify_bundle
 from ..report.inputs import sources_for
 from ..state import decoded
+from ..state.anchor import ANCHOR_MAX_BYTES
 from .auditing import DefaultGroup, load_org, no_git_option, read_state, unknown_people
 from .common import fail, state_option
 
@@ -118,11 +120,12 @@ def evidence_verify(bundle, anchor_file) -> None:
             lineage = (json.loads(files.get(ev.MANIFEST, b"{}")).get("state") or {}).get("lineage")
         except (ValueError, AttributeError):
             lineage = None
-        try:  # strictly: NaN and Infinity are no JSON, and nesting ends where the decoder's does
-            anchor = read_anchor(strict_loads(path.read_text(encoding="utf-8")), lineage)
+        try:  # a regular file, bounded (never waiting on a FIFO), read strictly: NaN and Infinity are
+            # no JSON, and nesting ends where the decoder's does
+            anchor = read_anchor(strict_loads(read_file(path, ANCHOR_MAX_BYTES).decode("utf-8")), lineage)
         except RecursionError:
             fail(f"cannot read the anchor {path}: nested too deep to be an anchor")
-        except (OSError, ValueError, AttributeError, TypeError) as exc:
+        except (Refused, OSError, ValueError, AttributeError, TypeError) as exc:
             fail(f"cannot read the anchor {path}: {exc}")
         if not anchor:
             fail(f"{path} holds no anchor (seq and hash) for this bundle's state")

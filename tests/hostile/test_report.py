@@ -3,6 +3,8 @@ file:line when there is one), a non-zero exit, no traceback and no state written
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from .corpus import Case, check, ids
@@ -55,6 +57,12 @@ CASES = [
     Case("evidence-verify-anchor-holding-nan", args=("evidence", "verify", "org", "--anchor", "a.json"),
          setup=lambda tmp, org: (tmp / "a.json").write_text('{"states": {"x": {"audit_seq": NaN}}}'),
          expect=r"error: cannot read the anchor a\.json: NaN is not JSON"),
+    Case("evidence-verify-anchor-a-fifo", args=("evidence", "verify", "org", "--anchor", "a.fifo"),
+         setup=lambda tmp, org: os.mkfifo(tmp / "a.fifo"),
+         expect=r"error: cannot read the anchor a\.fifo: not a regular file but a FIFO"),
+    Case("evidence-verify-anchor-too-large", args=("evidence", "verify", "org", "--anchor", "a.json"),
+         setup=lambda tmp, org: (tmp / "a.json").write_text(" " * (2 << 20) + "{}"),
+         expect=r"error: cannot read the anchor a\.json: the file is larger than 1,048,576 bytes"),
     Case("evidence-verify-anchor-nested-deep", args=("evidence", "verify", "org", "--anchor", "a.json"),
          setup=lambda tmp, org: (tmp / "a.json").write_text("[" * 100_000),
          expect=r"error: cannot read the anchor a\.json: nested too deep"),
