@@ -17,7 +17,7 @@ from ..canonical import canonical_strict
 from ..identifiers import normal_email
 from ..state.backend import Resource
 from .changes import Action, Change, field_diff
-from .resources import HISTORYLESS, kind_of, name_of
+from .resources import HISTORYLESS, name_of
 
 RETIRED_PREFIX = "x-"
 _RETIRED = re.compile(r"x[0-9]*-")
@@ -47,8 +47,8 @@ def retired(resource: Resource, email: str | None = None) -> Resource:
 
 
 def taken_emails(current: Mapping[str, Resource]) -> set[str]:
-    return {normal_email(str(email)) for a, r in current.items()
-            if kind_of(a) == "profile" and (email := r.attributes.get("email"))}
+    return {normal_email(str(email)) for r in current.values()
+            if r.kind == "profile" and (email := r.attributes.get("email"))}
 
 
 class _Taken:
@@ -84,7 +84,7 @@ def _deactivated(resource: Resource) -> Resource:
 
 
 def _compare_one(address: str, want: Resource, have: Resource, taken: Container[str] = ()) -> Change:
-    if kind_of(address) == "profile" and want.attributes.get("user_type") != have.attributes.get("user_type"):
+    if want.kind == "profile" and want.attributes.get("user_type") != have.attributes.get("user_type"):
         marked = retire_email(str(have.attributes.get("email")), taken)
         return Change(address, Action.REPLACE,
                       f"user type {have.attributes.get('user_type')} → {want.attributes.get('user_type')} "
@@ -115,7 +115,7 @@ def _by_email(created: list[Change], removed: dict[str, Resource], moved: Mappin
     new address -> old address. Of another user type that is a replace (TYPE002); of the
     same user type, when the person moved, it is the profile moving with them."""
     by_email = {normal_email(str(r.attributes.get("email", ""))): a for a, r in removed.items()
-                if kind_of(a) == "profile" and r.active}
+                if r.kind == "profile" and r.active}
     pairs: dict[str, str] = {}
     for change in created:
         if change.kind != "profile":
@@ -151,7 +151,7 @@ def _as_move(change: Change, old: str, before: Resource, why: str) -> None:
 def compare(desired: Mapping[str, Resource], current: Mapping[str, Resource]) -> tuple[list[Change], int]:
     """Changes (unordered, no-ops left out) and how many resources are unchanged."""
     taken = _Taken(current)
-    current = {a: r for a, r in current.items() if kind_of(a) != "invitation" and "~" not in a}
+    current = {a: r for a, r in current.items() if r.kind != "invitation" and "~" not in a}
     changes: list[Change] = []
     noops = 0
     for address in sorted(desired.keys() & current.keys()):
@@ -193,7 +193,7 @@ def compare(desired: Mapping[str, Resource], current: Mapping[str, Resource]) ->
     for address, have in gone.items():
         if address in moved_away:
             continue
-        if kind_of(address) in HISTORYLESS:
+        if have.kind in HISTORYLESS:
             person = desired.get(f"person.{have.attributes.get('person')}")
             reason = (f"person.{have.attributes.get('person')} is being deactivated: their memberships are "
                       "removed first (LIFE002)" if person is not None and not person.active

@@ -17,7 +17,7 @@ from ..identifiers import normal_email
 from ..rules.lifecycle import DISPOSITION_SHAPE
 from ..state.backend import Resource
 from .changes import field_diff, Action, Change
-from .resources import ACCOUNT_KINDS, is_provider, kind_of, name_of
+from .resources import ACCOUNT_KINDS, is_provider, name_of
 
 INVITATION_DAYS = 2
 GO_LIVE_NOTICE_DAYS = 7
@@ -60,8 +60,8 @@ def _stranded(changes, desired, current, origins) -> list[Diagnostic]:
         return []
     def offices_of(resources) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}
-        for a in resources:
-            if kind_of(a) == "membership":
+        for a, r in resources.items():
+            if r.kind == "membership":
                 person, office = name_of(a).split("@", 1)
                 out.setdefault(person, set()).add(office)
         return out
@@ -69,7 +69,7 @@ def _stranded(changes, desired, current, origins) -> list[Diagnostic]:
     kept, had = offices_of(desired), offices_of(current)
     found = []
     for address, person in desired.items():
-        if kind_of(address) != "person" or not person.active or not is_provider(person):
+        if person.kind != "person" or not person.active or not is_provider(person):
             continue
         pid = name_of(address)
         lost = sorted(had.get(pid, set()) & removed)
@@ -89,8 +89,12 @@ def mass_change(changes: list[Change], current: Mapping[str, Resource], limit: f
     """Refuse a plan deactivating more than `limit` of the active accounts of one kind:
     people and EMR profiles are counted apart, each against its own active count."""
     found = []
+    counts = dict.fromkeys(ACCOUNT_KINDS, 0)
+    for a, r in current.items():
+        if r.kind in counts and r.status == "active" and "~" not in a:
+            counts[r.kind] += 1
     for kind in ACCOUNT_KINDS:
-        active = sum(1 for a, r in current.items() if kind_of(a) == kind and "~" not in a and r.active)
+        active = counts[kind]
         gone = [c for c in changes if c.kind == kind and c.action is Action.DEACTIVATE
                 and not c.reason.startswith("replaced by")]
         if not active or len(gone) / active <= limit:
@@ -112,11 +116,11 @@ def reused_emails(changes: list[Change], desired: Mapping[str, Resource], curren
     replacements hand their e-mail on and are not holders."""
     handed_on = {c.moved_from for c in changes if c.moved_from} | {c.replaces for c in changes if c.replaces}
     holders: dict[tuple[str, str], str] = {}
-    for address, r in sorted(current.items()):
-        kind = kind_of(address)
-        if kind in ACCOUNT_KINDS and "~" not in address and address not in desired and address not in handed_on \
-                and r.attributes.get("email"):
-            holders.setdefault((kind, normal_email(str(r.attributes["email"]))), address)
+    gone = [(a, r) for a, r in current.items()
+            if r.kind in ACCOUNT_KINDS and a not in desired and "~" not in a and a not in handed_on]
+    for address, r in sorted(gone):
+        if r.attributes.get("email"):
+            holders.setdefault((r.kind, normal_email(str(r.attributes["email"]))), address)
     found = []
     for c in changes:
         if c.kind not in ACCOUNT_KINDS or c.after is None:
@@ -142,7 +146,7 @@ def call_center_notes(changes: list[Change], desired: Mapping[str, Resource],
     org), with the call center's managing staff to tell (“Client Admin best practices”)."""
     # A call center that already works (it is in the state) hears about offices it already
     # serves; the first apply of an org, or a new office, is no change to the call center.
-    centers = sorted(name_of(a) for a, r in desired.items() if kind_of(a) == "office" and r.active
+    centers = sorted(name_of(a) for a, r in desired.items() if r.kind == "office" and r.active
                      and r.attributes.get("call_center") and a in current)
     if not centers:
         return []
@@ -168,7 +172,7 @@ def call_center_notes(changes: list[Change], desired: Mapping[str, Resource],
                                                 else "")
     found = []
     for center in centers:
-        staff = sorted(name_of(a) for a, r in desired.items() if kind_of(a) == "person" and r.active
+        staff = sorted(name_of(a) for a, r in desired.items() if r.kind == "person" and r.active
                        and r.attributes.get("call_center") == center)
         managers = [s for s in staff if set(desired[f"person.{s}"].attributes.get("admin") or ())
                     & {"client_admin_full", "client_admin_reporting", "office_admin"}]
@@ -249,7 +253,7 @@ def _before(day: str, today: dt.date) -> bool:
 def expired_invitations(current: Mapping[str, Resource], today: dt.date) -> list[Resource]:
     """The expired invitations of the state, in address order."""
     found = [(a, r) for a, r in current.items()
-             if a.startswith("invitation") and kind_of(a) == "invitation" and invitation_status(r, today) == "expired"]
+             if r.kind == "invitation" and invitation_status(r, today) == "expired"]
     return [r for _, r in sorted(found)]
 
 

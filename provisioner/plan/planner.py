@@ -26,7 +26,7 @@ from .lifecycle import (
 )
 from .meaning import unnamed_people
 from .planfile import FORMAT_VERSION, config_digest, seal
-from .resources import desired_resources, kind_of
+from .resources import desired_resources
 
 
 @dataclass
@@ -89,7 +89,7 @@ def plan_changes(validation: Validation, snapshot: Snapshot, today: dt.date, *, 
     findings += call_center_notes(changes, desired, current, origins)
     invitations = invitation_changes(changes, current, desired, today, resend_expired)
     touched = {c.address for c in invitations}
-    noops += sum(1 for a in current if kind_of(a) == "invitation" and a not in touched)
+    noops += sum(1 for a, r in current.items() if r.kind == "invitation" and a not in touched)
     changes += invitations
     ordered = order(changes)
     # last: with the rules beside (a large org), their findings are waited for only here

@@ -76,28 +76,28 @@ def desired_resources(org: Org) -> tuple[dict[str, Resource], dict[str, Origin]]
     out: dict[str, Resource] = {}
     origins: dict[str, Origin] = {}
 
-    def put(address: str, attrs: dict, status: str, origin: Origin) -> None:
-        out[address] = Resource(address, kind_of(address), attrs, status)
+    def put(kind: str, address: str, attrs: dict, status: str, origin: Origin) -> None:
+        out[address] = Resource(address, kind, attrs, status)
         origins[address] = origin
 
     for o in org.offices.values():
-        put(f"office.{o.id}", office_attrs(o), "active", o.origin)
+        put("office", f"office.{o.id}", office_attrs(o), "active", o.origin)
     for plan in org.insurance_plans.values():
-        put(f"insurance_plan.{plan.id}", {"name": plan.name}, "active", plan.origin)
+        put("insurance_plan", f"insurance_plan.{plan.id}", {"name": plan.name}, "active", plan.origin)
     for p in org.persons.values():
-        put(f"person.{p.id}", person_attrs(p), p.status, p.origin)
+        put("person", f"person.{p.id}", person_attrs(p), p.status, p.origin)
         for f in p.profiles:
-            put(f"profile.{f.id}", profile_attrs(f), f.status, f.origin)
+            put("profile", f"profile.{f.id}", profile_attrs(f), f.status, f.origin)
         if p.active:  # an inactive person keeps no office (LIFE002: memberships go first)
             for i, office in enumerate(p.offices):
-                put(f"membership.{p.id}@{office}", {"person": p.id, "office": office}, "active",
+                put("membership", f"membership.{p.id}@{office}", {"person": p.id, "office": office}, "active",
                     p.origin.at("offices", i))
     for g in org.groups.values():
-        put(f"group.{g.id}", group_attrs(g), "active", g.origin)
+        put("group", f"group.{g.id}", group_attrs(g), "active", g.origin)
         for i, member in enumerate(g.members):
             person = org.persons.get(member)
             if person is not None and person.active:
-                put(f"group_member.{g.id}/{member}", {"group": g.id, "person": member}, "active",
+                put("group_member", f"group_member.{g.id}/{member}", {"group": g.id, "person": member}, "active",
                     g.origin.at("members", i))
     return out, origins
 

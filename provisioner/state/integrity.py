@@ -245,6 +245,8 @@ def verify_resources(rows: Iterable[Sequence], expected: dict[str, tuple[str, in
             problems.append(Problem(f"resource {address} is not in the audit log (inserted)"))
             continue
         text, want_serial = want
+        if not _kind_of_address(address, kind):
+            problems.append(Problem(f"resource {address}: kind {kind!r} is not the kind its address names (edited)"))
         mine = after_text(kind, status, attributes)
         if mine != text and _canonical_or_none(mine) != text:
             problems.append(Problem(f"resource {address}: {_differing(text, mine)} (edited)"))
@@ -260,6 +262,13 @@ def verify_resources(rows: Iterable[Sequence], expected: dict[str, tuple[str, in
             last["resources"], last["resources_digest"]):
         problems.append(Problem("the resources do not match the last commit's count and digest (edited)"))
     return problems
+
+
+def _kind_of_address(address: object, kind: object) -> bool:
+    """Whether `kind` is what `address` starts with (`person` of `person.ana`): planning reads
+    a resource's kind from this column, and every resource the tool writes keeps the two alike."""
+    return type(address) is str and type(kind) is str and address.startswith(kind) \
+        and address[len(kind):len(kind) + 1] == "."
 
 
 def _canonical_or_none(text: str) -> str | None:

@@ -183,3 +183,18 @@ def test_a_database_made_by_the_library_is_private(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "lib.db").stat().st_mode) == 0o600
+
+
+def test_a_resource_whose_kind_is_not_its_addresses_is_found(tmp_path):
+    """Planning takes a resource's kind from its row: a row (and its audit record) naming
+    another kind than its address does is reported, not planned as that kind."""
+    from provisioner.state import Resource, Write
+
+    b = SQLiteBackend(tmp_path / "s.db")
+    wrong = Resource("invitation.person.a", "person", {"name": "A"}, "active")
+    b.apply([Write(wrong.address, wrong, "create", None,
+                   {"kind": "person", "status": "active", "attributes": {"name": "A"}})],
+            expect=(None, 0), actor="t", plan_digest="d", at=dt.datetime(2026, 1, 1))
+    found = [p.message for p in b.integrity()]
+    b.close()
+    assert found == ["resource invitation.person.a: kind 'person' is not the kind its address names (edited)"]
