@@ -121,6 +121,7 @@ class LockInfo:
     pid: int
     host: str
     since: str
+    token: str = ""  # the holder's own; says how its liveness is told (state/sqlite.py)
 
 
 class StateError(Exception):

@@ -1,13 +1,18 @@
 """The embedded state backend: one SQLite database per organization (stdlib sqlite3).
 
 Everything but the dialect lives in sqlstore.py. Writes run in `BEGIN IMMEDIATE`
-transactions (one writer at a time); a lock row whose holder is a dead process on this
-host is taken over, and `state unlock` refuses to break a live one.
+transactions (one writer at a time). The lock row is held together with an exclusive
+`flock` on a file beside the database (`<db>-lock`), which the kernel releases when its
+holder ends, however it ends: a row written under that lock is stale exactly when the file
+lock is free, whichever pid namespace (container) its holder ran in, even under the same
+host name. A row without it (written where the file could not be opened) is stale when its
+holder is a dead process on this host. `state unlock` refuses to break a live one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
 import socket
 import sqlite3
@@ -29,6 +34,29 @@ def _pid_alive(pid: int) -> bool:
 
 
 REUSED_AFTER_SECONDS = 600
+FILE_LOCKED = "flock:"  # the start of a lock row's token written under the file lock
+
+
+def lock_file(path: Path) -> Path:
+    """The file whose `flock` goes with the lock row: beside the database itself (links
+    resolved, as SQLite resolves them for its journal), so every path to it shares one."""
+    real = Path(os.path.realpath(path))
+    return real.with_name(real.name + "-lock")
+
+
+def _open_lock_file(path: Path) -> int | None:
+    try:
+        return os.open(lock_file(path), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError:  # a read-only folder: the row alone, told stale by its pid
+        return None
+
+
+def _take_file_lock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 def _holder_alive(pid: int, since: str) -> bool:
@@ -140,8 +168,48 @@ class SQLiteBackend(SQLStore):
     def _release_failed_ok(self, exc: BaseException) -> bool:
         return isinstance(exc, sqlite3.Error)  # a full or read-only disk: the holder's pid marks it stale
 
+    _file_lock: int | None = None  # the open lock file, while its flock is held
+
+    def _claim(self) -> bool:
+        fd = _open_lock_file(self.path)
+        if fd is None:
+            return True
+        if not _take_file_lock(fd):
+            os.close(fd)
+            return False
+        self._file_lock = fd
+        return True
+
+    def _unclaim(self) -> None:
+        fd, self._file_lock = self._file_lock, None
+        if fd is not None:
+            os.close(fd)  # the flock goes with its last descriptor (a forked child's copy too)
+
+    def _marked(self, token: str) -> str:
+        return FILE_LOCKED + token if self._file_lock is not None else token
+
     def _holder_running(self, info: LockInfo) -> bool:
-        return info.host == socket.gethostname() and _holder_alive(info.pid, info.since)
+        if info.host != socket.gethostname():
+            return False
+        if info.token.startswith(FILE_LOCKED):
+            return self._file_lock_busy()
+        return _holder_alive(info.pid, info.since)
 
     def _holder_gone(self, info: LockInfo) -> bool:
-        return info.host == socket.gethostname() and not _holder_alive(info.pid, info.since)
+        if info.host != socket.gethostname():
+            return False  # a network file system's flock is not to be trusted: `state unlock` breaks it
+        if info.token.startswith(FILE_LOCKED) and self._file_lock is not None:
+            return True  # its holder would still hold the file lock we were given
+        return not _holder_alive(info.pid, info.since)
+
+    def _file_lock_busy(self) -> bool:
+        """Whether another open file holds the lock file's flock (a live holder)."""
+        if self._file_lock is not None:
+            return False
+        fd = _open_lock_file(self.path)
+        if fd is None:
+            return False
+        try:
+            return not _take_file_lock(fd)
+        finally:
+            os.close(fd)

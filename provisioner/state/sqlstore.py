@@ -77,6 +77,10 @@ class SQLStore(OutboxStore):
     def _unclaim(self) -> None:
         """Release what `_claim` took."""
 
+    def _marked(self, token: str) -> str:
+        """The token as the lock row keeps it (while `_claim`'s lock is held)."""
+        return token
+
     def _foreign_objects(self) -> list[str]:
         """Triggers, views, rules or policies in the state's schema: the provisioner creates
         none, and one could rewrite what is sent after verification has passed."""
@@ -196,8 +200,8 @@ class SQLStore(OutboxStore):
 
     # -- locking ------------------------------------------------------------------------
     def lock_info(self) -> LockInfo | None:
-        r = self._conn.execute("SELECT holder, pid, host, since FROM state_lock WHERE id = 1").fetchone()
-        return LockInfo(r["holder"], r["pid"], r["host"], r["since"]) if r else None
+        r = self._conn.execute("SELECT holder, pid, host, since, token FROM state_lock WHERE id = 1").fetchone()
+        return LockInfo(r["holder"], r["pid"], r["host"], r["since"], r["token"]) if r else None
 
     def _try_lock(self, token: str, holder: str) -> tuple[bool, LockInfo | None]:
         if not self._claim():
@@ -211,7 +215,7 @@ class SQLStore(OutboxStore):
                 if info is None:
                     self._conn.execute("INSERT INTO state_lock (id, token, holder, pid, host, since) "
                                        "VALUES (1, ?, ?, ?, ?, ?)",
-                                       (token, holder, os.getpid(), socket.gethostname(), now()))
+                                       (self._marked(token), holder, os.getpid(), socket.gethostname(), now()))
         except BaseException:
             self._unclaim()
             raise
@@ -235,7 +239,7 @@ class SQLStore(OutboxStore):
         finally:
             try:
                 self.rollback_open()
-                self._conn.execute("DELETE FROM state_lock WHERE id = 1 AND token = ?", (token,))
+                self._conn.execute("DELETE FROM state_lock WHERE id = 1 AND token = ?", (self._marked(token),))
             except StateError:
                 if not self._lost():  # a lost session released its lock on the server
                     raise

@@ -136,6 +136,76 @@ def test_a_lock_whose_pid_was_reused_by_a_later_process_is_taken_over(tmp_path):
         sleeper.wait()
 
 
+def _holding_the_lock_file(db) -> "subprocess.Popen":
+    """Another process holding the database's lock file (flock) until its stdin closes: a live
+    apply whose pid this process cannot see (another container, another pid namespace)."""
+    import subprocess
+    import sys
+
+    from provisioner.state.sqlite import lock_file
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600); "
+         "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); sys.stdin.read()", str(lock_file(db))],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline() == "held\n"
+    return holder
+
+
+def _row(b, token: str, pid: int, since: str | None = None) -> None:
+    since = since or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    b._conn.execute("INSERT INTO state_lock (id, token, holder, pid, host, since) VALUES (1, ?, 'ci-job-1', ?, ?, ?)",
+                    (token, pid, __import__("socket").gethostname(), since))
+
+
+def test_a_live_holder_whose_pid_is_not_seen_here_keeps_its_lock(tmp_path):
+    """Two containers on one host name sharing a state file: the holder's pid means nothing in
+    the other's pid namespace, but the file lock it holds does, so the row is not taken over
+    and `state unlock` refuses to break it while it runs."""
+    from provisioner.state import StateError
+    from provisioner.state.sqlite import FILE_LOCKED
+
+    b = SQLiteBackend(tmp_path / "s.db")
+    holder = _holding_the_lock_file(tmp_path / "s.db")
+    try:
+        _row(b, FILE_LOCKED + "t", 2 ** 22 + 12345)  # a pid that does not run here
+        with pytest.raises(LockTimeout, match="locked by ci-job-1"):
+            with b.lock("ci-job-2", timeout=0.2):
+                pass
+        with pytest.raises(StateError, match="still running"):
+            b.break_lock("ci-job-1", "ops", dt.datetime(2026, 11, 24))
+    finally:
+        holder.stdin.close()
+        holder.wait()
+    with b.lock("ci-job-2", timeout=0):  # its process ended, and the kernel let go of its file lock
+        assert b.lock_info().holder == "ci-job-2"
+    assert b.lock_info() is None
+    b.close()
+
+
+def test_a_row_written_under_the_file_lock_is_stale_once_the_file_lock_is_free(tmp_path):
+    """The file lock, not the pid, tells: a pid alive since before the lock (reused, or seen
+    from another pid namespace) holds nothing once the lock file is free."""
+    from provisioner.state.sqlite import FILE_LOCKED
+
+    b = SQLiteBackend(tmp_path / "s.db")
+    _row(b, FILE_LOCKED + "t", os.getpid())
+    with b.lock("me", timeout=0):
+        assert b.lock_info().holder == "me"
+        assert b.lock_info().token.startswith(FILE_LOCKED)
+        other = SQLiteBackend(tmp_path / "s.db")
+        with pytest.raises(LockTimeout):  # another open of the same database, through a link too
+            with other.lock("other", timeout=0):
+                pass
+        (tmp_path / "link.db").symlink_to(tmp_path / "s.db")
+        linked = SQLiteBackend(tmp_path / "link.db")
+        assert linked._file_lock_busy()
+        other.close()
+        linked.close()
+    assert b.lock_info() is None
+    b.close()
+
+
 def test_stale_write_is_refused_inside_the_transaction(tmp_path):
     b = SQLiteBackend(tmp_path / "s.db")
     with pytest.raises(StaleState):

@@ -30,7 +30,7 @@ def test_default_state_folder_and_database_are_private(org_folder, tmp_path, ope
     assert r.exit_code == 0, r.output
     folder = tmp_path / ".provisioner"
     assert _mode(folder) == 0o700
-    assert [_mode(p) for p in folder.iterdir()] == [0o600]
+    assert {p.name: _mode(p) for p in folder.iterdir()} == {"testorg.db": 0o600, "testorg.db-lock": 0o600}
 
 
 def test_journal_takes_the_database_mode(tmp_path, open_umask):
