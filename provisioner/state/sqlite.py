@@ -2,20 +2,27 @@
 
 Everything but the dialect lives in sqlstore.py. Writes run in `BEGIN IMMEDIATE`
 transactions (one writer at a time). The lock row is held together with an exclusive
-`flock` on a file beside the database (`<db>-lock`), which the kernel releases when its
-holder ends, however it ends: a row written under that lock is stale exactly when the file
-lock is free, whichever pid namespace (container) its holder ran in, even under the same
-host name. A row without it (written where the file could not be opened) is stale when its
-holder is a dead process on this host. `state unlock` refuses to break a live one.
+`flock` on a file beside the database (`<db>-lock`, links resolved once), which the kernel
+releases when its holder ends, however it ends. The row names that file's device and inode:
+it is stale when we hold the flock of that very file, whichever pid namespace (container)
+its holder ran in, even under the same host name. A row naming another lock file (reached
+through a hard link or a bind-mounted database, or the file replaced) is never taken over
+by itself; one without a lock file (an old build's, or a read-only file system's) is stale
+when its holder is a dead process on this host. A lock file that cannot be opened or is
+not a plain file of its own is an error, never a silent fall back to the pid. Forked
+children close their copy of it. `state unlock` refuses to break a live holder.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import fcntl
 import os
 import socket
 import sqlite3
+import stat
+import weakref
 from pathlib import Path
 
 from . import integrity
@@ -44,19 +51,84 @@ def lock_file(path: Path) -> Path:
     return real.with_name(real.name + "-lock")
 
 
-def _open_lock_file(path: Path) -> int | None:
+def _open_lock_file(where: Path, db: Path) -> int | None:
+    """The lock file, opened (created owner-only, owned like the database when made by root).
+    A lock file that cannot be opened, or is not a plain file of its own, is an error: falling
+    back to the pid would let a holder in another pid namespace be taken over."""
     try:
-        return os.open(lock_file(path), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-    except OSError:  # a read-only folder: the row alone, told stale by its pid
-        return None
+        # before opening: closing a descriptor of the database itself (a hard link put here)
+        # would release every POSIX lock SQLite holds on it
+        if not _plain_lock_file(os.lstat(where), db):
+            raise StateError(f"the state's lock file {where} is not a plain file of its own (a link?): remove it "
+                             "while nothing applies")
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise StateError(f"cannot open the state's lock file {where} ({exc.strerror})") from None
+    try:
+        fd = os.open(where, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        if exc.errno == errno.EROFS:
+            return None  # nothing can be written there: SQLite says so in its own words
+        raise StateError(f"cannot open the state's lock file {where} ({exc.strerror}): fix its owner or "
+                         "permissions, or remove it while nothing applies") from None
+    try:
+        st, dbst = os.fstat(fd), os.stat(db)
+        if not _plain_lock_file(st, db):
+            raise StateError(f"the state's lock file {where} is not a plain file of its own (a link?): remove it "
+                             "while nothing applies")
+        if os.geteuid() == 0 and st.st_uid != dbst.st_uid:  # as SQLite does for its journal
+            os.fchown(fd, dbst.st_uid, dbst.st_gid)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
-def _take_file_lock(fd: int) -> bool:
+def _plain_lock_file(info: os.stat_result, db: Path) -> bool:
+    """A regular file with one name, not the database under another."""
+    try:
+        same = os.path.samestat(info, os.stat(db))
+    except OSError:
+        same = False
+    return stat.S_ISREG(info.st_mode) and info.st_nlink == 1 and not same
+
+
+def _take_file_lock(fd: int, where: Path) -> bool:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         return False
+    except OSError as exc:  # ENOLCK, EOPNOTSUPP: a file system without flock
+        raise StateError(f"cannot lock {where} ({exc.strerror})") from None
     return True
+
+
+def _identity(fd: int) -> str:
+    """The lock file's device and inode: a row names the very file its holder locked."""
+    st = os.fstat(fd)
+    return f"{st.st_dev:x}:{st.st_ino:x}"
+
+
+_HOLDING: "weakref.WeakSet[SQLiteBackend]" = weakref.WeakSet()  # backends holding their lock file
+
+
+def _let_go_in_child() -> None:
+    """A forked child closes its copy of every held lock file: the parent's flock stays
+    while the parent runs, and ends with it (a child that outlived a crashed parent would
+    otherwise keep its lock)."""
+    for backend in list(_HOLDING):
+        fd, backend._file_lock = backend._file_lock, None
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+    _HOLDING.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_let_go_in_child)
 
 
 def _holder_alive(pid: int, since: str) -> bool:
@@ -102,6 +174,8 @@ class SQLiteBackend(SQLStore):
     def __init__(self, path: str | Path, busy_timeout: float = 30.0, org_id: str | None = None,
                  create: bool = True) -> None:
         self.path = Path(path)
+        self._real = Path(os.path.realpath(self.path))  # before any chdir
+        self._lock_path = lock_file(self._real)
         self.org_id, self._busy_timeout = org_id, busy_timeout
         self.key = integrity.audit_key()
         if not create and not self.path.is_file():
@@ -171,45 +245,59 @@ class SQLiteBackend(SQLStore):
     _file_lock: int | None = None  # the open lock file, while its flock is held
 
     def _claim(self) -> bool:
-        fd = _open_lock_file(self.path)
+        fd = _open_lock_file(self._lock_path, self._real)
         if fd is None:
             return True
-        if not _take_file_lock(fd):
+        try:
+            taken = _take_file_lock(fd, self._lock_path)
+        except BaseException:
+            os.close(fd)
+            raise
+        if not taken:
             os.close(fd)
             return False
         self._file_lock = fd
+        _HOLDING.add(self)
         return True
 
     def _unclaim(self) -> None:
         fd, self._file_lock = self._file_lock, None
+        _HOLDING.discard(self)
         if fd is not None:
-            os.close(fd)  # the flock goes with its last descriptor (a forked child's copy too)
+            os.close(fd)  # the flock goes with it (forked children closed their copies)
 
     def _marked(self, token: str) -> str:
-        return FILE_LOCKED + token if self._file_lock is not None else token
+        """flock:<device>:<inode>:<token>: which lock file its holder holds."""
+        return f"{FILE_LOCKED}{_identity(self._file_lock)}:{token}" if self._file_lock is not None else token
+
+    @staticmethod
+    def _recorded(info: LockInfo) -> str | None:
+        parts = info.token.split(":")
+        return f"{parts[1]}:{parts[2]}" if len(parts) == 4 and info.token.startswith(FILE_LOCKED) else None
 
     def _holder_running(self, info: LockInfo) -> bool:
         if info.host != socket.gethostname():
             return False
         if info.token.startswith(FILE_LOCKED):
-            return self._file_lock_busy()
-        return _holder_alive(info.pid, info.since)
+            fd = _open_lock_file(self._lock_path, self._real)
+            try:
+                if fd is None:
+                    return _holder_alive(info.pid, info.since)
+                if not _take_file_lock(fd, self._lock_path):
+                    return True
+                if self._recorded(info) == _identity(fd):
+                    return False  # the very file its holder locked is free: it has ended
+            finally:
+                if fd is not None:
+                    os.close(fd)
+        return _holder_alive(info.pid, info.since)  # another lock file (a link, replaced): the pid's word
 
     def _holder_gone(self, info: LockInfo) -> bool:
         if info.host != socket.gethostname():
             return False  # a network file system's flock is not to be trusted: `state unlock` breaks it
-        if info.token.startswith(FILE_LOCKED) and self._file_lock is not None:
-            return True  # its holder would still hold the file lock we were given
+        if self._file_lock is not None and self._recorded(info) == _identity(self._file_lock):
+            return True  # its holder would still hold the very file lock we were given
+        if info.token.startswith(FILE_LOCKED):
+            return False  # locked through another lock file (a hard link, a bind-mounted file, the file
+            # replaced): not known to be gone; `state unlock` judges it
         return not _holder_alive(info.pid, info.since)
-
-    def _file_lock_busy(self) -> bool:
-        """Whether another open file holds the lock file's flock (a live holder)."""
-        if self._file_lock is not None:
-            return False
-        fd = _open_lock_file(self.path)
-        if fd is None:
-            return False
-        try:
-            return not _take_file_lock(fd)
-        finally:
-            os.close(fd)

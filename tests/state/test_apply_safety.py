@@ -158,17 +158,26 @@ def _row(b, token: str, pid: int, since: str | None = None) -> None:
                     (token, pid, __import__("socket").gethostname(), since))
 
 
+def _file_token(db) -> str:
+    """The token a holder of `db`'s lock file writes: the file's device and inode, then its own."""
+    from provisioner.state.sqlite import FILE_LOCKED, lock_file
+
+    path = lock_file(db)
+    path.touch()
+    info = os.stat(path)
+    return f"{FILE_LOCKED}{info.st_dev:x}:{info.st_ino:x}:t"
+
+
 def test_a_live_holder_whose_pid_is_not_seen_here_keeps_its_lock(tmp_path):
     """Two containers on one host name sharing a state file: the holder's pid means nothing in
     the other's pid namespace, but the file lock it holds does, so the row is not taken over
     and `state unlock` refuses to break it while it runs."""
     from provisioner.state import StateError
-    from provisioner.state.sqlite import FILE_LOCKED
 
     b = SQLiteBackend(tmp_path / "s.db")
     holder = _holding_the_lock_file(tmp_path / "s.db")
     try:
-        _row(b, FILE_LOCKED + "t", 2 ** 22 + 12345)  # a pid that does not run here
+        _row(b, _file_token(tmp_path / "s.db"), 2 ** 22 + 12345)  # a pid that does not run here
         with pytest.raises(LockTimeout, match="locked by ci-job-1"):
             with b.lock("ci-job-2", timeout=0.2):
                 pass
@@ -185,24 +194,86 @@ def test_a_live_holder_whose_pid_is_not_seen_here_keeps_its_lock(tmp_path):
 
 def test_a_row_written_under_the_file_lock_is_stale_once_the_file_lock_is_free(tmp_path):
     """The file lock, not the pid, tells: a pid alive since before the lock (reused, or seen
-    from another pid namespace) holds nothing once the lock file is free."""
-    from provisioner.state.sqlite import FILE_LOCKED
-
+    from another pid namespace) holds nothing once its lock file is free. Every path to the
+    database (a symlink, a relative path) shares one lock file."""
     b = SQLiteBackend(tmp_path / "s.db")
-    _row(b, FILE_LOCKED + "t", os.getpid())
+    _row(b, _file_token(tmp_path / "s.db"), os.getpid())
     with b.lock("me", timeout=0):
         assert b.lock_info().holder == "me"
-        assert b.lock_info().token.startswith(FILE_LOCKED)
-        other = SQLiteBackend(tmp_path / "s.db")
-        with pytest.raises(LockTimeout):  # another open of the same database, through a link too
-            with other.lock("other", timeout=0):
-                pass
+        assert b.lock_info().token.startswith(_file_token(tmp_path / "s.db")[:-1])  # flock:<device>:<inode>:
         (tmp_path / "link.db").symlink_to(tmp_path / "s.db")
-        linked = SQLiteBackend(tmp_path / "link.db")
-        assert linked._file_lock_busy()
-        other.close()
-        linked.close()
+        for path in (tmp_path / "s.db", tmp_path / "link.db", os.path.relpath(tmp_path / "s.db")):
+            other = SQLiteBackend(path)
+            with pytest.raises(LockTimeout):
+                with other.lock("other", timeout=0):
+                    pass
+            other.close()
     assert b.lock_info() is None
+    b.close()
+
+
+def test_a_row_naming_another_lock_file_is_not_taken_over(tmp_path):
+    """A holder that locked another file (the database reached through a hard link or a
+    bind-mounted file, or the lock file replaced since) is not known to be gone: its row is
+    kept, and `state unlock` judges it by its pid."""
+    from provisioner.state.sqlite import FILE_LOCKED, lock_file
+
+    b = SQLiteBackend(tmp_path / "s.db")
+    _row(b, f"{FILE_LOCKED}1:2:t", 2 ** 22 + 12345)
+    with pytest.raises(LockTimeout, match="locked by ci-job-1"):
+        with b.lock("ci-job-2", timeout=0):
+            pass
+    b.break_lock("ci-job-1", "ops", dt.datetime(2026, 11, 24))  # its pid is dead here: stale
+    with b.lock("ci-job-2", timeout=0):
+        assert b.lock_info().holder == "ci-job-2"
+    lock_file(tmp_path / "s.db").unlink()  # a lock file removed: the holder's row names the old one
+    b.close()
+
+
+@pytest.mark.parametrize("planted", ["directory", "symlink", "hard link to the database"])
+def test_a_lock_file_that_is_not_a_plain_file_of_its_own_is_refused(tmp_path, planted):
+    """Never a silent fall back to the pid: that would let a holder in another pid namespace
+    be taken over. A hard link to the database itself is refused before it is opened (closing
+    it would drop SQLite's locks)."""
+    from provisioner.state import StateError
+    from provisioner.state.sqlite import lock_file
+
+    b = SQLiteBackend(tmp_path / "s.db")
+    where = lock_file(tmp_path / "s.db")
+    if planted == "directory":
+        where.mkdir()
+    elif planted == "symlink":
+        where.symlink_to(tmp_path / "elsewhere")
+    else:
+        os.link(tmp_path / "s.db", where)
+    with pytest.raises(StateError, match="lock file"):
+        with b.lock("me", timeout=0):
+            pass
+    assert b.lock_info() is None
+    assert b.integrity() == []
+    b.close()
+
+
+def test_a_child_forked_while_the_lock_is_held_does_not_keep_it(tmp_path):
+    """The lock ends with its holder: a child forked meanwhile closes its copy of the lock
+    file, so one that outlives the apply keeps no lock."""
+    b = SQLiteBackend(tmp_path / "s.db")
+    with b.lock("me", timeout=0):
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child waits until the parent has let go
+            os.close(write)
+            os.read(read, 1)
+            os._exit(0)
+        os.close(read)
+    try:
+        other = SQLiteBackend(tmp_path / "s.db")
+        with other.lock("other", timeout=0):  # while the child still runs
+            assert other.lock_info().holder == "other"
+        other.close()
+    finally:
+        os.close(write)
+        os.waitpid(pid, 0)
     b.close()
 
 
