@@ -59,8 +59,7 @@ def _open_lock_file(where: Path, db: Path) -> int | None:
         # before opening: closing a descriptor of the database itself (a hard link put here)
         # would release every POSIX lock SQLite holds on it
         if not _plain_lock_file(os.lstat(where), db):
-            raise StateError(f"the state's lock file {where} is not a plain file of its own (a link?): remove it "
-                             "while nothing applies")
+            raise _not_plain(where)
     except FileNotFoundError:
         pass
     except OSError as exc:
@@ -75,14 +74,18 @@ def _open_lock_file(where: Path, db: Path) -> int | None:
     try:
         st, dbst = os.fstat(fd), os.stat(db)
         if not _plain_lock_file(st, db):
-            raise StateError(f"the state's lock file {where} is not a plain file of its own (a link?): remove it "
-                             "while nothing applies")
+            raise _not_plain(where)
         if os.geteuid() == 0 and st.st_uid != dbst.st_uid:  # as SQLite does for its journal
             os.fchown(fd, dbst.st_uid, dbst.st_gid)
     except BaseException:
         os.close(fd)
         raise
     return fd
+
+
+def _not_plain(where: Path) -> StateError:
+    return StateError(f"the state's lock file {where} is not a plain file of its own (a link?): remove it "
+                      "while nothing applies")
 
 
 def _plain_lock_file(info: os.stat_result, db: Path) -> bool:

@@ -226,7 +226,18 @@ def test_a_row_naming_another_lock_file_is_not_taken_over(tmp_path):
     b.break_lock("ci-job-1", "ops", dt.datetime(2026, 11, 24))  # its pid is dead here: stale
     with b.lock("ci-job-2", timeout=0):
         assert b.lock_info().holder == "ci-job-2"
-    lock_file(tmp_path / "s.db").unlink()  # a lock file removed: the holder's row names the old one
+    # a live holder's lock file removed: a new one is made, but the row names the one still held
+    holder = _holding_the_lock_file(tmp_path / "s.db")
+    try:
+        _row(b, _file_token(tmp_path / "s.db"), 2 ** 22 + 12345)
+        lock_file(tmp_path / "s.db").unlink()
+        with pytest.raises(LockTimeout, match="locked by ci-job-1"):
+            with b.lock("ci-job-2", timeout=0):
+                pass
+        assert lock_file(tmp_path / "s.db").exists()  # the new file, whose flock was free
+    finally:
+        holder.stdin.close()
+        holder.wait()
     b.close()
 
 
