@@ -10,6 +10,7 @@ from typing import Mapping, NamedTuple
 
 from .diagnostics import Origin
 from .model import Org, Person, Profile
+from .records import quick
 from .vocabulary import CLIENT_ADMIN_ROLES, FRONT_OFFICE_PERMISSIONS, LICENSE_OF_USER_TYPE, LIMITED_ADMIN_PERMISSIONS
 
 # Scope kinds, narrowest first.
@@ -19,6 +20,7 @@ CALL_CENTER = "call_center"  # referrals sent to the listed call center
 MASTER_GROUP = "master_group"  # the whole master group
 
 
+@quick
 @dataclass(frozen=True, slots=True)
 class ScopeGrant:
     """One reason a person reaches some offices: `kind` over `offices`, from `source`;
@@ -31,6 +33,7 @@ class ScopeGrant:
     role: str | None = None
 
 
+@quick
 @dataclass(frozen=True, slots=True)
 class Scope:
     grants: tuple[ScopeGrant, ...] = ()
@@ -68,6 +71,7 @@ class Permission(NamedTuple):
         return self.base.at(*self.path) if self.path else self.base
 
 
+@quick
 @dataclass(frozen=True, slots=True)
 class ProfileAccess:
     profile_id: str
@@ -84,6 +88,7 @@ class ProfileAccess:
         return next((p for p in self.permissions if p.name == name), None)
 
 
+@quick
 @dataclass(frozen=True, slots=True)
 class PersonAccess:
     person_id: str

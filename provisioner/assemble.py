@@ -73,10 +73,16 @@ def _profile(d: dict, person_id: str, person_status: str, origin: Origin) -> Pro
     )
 
 
+_NOTHING: frozenset = frozenset()
+
+
 def _person(d: dict, origin: Origin) -> Person:
     template = d.get("template")
-    filled = {k: v for k, v in ROLE_TEMPLATES.get(template, {}).items() if k not in d}
-    merged = {**filled, **d}
+    if template is None:  # most people: the document as it is
+        filled, merged = _NOTHING, d
+    else:
+        filled = {k: v for k, v in ROLE_TEMPLATES.get(template, {}).items() if k not in d}
+        merged = {**filled, **d}
     status = merged.get("status", "active")
     ins, grants, disp = merged.get("insurance"), merged.get("grants"), merged.get("referral_disposition")
     return Person(

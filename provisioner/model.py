@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from .diagnostics import Origin
+from .records import quick
 
 DEFAULT_PERMISSION_LIMIT = 2
 
@@ -48,6 +49,7 @@ class Organization:
     origin: Origin
 
 
+@quick
 @dataclass(frozen=True, slots=True)
 class Office:
     id: str
@@ -64,12 +66,14 @@ class Office:
         return self.licenses.get(license_type, 0)
 
 
+@quick
 @dataclass(frozen=True, slots=True)
 class Attestation:
     by: str
     date: dt.date
 
 
+@quick
 @dataclass(frozen=True, slots=True)
 class Profile:
     """One EMR profile: one discipline (TYPE003), its own e-mail, one default clinic."""
@@ -96,6 +100,7 @@ class Profile:
         return self.status == "active"
 
 
+@quick
 @dataclass(frozen=True, slots=True)
 class Grant:
     """Who approved a person's access, why, and when it was last reviewed (GOV002/GOV005)."""
@@ -105,12 +110,14 @@ class Grant:
     reviewed_on: dt.date | None
 
 
+@quick
 @dataclass(frozen=True, slots=True)
 class Insurance:
     plans: tuple[str, ...]
     reviewed_on: dt.date | None
 
 
+@quick
 @dataclass(frozen=True, slots=True)
 class Disposition:
     """What happens to a departing provider's open referrals (LIFE002)."""
@@ -119,6 +126,7 @@ class Disposition:
     to: str | None  # person id, for reassign/forward
 
 
+@quick
 @dataclass(frozen=True, slots=True)
 class Person:
     id: str
@@ -154,6 +162,7 @@ class Person:
         return self.account_type in ("physician", "physician_staff")
 
 
+@quick
 @dataclass(frozen=True, slots=True)
 class Group:
     id: str
@@ -166,6 +175,7 @@ class Group:
     origin: Origin
 
 
+@quick
 @dataclass(frozen=True, slots=True)
 class InsurancePlan:
     id: str
@@ -173,6 +183,7 @@ class InsurancePlan:
     origin: Origin
 
 
+@quick
 @dataclass(frozen=True, slots=True)
 class Waiver:
     """A documented exception to one finding: rule + subject, until `expires`."""
@@ -185,6 +196,7 @@ class Waiver:
     origin: Origin
 
 
+@quick
 @dataclass(frozen=True, slots=True)
 class Target:
     """A system that receives provisioned accounts: over SCIM (`settings` holds url or

@@ -21,6 +21,7 @@ from . import fastyaml
 from .diagnostics import Diagnostic, Path, Severity, error
 from .limits import COMPOSE_SAFE_NESTING, MAX_INT_DIGITS, MAX_NESTING, nesting_upper_bound
 from .textlines import LineMap, hide_extra_breaks
+from .records import quick
 from .yamlcore import (  # noqa: F401
     _CORE_PATTERNS, BOOL, FLOAT, INT, MAP, NULL, SEQ, STR, CoreResolver, _Composer, _PyComposer,
 )
@@ -40,6 +41,7 @@ class Mark(NamedTuple):
     plain: bool = False  # an unquoted scalar
 
 
+@quick
 @dataclass(frozen=True, slots=True)
 class Document:
     file: str
@@ -312,6 +314,7 @@ class _FileMarks:
         self.starts: list[tuple[int, int, int, Any]] = []
         self.plain = lines.table is None and restore is None and not any(c in text for c in "\r\x85\u2028\u2029")
         self._cursor = (0, 0)  # a line and its offset, for documents kept without one
+        self._where: dict[int, int] | None = None
 
     def keep(self, index: int, line: int, data: Any, offset: int | None = None) -> None:
         if not self.plain:
@@ -324,6 +327,7 @@ class _FileMarks:
                 at += 1
             self._cursor = (at, offset)
         self.starts.append((index, line, offset, data))
+        self._where = None
 
     def of(self, index: int):
         def compute() -> dict[Path, Mark]:
@@ -340,12 +344,14 @@ class _FileMarks:
         if self.by_index is None:
             docs, _ = _parse(*self.args, with_marks=True)
             self.by_index = {d.index: d.marks for d in docs}
-            self.starts = []
+            self.starts, self._where = [], None
         return self.by_index
 
     def _one(self, index: int) -> dict[Path, Mark] | None:
         text, file, lines, restore, composer_class = self.args
-        at = next((i for i, kept in enumerate(self.starts) if kept[0] == index), None)
+        if self._where is None:  # index → place in `starts`, made once (a file holds hundreds of documents)
+            self._where = {kept[0]: i for i, kept in enumerate(self.starts)}
+        at = self._where.get(index)
         if at is None:
             return None
         _, first, start, data = self.starts[at]

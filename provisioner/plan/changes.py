@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+from ..records import quick
 from ..state.backend import Resource
 
 
@@ -56,6 +57,7 @@ def resource_dict(r: Resource | None) -> dict | None:
             "attributes": attributes if type(attributes) is dict else dict(attributes)}
 
 
+@quick
 @dataclass(frozen=True, slots=True)
 class FieldChange:
     path: str

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping, NamedTuple, Protocol
 
 from ..canonical import loads as strict_loads
+from ..records import quick
 
 
+@quick
 @dataclass(frozen=True, slots=True)
 class Resource:
     """One applied thing: its address (`person.maria`), kind, attributes and status."""
@@ -101,6 +103,7 @@ class Write(NamedTuple):
     after: object
 
 
+@quick
 @dataclass(frozen=True, slots=True)
 class AuditRow:
     seq: int
