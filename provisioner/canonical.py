@@ -157,6 +157,20 @@ def canonical_each(values: Iterable) -> Iterator[bytes]:
     return _each(values, None, canonical_bytes)
 
 
+def _strict_or_none(value) -> bytes | None:
+    try:
+        return canonical_strict(value).encode("utf-8", "surrogatepass")  # a lone surrogate kept, as it was
+    except (TypeError, ValueError):
+        return None
+
+
+def strict_each(values: Iterable) -> Iterator[str | None]:
+    """`canonical_strict(v)` for each of `values`, in order, None where it raises, as
+    `canonical_each` (a 100,000-person no-op plan tells 300,000 resources unchanged this way)."""
+    for text in _each(values, None, _strict_or_none):
+        yield None if text is None else text.decode("utf-8", "surrogatepass")
+
+
 def compact_each(values: Iterable) -> Iterator[bytes]:
     """`compact_bytes(v)` for each of `values`, in order, as `canonical_each`."""
     return _each(values, _IN_ORDER, compact_bytes)

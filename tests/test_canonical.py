@@ -253,6 +253,22 @@ def test_many_at_once_on_generated_runs_across_chunks(monkeypatch):
         assert list(module.compact_each(values)) == [module.compact_bytes(v) for v in values]
 
 
+def _strict_or_none(value):
+    try:
+        return module.canonical_strict(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@pytest.mark.parametrize("values", TRICKY_RUNS + [[1, {"x": float("nan")}, "y"], [{3, 4}, "s"], [b"b", 2], ["\ud800", {"a": "x\udfff"}, 1]], ids=repr)
+def test_strict_each_is_canonical_strict_or_none_one_by_one(values, monkeypatch):
+    """strict_each gives canonical_strict's text of each value, None where it raises (a
+    date, a set, bytes): never a text the strict encoder would not write."""
+    monkeypatch.setattr(module, "EACH_CHUNK", 2)
+    assert list(module.strict_each(values)) == [_strict_or_none(v) for v in values]
+    assert None in [_strict_or_none(v) for v in (dt.date(2026, 1, 2), {1}, b"x")]
+
+
 def test_many_at_once_takes_the_fast_path(monkeypatch):
     """A run of plain values is encoded in one call per chunk, not one per value."""
     calls = []
