@@ -20,8 +20,8 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 from . import fastyaml
 from .diagnostics import Diagnostic, Path, Severity, error
 from .limits import COMPOSE_SAFE_NESTING, MAX_INT_DIGITS, MAX_NESTING, nesting_upper_bound
-from .textlines import LineMap, hide_extra_breaks
 from .records import quick
+from .textlines import LineMap, hide_extra_breaks
 from .yamlcore import (  # noqa: F401
     _CORE_PATTERNS, BOOL, FLOAT, INT, MAP, NULL, SEQ, STR, CoreResolver, _Composer, _PyComposer,
 )
